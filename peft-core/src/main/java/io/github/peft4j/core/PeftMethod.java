@@ -1,0 +1,107 @@
+package io.github.peft4j.core;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.ParameterStore;
+import ai.djl.ndarray.NDList;
+import io.github.peft4j.core.hooks.ForwardContext;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * A PEFT technique, found through {@link java.util.ServiceLoader} and keyed by its
+ * {@code peft_type}. Core never names a tuner: {@link PeftModel} asks {@link PeftMethods} for the
+ * method of a config or of an adapter file and lets it inject its layers.
+ *
+ * <p>A tuner module provides a config class, a layer (usually a
+ * {@link io.github.peft4j.core.tuner.BaseTunerLayer}) and an implementation of this interface,
+ * listed in {@code META-INF/services/io.github.peft4j.core.PeftMethod}. The defaults save and load
+ * every tensor of the adapter's tuner layers (and tensors registered with
+ * {@link PeftModel#registerAdapterTensor}) under Hugging Face PEFT's key rules; prompt methods
+ * override them.
+ *
+ * <pre>{@code
+ * public final class LoraMethod implements PeftMethod {
+ *     public String peftType() { return "LORA"; }
+ *     public Class<LoraConfig> configClass() { return LoraConfig.class; }
+ *     public void inject(PeftModel model, String adapter, PeftConfig config) {
+ *         for (String path : model.selectTargets(...)) {
+ *             model.replaceModule(path, base -> new LoraLinear(base, adapter, (LoraConfig) config));
+ *         }
+ *     }
+ * }
+ * }</pre>
+ */
+public interface PeftMethod {
+
+    /** @return the {@code peft_type} this method handles, e.g. {@code "LORA"} */
+    String peftType();
+
+    /** @return the config class read from {@code adapter_config.json} for this type */
+    Class<? extends PeftConfig> configClass();
+
+    /**
+     * Adds an adapter's trainable parts to the model: wraps target layers, adds tensors. Values
+     * are created with {@link PeftModel#manager()}.
+     *
+     * @param model the model
+     * @param adapterName the new adapter's name
+     * @param config its config (of {@link #configClass()})
+     */
+    void inject(PeftModel model, String adapterName, PeftConfig config);
+
+    /**
+     * Adds what this adapter contributes to one forward call (virtual tokens, key/value prefixes).
+     * Called for each active adapter of this type, in activation order, unless adapters are
+     * disabled. The default contributes nothing, as for layer tuners.
+     *
+     * @param model the model
+     * @param adapterName the active adapter
+     * @param parameterStore the forward call's parameter store
+     * @param inputs the forward call's inputs
+     * @param training whether this is a training forward
+     * @param context the context built so far
+     * @return the context to pass on
+     */
+    default ForwardContext contributeToForward(
+            PeftModel model,
+            String adapterName,
+            ParameterStore parameterStore,
+            NDList inputs,
+            boolean training,
+            ForwardContext context) {
+        return context;
+    }
+
+    /**
+     * The tensors written to {@code adapter_model.safetensors}, keyed as on disk.
+     *
+     * @param model the model
+     * @param adapterName the adapter
+     * @param manager the manager for any tensor computed for the file
+     * @return saved key to tensor
+     */
+    default Map<String, NDArray> savedStateDict(PeftModel model, String adapterName, NDManager manager) {
+        return model.defaultSavedStateDict(adapterName);
+    }
+
+    /**
+     * Puts the tensors of a file into the adapter's parameters.
+     *
+     * @param model the model
+     * @param adapterName the adapter, already injected
+     * @param tensors the file's tensors, keyed as on disk
+     * @param source the file, for messages
+     */
+    default void loadSavedStateDict(PeftModel model, String adapterName, Map<String, NDArray> tensors, Path source) {
+        model.defaultLoadStateDict(adapterName, tensors, source);
+    }
+
+    /**
+     * Removes what {@link #inject} added outside tuner layers (tuner layers are handled by core).
+     *
+     * @param model the model
+     * @param adapterName the adapter being deleted
+     */
+    default void remove(PeftModel model, String adapterName) {}
+}

@@ -1,0 +1,123 @@
+package io.github.peft4j.core.io;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import io.github.peft4j.core.PeftConfig;
+import io.github.peft4j.core.PeftFormatException;
+import io.github.peft4j.core.safetensors.SafetensorsFile;
+import io.github.peft4j.core.safetensors.SafetensorsWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * An adapter directory in the Hugging Face PEFT layout: {@value AdapterConfigJson#FILE_NAME} and
+ * {@value #WEIGHTS_FILE}. The default adapter lives in the directory itself, any other in
+ * {@code <dir>/<adapter name>/}. Pickle files ({@value #PICKLE_FILE}) are refused: they can run
+ * code when read.
+ *
+ * <pre>{@code
+ * AdapterDirectory.Contents c = AdapterDirectory.read(Path.of("adapters/support"));
+ * PeftConfig config = c.config();
+ * Map<String, NDArray> tensors = c.loadTensors(manager);
+ * }</pre>
+ */
+public final class AdapterDirectory {
+
+    /** The weights file PEFT writes by default. */
+    public static final String WEIGHTS_FILE = "adapter_model.safetensors";
+
+    /** PEFT's legacy pickle weights file. */
+    public static final String PICKLE_FILE = "adapter_model.bin";
+
+    private AdapterDirectory() {}
+
+    /**
+     * @param dir the directory given to save
+     * @param adapterName the adapter
+     * @param defaultName the name saved at the top level
+     * @return where that adapter's files go
+     */
+    public static Path location(Path dir, String adapterName, String defaultName) {
+        return adapterName.equals(defaultName) ? dir : dir.resolve(adapterName);
+    }
+
+    /**
+     * Writes both files atomically (each through a temporary file and a rename); the weights are
+     * written first so that a directory with a config always has its weights.
+     *
+     * @param dir the adapter's directory (created if needed)
+     * @param config its config ({@code inference_mode} is written as {@code true})
+     * @param tensors the tensors, keyed as on disk; written as F32 as PEFT does by default
+     */
+    public static void write(Path dir, PeftConfig config, Map<String, NDArray> tensors) {
+        Map<String, NDArray> f32 = new LinkedHashMap<>();
+        List<NDArray> converted = new ArrayList<>();
+        try {
+            for (Map.Entry<String, NDArray> e : tensors.entrySet()) {
+                NDArray a = e.getValue();
+                if (a.getDataType() != DataType.FLOAT32) {
+                    a = a.toType(DataType.FLOAT32, true);
+                    converted.add(a);
+                }
+                f32.put(e.getKey(), a);
+            }
+            SafetensorsWriter.write(dir.resolve(WEIGHTS_FILE), f32);
+        } finally {
+            converted.forEach(NDArray::close);
+        }
+        AdapterConfigJson.write(dir.resolve(AdapterConfigJson.FILE_NAME), config);
+    }
+
+    /**
+     * What an adapter directory holds.
+     *
+     * @param dir the directory
+     * @param config the parsed config
+     * @param weightsFile the safetensors file
+     */
+    public record Contents(Path dir, PeftConfig config, Path weightsFile) {
+
+        /**
+         * @param manager the manager for the tensors
+         * @return every tensor of the weights file, keyed as on disk
+         */
+        public Map<String, NDArray> loadTensors(NDManager manager) {
+            try (SafetensorsFile file = SafetensorsFile.open(weightsFile)) {
+                return file.loadAll(manager);
+            }
+        }
+    }
+
+    /**
+     * @param dir an adapter directory
+     * @return its config and weights file, checked to exist
+     * @throws PeftFormatException naming the file if one is missing, is a pickle, or does not parse
+     */
+    public static Contents read(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            throw new PeftFormatException(dir, null, "not a directory; an adapter is a directory holding "
+                    + AdapterConfigJson.FILE_NAME + " and " + WEIGHTS_FILE);
+        }
+        Path weights = dir.resolve(WEIGHTS_FILE);
+        if (!Files.isRegularFile(weights)) {
+            if (Files.isRegularFile(dir.resolve(PICKLE_FILE))) {
+                throw new PeftFormatException(dir.resolve(PICKLE_FILE), null,
+                        "pickle weights are not supported (reading them can run code). Convert them once in Python:"
+                                + " from safetensors.torch import save_file; import torch;"
+                                + " save_file(torch.load('adapter_model.bin', weights_only=True),"
+                                + " 'adapter_model.safetensors', metadata={'format': 'pt'})");
+            }
+            throw new PeftFormatException(weights, null, "missing: no adapter weights in " + dir);
+        }
+        Path configFile = dir.resolve(AdapterConfigJson.FILE_NAME);
+        if (!Files.isRegularFile(configFile)) {
+            throw new PeftFormatException(configFile, null, "missing: an adapter needs its config");
+        }
+        return new Contents(dir, AdapterConfigJson.read(configFile), weights);
+    }
+}
