@@ -1,0 +1,89 @@
+package io.github.peft4j.core.safetensors;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Atomic replacement of a file: readers see either the old file or the complete new one, never a
+ * partial write, even if the JVM dies half-way.
+ */
+final class AtomicFiles {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AtomicFiles.class);
+
+    /** Suffix of our temporary files, so that stale ones from a killed JVM can be recognised. */
+    static final String TEMP_SUFFIX = ".peft4j-tmp";
+
+    @FunctionalInterface
+    interface ChannelWriter {
+        void write(FileChannel channel) throws IOException;
+    }
+
+    private AtomicFiles() {
+    }
+
+    /**
+     * Writes {@code target} through a temporary file in the same directory (a rename is only atomic
+     * within one file system), forces it to disk, then renames it over the target.
+     */
+    static void write(Path target, ChannelWriter writer) throws IOException {
+        Path abs = target.toAbsolutePath();
+        Path dir = abs.getParent();
+        Files.createDirectories(dir);
+        // Not Files.createTempFile: it creates the file with mode 0600, which the rename would
+        // give to the final file; CREATE_NEW keeps the usual umask-derived permissions.
+        Path tmp = dir.resolve("." + abs.getFileName() + "."
+                + Long.toHexString(ThreadLocalRandom.current().nextLong()) + TEMP_SUFFIX);
+        boolean done = false;
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE)) {
+                writer.write(ch);
+                ch.force(true);
+            }
+            try {
+                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                LOG.warn("{}: file system cannot rename atomically; replacing non-atomically", abs);
+                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
+            }
+            done = true;
+            syncDirectory(dir);
+        } finally {
+            if (!done) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException e) {
+                    LOG.warn("{}: could not delete temporary file {}", abs, tmp, e);
+                }
+            }
+        }
+    }
+
+    /** Writes all of {@code buffer} (a channel may write less than asked). */
+    static void writeFully(FileChannel ch, ByteBuffer buffer) throws IOException {
+        while (buffer.hasRemaining()) {
+            ch.write(buffer);
+        }
+    }
+
+    // Makes the rename itself durable; not every platform lets a directory be opened, which only
+    // costs durability across a power loss, never consistency.
+    private static void syncDirectory(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("{}: directory fsync not supported: {}", dir, e.toString());
+        }
+    }
+}

@@ -1,0 +1,119 @@
+package io.github.peft4j.core.safetensors;
+
+/**
+ * String quoting that reproduces, byte for byte, the two JSON writers whose files we must match:
+ * serde_json (safetensors headers) and Python's {@code json.dumps} with its default
+ * {@code ensure_ascii=True} (sharded-checkpoint index files). Jackson's escaping differs from both
+ * (upper-case hex, different escape sets), hence our own.
+ */
+final class JsonText {
+
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+    private JsonText() {
+    }
+
+    /** serde_json's {@code format_escaped_str}: short escapes for \b \t \n \f \r, \\u00xx for the
+     * other control characters, everything else (DEL, non-ASCII) verbatim. */
+    static void appendSerde(StringBuilder sb, String s) {
+        sb.append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"':
+                    sb.append("\\\"");
+                    break;
+                case '\\':
+                    sb.append("\\\\");
+                    break;
+                case '\b':
+                    sb.append("\\b");
+                    break;
+                case '\t':
+                    sb.append("\\t");
+                    break;
+                case '\n':
+                    sb.append("\\n");
+                    break;
+                case '\f':
+                    sb.append("\\f");
+                    break;
+                case '\r':
+                    sb.append("\\r");
+                    break;
+                default:
+                    if (c < 0x20) {
+                        appendUnicodeEscape(sb, c);
+                    } else {
+                        sb.append(c);
+                    }
+            }
+        }
+        sb.append('"');
+    }
+
+    /** Python's {@code json.dumps(ensure_ascii=True)}: anything outside printable ASCII (space to
+     * '~') is escaped as \\uxxxx in lower case, non-BMP characters as surrogate pairs. */
+    static void appendPython(StringBuilder sb, String s) {
+        sb.append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"':
+                    sb.append("\\\"");
+                    break;
+                case '\\':
+                    sb.append("\\\\");
+                    break;
+                case '\b':
+                    sb.append("\\b");
+                    break;
+                case '\t':
+                    sb.append("\\t");
+                    break;
+                case '\n':
+                    sb.append("\\n");
+                    break;
+                case '\f':
+                    sb.append("\\f");
+                    break;
+                case '\r':
+                    sb.append("\\r");
+                    break;
+                default:
+                    if (c < 0x20 || c > 0x7e) {
+                        appendUnicodeEscape(sb, c);
+                    } else {
+                        sb.append(c);
+                    }
+            }
+        }
+        sb.append('"');
+    }
+
+    private static void appendUnicodeEscape(StringBuilder sb, char c) {
+        sb.append("\\u")
+                .append(HEX[(c >> 12) & 0xf])
+                .append(HEX[(c >> 8) & 0xf])
+                .append(HEX[(c >> 4) & 0xf])
+                .append(HEX[c & 0xf]);
+    }
+
+    /** @return the index of the first unpaired surrogate, or -1: such strings have no UTF-8 form */
+    static int unpairedSurrogate(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c)) {
+                if (i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                    i++;
+                    continue;
+                }
+                return i;
+            }
+            if (Character.isLowSurrogate(c)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+}
