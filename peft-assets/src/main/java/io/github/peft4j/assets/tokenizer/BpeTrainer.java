@@ -183,7 +183,7 @@ public final class BpeTrainer {
             merges.add(new BpeModel.Merge(left, right, result));
 
             Set<Long> grown = new HashSet<>();
-            IntList affected = where.remove(top.pair);
+            IntList affected = where.remove(top.pair); // never null: a counted pair was listed
             for (int a = 0; a < affected.size; a++) {
                 int w = affected.values[a];
                 int[] old = words[w];

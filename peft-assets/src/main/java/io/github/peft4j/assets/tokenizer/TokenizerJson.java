@@ -16,7 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -162,8 +162,7 @@ public final class TokenizerJson {
             throw new PeftFormatException(file, "model.vocab", "expected an object token -> id");
         }
         String[] tokens = new String[vocabNode.size()];
-        for (Iterator<Map.Entry<String, JsonNode>> it = vocabNode.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : vocabNode.properties()) {
             int id = e.getValue().asInt(-1);
             if (id < 0 || id >= tokens.length || tokens[id] != null) {
                 throw new PeftFormatException(file, "model.vocab." + e.getKey(),
@@ -182,7 +181,7 @@ public final class TokenizerJson {
                 specials.add(tokens[id]);
             }
         }
-        Map<String, Integer> idOf = new java.util.HashMap<>();
+        Map<String, Integer> idOf = new HashMap<>();
         for (int i = 0; i < tokens.length; i++) {
             idOf.put(tokens[i], i);
         }
