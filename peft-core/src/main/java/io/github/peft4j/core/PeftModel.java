@@ -15,6 +15,7 @@ import io.github.peft4j.core.hooks.BaseModelInfo;
 import io.github.peft4j.core.hooks.ForwardContext;
 import io.github.peft4j.core.io.AdapterDirectory;
 import io.github.peft4j.core.module.BlockSurgery;
+import io.github.peft4j.core.module.EmbeddingLike;
 import io.github.peft4j.core.module.LinearLike;
 import io.github.peft4j.core.module.ModuleTree;
 import io.github.peft4j.core.target.ModuleKind;
@@ -635,7 +636,7 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
         if (LinearLike.of(inner).isPresent()) {
             return isOutputHead ? ModuleKind.OUTPUT_HEAD_LINEAR : ModuleKind.LINEAR;
         }
-        if (inner instanceof AbstractEmbedding<?>) {
+        if (inner instanceof AbstractEmbedding<?> || EmbeddingLike.of(inner).isPresent()) {
             return ModuleKind.EMBEDDING;
         }
         return ModuleKind.OTHER;
