@@ -509,10 +509,14 @@ public final class LoraConfig extends PeftConfig {
         }
 
         /**
-         * @param names module names or name suffixes (PEFT's list form)
+         * @param names module names or name suffixes (PEFT's list form); a single
+         *     {@code "all-linear"} means {@link TargetModules#allLinear()}, as no module can have that name
          * @return this builder
          */
         public Builder targetModules(String... names) {
+            if (names.length == 1 && TargetModules.ALL_LINEAR.equalsIgnoreCase(names[0])) {
+                return targetModules(TargetModules.allLinear());
+            }
             return targetModules(TargetModules.names(dedupe(Arrays.asList(names))));
         }
 

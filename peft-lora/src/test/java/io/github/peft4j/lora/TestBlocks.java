@@ -94,8 +94,12 @@ final class TestBlocks {
         private final Parameter weight;
 
         Embed(NDManager manager, int num, int dim) {
+            this(manager, num, dim, DataType.FLOAT32);
+        }
+
+        Embed(NDManager manager, int num, int dim, DataType type) {
             weight = addParameter(Parameter.builder().setName("weight").setType(Parameter.Type.WEIGHT)
-                    .optArray(manager.randomNormal(0f, 1f, new Shape(num, dim), DataType.FLOAT32)).build());
+                    .optArray(manager.randomNormal(0f, 1f, new Shape(num, dim), type)).build());
         }
 
         @Override
@@ -114,6 +118,11 @@ final class TestBlocks {
         public Shape[] getOutputShapes(Shape[] inputShapes) {
             return new Shape[] {inputShapes[0].add(weight.getArray().getShape().get(1))};
         }
+    }
+
+    /** Llama's RMSNorm without its weight, so that activations stay of order one. */
+    static NDArray rmsNorm(NDArray x) {
+        return x.mul(x.square().mean(new int[] {-1}, true).add(1e-6f).pow(-0.5f));
     }
 
     /** A tiny Llama-shaped causal LM: ids [batch, seq] to logits [batch, seq, vocab]. */
@@ -163,7 +172,7 @@ final class TestBlocks {
     }
 
     static final class Body extends AbstractBlock {
-        final Embed embed;
+        final Block embed;
         final SequentialBlock layers;
         private final int dim;
 
@@ -179,7 +188,7 @@ final class TestBlocks {
 
         @Override
         protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training, PairList<String, Object> p) {
-            return layers.forward(ps, embed.forward(ps, in, training, p), training, p);
+            return new NDList(rmsNorm(layers.forward(ps, embed.forward(ps, in, training, p), training, p).head()));
         }
 
         @Override
@@ -206,8 +215,8 @@ final class TestBlocks {
         @Override
         protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training, PairList<String, Object> p) {
             NDArray h = in.head();
-            h = h.add(selfAttn.forward(ps, new NDList(h), training, p).head());
-            return new NDList(h.add(mlp.forward(ps, new NDList(h), training, p).head()));
+            h = h.add(selfAttn.forward(ps, new NDList(rmsNorm(h)), training, p).head());
+            return new NDList(h.add(mlp.forward(ps, new NDList(rmsNorm(h)), training, p).head()));
         }
 
         @Override
