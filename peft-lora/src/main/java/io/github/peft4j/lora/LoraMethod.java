@@ -78,7 +78,11 @@ public final class LoraMethod implements PeftMethod {
         }
         if (targets.isAllLinear()) {
             // Every linear module but the output head, by its full name: PEFT writes these into the config.
-            return TargetModules.names(model.selectTargets(TargetMatcher.builder().targets(targets).build()));
+            // Modules another adapter trains in full (modules_to_save) are not linear layers to adapt.
+            ModuleTree tree = model.modules();
+            return TargetModules.names(model.selectTargets(TargetMatcher.builder().targets(targets).build()).stream()
+                    .filter(path -> !(tree.get(path) instanceof ModulesToSave))
+                    .toList());
         }
         return targets;
     }

@@ -214,4 +214,48 @@ class LoraLinearTest {
             assertEquals(2 * (4 + 4), model.countParameters().trainable());
         }
     }
+
+    @Test
+    void doraForwardIsPeftsMagnitudeAndDirectionFormula() {
+        TestBlocks.Single base = linearBase(5, 4);
+        double[][] w = weight(base);
+        double[] b = bias(base);
+        LoraConfig config = LoraConfig.builder().r(2).loraAlpha(3).useDora(true).initLoraWeights(false)
+                .targetModules("layer").build();
+        try (PeftModel model = PeftModel.create(base, config)) {
+            LoraLinear layer = (LoraLinear) model.modules().get("layer");
+            double s = layer.settings("default").scaling();
+            double[][] delta = scale(mul(mat(layer.loraB("default")), mat(layer.loraA("default"))), s);
+            double[][] adapted = add(w, delta);
+            NDArray magnitude = layer.adapterParameters("default").get("lora_magnitude_vector.default.weight").getArray();
+            double[] m = vec(magnitude);
+            for (int o = 0; o < 4; o++) {
+                double norm = 0;
+                for (double v : adapted[o]) {
+                    norm += v * v;
+                }
+                assertEquals(Math.sqrt(norm), m[o], 1e-5, "magnitude starts as the row norm of W + s·BA");
+            }
+            magnitude.muli(manager.create(new float[] {0.5f, 1.5f, 2f, 0.8f}));
+            m = vec(magnitude);
+            NDArray x = manager.randomNormal(new Shape(3, 5));
+            double[][] xs = mat(x);
+            double[][] baseNoBias = linear(xs, w, null);
+            double[][] lora = loraPath(xs, layer, "default");
+            double[][] expected = linear(xs, w, b);
+            for (int i = 0; i < expected.length; i++) {
+                for (int o = 0; o < 4; o++) {
+                    double norm = 0;
+                    for (double v : adapted[o]) {
+                        norm += v * v;
+                    }
+                    double ratio = m[o] / Math.sqrt(norm);
+                    expected[i][o] += (ratio - 1) * baseNoBias[i][o] + ratio * lora[i][o];
+                }
+            }
+            assertClose(Ref.flat(expected), Ref.run(model, x), 1e-5, "DoRA output");
+            double[] training = vec(model.forward(new ParameterStore(manager, false), new NDList(x), true).head());
+            assertClose(Ref.flat(expected), training, 1e-5, "without dropout training computes the same");
+        }
+    }
 }
