@@ -72,6 +72,7 @@ public final class LoraEmbedding extends LoraLayer {
         if (s.useDora()) {
             NDArray magnitude;
             try (NDScope scope = new NDScope()) {
+                scope.suppressNotUsedWarning();
                 NDArray w = baseWeight().getArray().toType(adapterDType(), false);
                 magnitude = Dora.norm(w.add(deltaOf(t.a(), t.b(), s.scaling())), OUT_AXIS);
                 NDScope.unregister(magnitude);
@@ -88,6 +89,7 @@ public final class LoraEmbedding extends LoraLayer {
     @Override
     public NDArray deltaWeight(String adapterName) {
         try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
             NDArray delta = deltaOf(loraA(adapterName), loraB(adapterName), settings(adapterName).scaling());
             NDScope.unregister(delta);
             return delta;
@@ -155,6 +157,7 @@ public final class LoraEmbedding extends LoraLayer {
         LoraSettings s = settings(adapterName);
         NDArray w = baseWeight().getArray();
         try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
             NDArray delta = deltaOf(loraA(adapterName), loraB(adapterName), s.scaling()).toType(w.getDataType(), false);
             if (s.useDora()) {
                 NDArray merged = w.add(delta);
@@ -174,6 +177,7 @@ public final class LoraEmbedding extends LoraLayer {
         LoraSettings s = settings(adapterName);
         NDArray w = baseWeight().getArray();
         try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
             NDArray delta = deltaOf(loraA(adapterName), loraB(adapterName), s.scaling()).toType(w.getDataType(), false);
             if (s.useDora()) {
                 try (NDArray norm = takeMergedNorm(adapterName)) {

@@ -127,6 +127,7 @@ public final class LoraLinear extends LoraLayer {
         if (s.useDora()) {
             NDArray magnitude;
             try (NDScope scope = new NDScope()) {
+                scope.suppressNotUsedWarning();
                 magnitude = Dora.norm(baseWeight().getArray().toType(type, false).add(deltaOf(a, b, s.scaling())), outAxis());
                 NDScope.unregister(magnitude);
             }
@@ -159,6 +160,7 @@ public final class LoraLinear extends LoraLayer {
     @Override
     public NDArray deltaWeight(String adapterName) {
         try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
             NDArray delta = deltaOf(loraA(adapterName), loraB(adapterName), settings(adapterName).scaling());
             NDScope.unregister(delta);
             return delta;
@@ -255,6 +257,7 @@ public final class LoraLinear extends LoraLayer {
                     "Impossible to merge LoRA with `lora_bias=True` because the base layer has no bias.");
         }
         try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
             NDArray delta = deltaOf(loraA(adapterName), loraB(adapterName), s.scaling()).toType(w.getDataType(), false);
             if (s.useDora()) {
                 NDArray merged = w.add(delta);
@@ -278,6 +281,7 @@ public final class LoraLinear extends LoraLayer {
         LoraSettings s = settings(adapterName);
         NDArray w = baseWeight().getArray();
         try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
             NDArray delta = deltaOf(loraA(adapterName), loraB(adapterName), s.scaling()).toType(w.getDataType(), false);
             if (s.useDora()) {
                 try (NDArray norm = takeMergedNorm(adapterName)) {

@@ -27,6 +27,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+@SuppressWarnings("try") // disableAdapters() handles are held, not used
 class LoraLinearTest {
 
     private NDManager manager;
@@ -256,6 +257,29 @@ class LoraLinearTest {
             assertClose(Ref.flat(expected), Ref.run(model, x), 1e-5, "DoRA output");
             double[] training = vec(model.forward(new ParameterStore(manager, false), new NDList(x), true).head());
             assertClose(Ref.flat(expected), training, 1e-5, "without dropout training computes the same");
+        }
+    }
+
+    @Test
+    void deletingAnAdapterRemovesItsTensorsAndItsContribution() {
+        TestBlocks.Single base = linearBase(5, 4);
+        NDArray x = manager.randomNormal(new Shape(2, 5));
+        double[] plain = Ref.run(base, x);
+        try (PeftModel model = PeftModel.create(base, LoraConfig.builder().r(2).initLoraWeights(false)
+                .targetModules("layer").build())) {
+            model.addAdapter("keep", LoraConfig.builder().r(3).initLoraWeights(false).targetModules("layer").build());
+            model.setActiveAdapters("default", "keep");
+            LoraLinear layer = (LoraLinear) model.modules().get("layer");
+            double[] keepOnly = plain.clone();
+            double[] lora = Ref.flat(loraPath(mat(x), layer, "keep"));
+            for (int i = 0; i < keepOnly.length; i++) {
+                keepOnly[i] += lora[i];
+            }
+            model.deleteAdapter("default");
+            assertEquals(java.util.List.of("keep"), model.activeAdapters());
+            assertTrue(layer.adapterParameters("default").isEmpty());
+            assertEquals(java.util.Set.of("keep"), layer.allSettings().keySet());
+            assertClose(keepOnly, Ref.run(model, x), 1e-5, "only 'keep' remains");
         }
     }
 }

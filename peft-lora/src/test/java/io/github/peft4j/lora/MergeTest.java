@@ -196,4 +196,29 @@ class MergeTest {
             }
         }
     }
+
+    @Test
+    void aMergedModelSavedUnderItsHuggingFaceKeysReloadsWithTheAdaptedOutputs(@org.junit.jupiter.api.io.TempDir
+            java.nio.file.Path tmp) {
+        PeftModel model = PeftModel.create(llama(), LoraConfig.builder().r(4).initLoraWeights(false)
+                .targetModules("all-linear").build());
+        model.addAdapter("emb", LoraConfig.builder().r(2).initLoraWeights(false).targetModules("embed_tokens").build());
+        model.setActiveAdapters("default", "emb");
+        double[] adapted = Ref.run(model, ids);
+        Block plain = model.mergeAndUnload();
+        Map<String, Parameter> params = ModuleTree.of(plain).parameters();
+        assertEquals(ModuleTree.of(llama()).parameters().keySet(), params.keySet(), "the base model's own keys");
+        Map<String, NDArray> state = new LinkedHashMap<>();
+        params.forEach((k, p) -> state.put(k, p.getArray()));
+        java.nio.file.Path file = tmp.resolve("model.safetensors");
+        io.github.peft4j.core.safetensors.SafetensorsWriter.write(file, state);
+        model.close();
+
+        TestBlocks.TinyLlama fresh = new TestBlocks.TinyLlama(manager, VOCAB, DIM, 2, 99);
+        try (var checkpoint = io.github.peft4j.core.safetensors.SafetensorsFile.open(file)) {
+            ModuleTree.of(fresh).parameters().forEach((k, p) ->
+                    io.github.peft4j.core.tuner.Tensors.assign(p.getArray(), checkpoint.load(k, manager)));
+        }
+        assertTrue(Ref.maxAbsDiff(adapted, Ref.run(fresh, ids)) < 1e-5);
+    }
 }

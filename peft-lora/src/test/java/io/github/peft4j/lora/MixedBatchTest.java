@@ -21,6 +21,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** PEFT's {@code adapter_names}: row i of a mixed batch equals the model with row i's adapter alone. */
+@SuppressWarnings("try") // disableAdapters() handles are held, not used
 class MixedBatchTest {
 
     private static final int VOCAB = 13;

@@ -29,6 +29,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** PEFT's modules_to_save: a trainable copy per adapter, saved under the module's own keys. */
+@SuppressWarnings("try") // disableAdapters() handles are held, not used
 class ModulesToSaveTest {
 
     private static final int VOCAB = 11;
