@@ -10,6 +10,7 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.hooks.AdapterRouting;
 import io.github.peft4j.core.module.EmbeddingLike;
@@ -63,6 +64,10 @@ public final class LoraEmbedding extends LoraLayer {
     void addAdapter(String adapterName, LoraSettings s, InitLoraWeights init, NDManager manager) {
         if (s.r() <= 0) {
             throw new PeftConfigException("`r` should be a positive integer value but the value passed is " + s.r());
+        }
+        if (s.loraBias()) {
+            // PEFT fails here too: lora_embedding_B is a bare tensor with no bias to initialise
+            throw new PeftCompatibilityException("lora_bias=True is not supported for embedding layers");
         }
         LoraInit.Tensors t = LoraInit.embedding(init, s.r(), embedding.numEmbeddings(), embedding.embeddingDim(),
                 manager, adapterDType());

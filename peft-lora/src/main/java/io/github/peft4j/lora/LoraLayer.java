@@ -1,5 +1,6 @@
 package io.github.peft4j.lora;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -13,6 +14,7 @@ import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.hooks.AdapterRouting;
 import io.github.peft4j.core.tuner.BaseTunerLayer;
+import io.github.peft4j.core.tuner.Tensors;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -110,8 +112,8 @@ public abstract sealed class LoraLayer extends BaseTunerLayer permits LoraLinear
      * @param b the new B, same shape
      */
     void assignAB(String adapterName, NDArray a, NDArray b) {
-        io.github.peft4j.core.tuner.Tensors.assign(loraA(adapterName), a);
-        io.github.peft4j.core.tuner.Tensors.assign(loraB(adapterName), b);
+        Tensors.assign(loraA(adapterName), a);
+        Tensors.assign(loraB(adapterName), b);
     }
 
     /**
@@ -122,7 +124,7 @@ public abstract sealed class LoraLayer extends BaseTunerLayer permits LoraLinear
      * @param training whether this is a training forward
      * @return the value to compute with
      */
-    NDArray value(ParameterStore ps, String adapterName, String name, ai.djl.Device device, boolean training) {
+    NDArray value(ParameterStore ps, String adapterName, String name, Device device, boolean training) {
         return ps.getValue(adapterParameters(adapterName).get(name), device, training);
     }
 

@@ -102,8 +102,9 @@ public final class LoraMethod implements PeftMethod {
             return false;
         }
         if (block instanceof TunerLayer other) {
-            throw new PeftCompatibilityException("module '" + path + "' is already adapted by "
-                    + other.getClass().getSimpleName() + " (another PEFT method); peft4j does not stack LoRA on it");
+            throw new PeftCompatibilityException("module '" + path + "' is already wrapped by "
+                    + other.getClass().getSimpleName() + " (another PEFT method, or modules_to_save);"
+                    + " peft4j does not put LoRA on top of it");
         }
         Optional<LinearLike> linear = LinearLike.of(block);
         if (linear.isPresent()) {

@@ -320,4 +320,22 @@ class FileCompatibilityTest {
             assertEquals(12, model.tunerLayers().size());
         }
     }
+
+    @Test
+    void parameterCountsFollowPeftsFormulas() {
+        int vocab = 11;
+        int dim = 8;
+        int layers = 2;
+        try (PeftModel model = PeftModel.create(new TestBlocks.TinyLlama(manager, vocab, dim, layers, 3),
+                LoraConfig.builder().r(4).useDora(true).targetModules("q_proj", "v_proj").build())) {
+            // r·(in + out) + out (magnitude) per adapted linear
+            assertEquals((long) layers * 2 * (4 * (dim + dim) + dim), model.countParameters().trainable());
+            model.addAdapter("bias", LoraConfig.builder().r(2).loraBias(true).targetModules("up_proj").build());
+            model.addAdapter("emb", LoraConfig.builder().r(3).targetModules("embed_tokens").build());
+            model.setActiveAdapters("bias", "emb");
+            // lora_bias adds out; an embedding r·(num + dim)
+            assertEquals((long) layers * (2 * (dim + 2 * dim) + 2 * dim) + 3 * (vocab + dim),
+                    model.countParameters().trainable());
+        }
+    }
 }
