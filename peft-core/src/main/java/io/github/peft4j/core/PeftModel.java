@@ -15,6 +15,7 @@ import io.github.peft4j.core.hooks.BaseModelInfo;
 import io.github.peft4j.core.hooks.ForwardContext;
 import io.github.peft4j.core.io.AdapterDirectory;
 import io.github.peft4j.core.module.BlockSurgery;
+import io.github.peft4j.core.module.EmbeddingLike;
 import io.github.peft4j.core.module.LinearLike;
 import io.github.peft4j.core.module.ModuleTree;
 import io.github.peft4j.core.target.ModuleKind;
@@ -78,9 +79,9 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
     /** One registered adapter. */
     private static final class Adapter {
         final String name;
-        final PeftConfig config;
         final PeftMethod method;
         final Map<String, RegisteredTensor> registered = new LinkedHashMap<>();
+        PeftConfig config;
         boolean trainable = true;
 
         Adapter(String name, PeftConfig config, PeftMethod method) {
@@ -273,7 +274,34 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
      * @param parameter the parameter
      */
     public void registerAdapterTensor(String adapterName, String key, String savedKey, Parameter parameter) {
-        requireAdapter(adapterName).registered.put(key, new RegisteredTensor(savedKey, parameter));
+        Map<String, RegisteredTensor> registered = requireAdapter(adapterName).registered;
+        // Registering a parameter again moves it: its path changes when a later adapter wraps its module.
+        registered.values().removeIf(t -> t.parameter() == parameter);
+        registered.put(key, new RegisteredTensor(savedKey, parameter));
+    }
+
+    /**
+     * Replaces the config recorded for an adapter with what its method resolved while injecting it,
+     * as PEFT writes resolved values back into the config it saves (per-architecture default
+     * targets, {@code all-linear} expanded to module names, a corrected {@code fan_in_fan_out}).
+     *
+     * <pre>{@code
+     * model.updateConfig(adapterName, loraConfig.withTargetModules(TargetModules.names(matched)));
+     * }</pre>
+     *
+     * @param adapterName the adapter
+     * @param config its resolved config, of the same class and {@code peft_type}
+     * @throws PeftConfigException if the class or {@code peft_type} differs
+     */
+    public void updateConfig(String adapterName, PeftConfig config) {
+        Adapter adapter = requireAdapter(adapterName);
+        if (config.getClass() != adapter.config.getClass() || !config.peftType().equals(adapter.config.peftType())) {
+            throw new PeftConfigException("adapter '" + adapterName + "' has a " + adapter.config.peftType()
+                    + " config (" + adapter.config.getClass().getSimpleName() + "); cannot replace it by a "
+                    + config.peftType() + " config (" + config.getClass().getSimpleName() + ")");
+        }
+        config.validate();
+        adapter.config = config;
     }
 
     /**
@@ -463,8 +491,13 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
     }
 
     private Block unloadLayers() {
+        Map<Parameter, Boolean> baseParameters = new IdentityHashMap<>();
+        for (Parameter p : ModuleTree.of(base).parameters().values()) {
+            baseParameters.put(p, Boolean.TRUE);
+        }
         for (Adapter adapter : adapters.values()) {
-            if (!adapter.registered.isEmpty()) {
+            // Base parameters an adapter trains (biases) stay in the base model; anything else would be lost.
+            if (adapter.registered.values().stream().anyMatch(t -> !baseParameters.containsKey(t.parameter()))) {
                 throw new PeftCompatibilityException("adapter '" + adapter.name + "' (" + adapter.config.peftType()
                         + ") lives outside the base layers; delete it before unloading");
             }
@@ -635,7 +668,7 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
         if (LinearLike.of(inner).isPresent()) {
             return isOutputHead ? ModuleKind.OUTPUT_HEAD_LINEAR : ModuleKind.LINEAR;
         }
-        if (inner instanceof AbstractEmbedding<?>) {
+        if (inner instanceof AbstractEmbedding<?> || EmbeddingLike.of(inner).isPresent()) {
             return ModuleKind.EMBEDDING;
         }
         return ModuleKind.OTHER;
@@ -804,6 +837,13 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
      * @return the outputs
      */
     public NDList forward(ParameterStore parameterStore, NDList inputs, List<String> adapterNames) {
+        Set<String> unknown = new TreeSet<>(adapterNames);
+        unknown.remove(AdapterRouting.BASE);
+        unknown.removeAll(adapters.keySet());
+        if (!unknown.isEmpty()) {
+            throw new PeftConfigException("trying to infer with non-existing adapter(s) " + unknown + "; adapters: "
+                    + adapters.keySet() + " (use '" + AdapterRouting.BASE + "' for rows without adapter)");
+        }
         ForwardContext ctx = ForwardContext.empty().with(AdapterRouting.KEY, new AdapterRouting(adapterNames));
         return forward(parameterStore, inputs, false, ctx.addTo(null));
     }

@@ -382,4 +382,60 @@ class PeftModelTest {
             assertTrue(e.getMessage().contains("LOHA") && e.getMessage().contains("TEST_DELTA"), e.getMessage());
         }
     }
+
+    @Test
+    void updatedConfigIsWhatSaveWrites() throws IOException {
+        try (PeftModel model = PeftModel.create(base(), qv())) {
+            model.updateConfig("default", DeltaConfig.builder().targetModules("model.layers.0.self_attn.q_proj").r(2)
+                    .scale(0.5).build());
+            assertEquals(List.of("model.layers.0.self_attn.q_proj"),
+                    ((DeltaConfig) model.config("default")).targetModules().names());
+            model.save(tmp);
+            assertTrue(Files.readString(tmp.resolve("adapter_config.json")).contains("\"model.layers.0.self_attn.q_proj\""));
+            PeftConfig other = new PeftConfig() {
+                @Override
+                public String peftType() {
+                    return "TEST_DELTA";
+                }
+            };
+            assertThrows(PeftConfigException.class, () -> model.updateConfig("default", other));
+            assertThrows(PeftConfigException.class, () -> model.updateConfig("nope", qv()));
+        }
+    }
+
+    @Test
+    void registeringAParameterAgainMovesItAndBaseParametersSurviveUnload() {
+        PeftModel model = PeftModel.create(base(), qv());
+        Parameter bias = ModuleTree.of(model.baseModel()).parameters().get("model.layers.0.self_attn.q_proj.base_layer.bias");
+        model.registerAdapterTensor("default", "old.bias", "base_model.model.old.bias", bias);
+        model.registerAdapterTensor("default", "model.layers.0.self_attn.q_proj.base_layer.bias",
+                "base_model.model.model.layers.0.self_attn.q_proj.base_layer.bias", bias);
+        List<String> keys = model.tensors("default").stream().map(PeftModel.AdapterTensor::key).toList();
+        assertFalse(keys.contains("old.bias"));
+        assertTrue(keys.contains("model.layers.0.self_attn.q_proj.base_layer.bias"));
+        model.setActiveAdapters("default");
+        assertTrue(bias.requiresGradient(), "a registered tensor of the active adapter trains");
+        ai.djl.nn.Block unloaded = model.unload();
+        assertTrue(ModuleTree.of(unloaded).parameters().containsKey("model.layers.0.self_attn.q_proj.bias"));
+        model.close();
+
+        try (PeftModel other = PeftModel.create(base(), qv())) {
+            Parameter outside = Parameter.builder().setName("prompt").setType(Parameter.Type.WEIGHT)
+                    .optArray(other.manager().zeros(new Shape(2, DIM))).build();
+            other.registerAdapterTensor("default", "prompt", "prompt_embeddings", outside);
+            assertThrows(PeftCompatibilityException.class, other::unload);
+        }
+    }
+
+    @Test
+    void mixedBatchRefusesAdaptersThatDoNotExist() {
+        try (PeftModel model = PeftModel.create(base(), qv())) {
+            PeftConfigException e = assertThrows(PeftConfigException.class, () -> model.forward(
+                    new ParameterStore(manager, false), new NDList(input), List.of("default", "missing")));
+            assertTrue(e.getMessage().contains("missing"), e.getMessage());
+            float[] routed = model.forward(new ParameterStore(manager, false), new NDList(input),
+                    List.of("default", io.github.peft4j.core.hooks.AdapterRouting.BASE)).singletonOrThrow().toFloatArray();
+            assertEquals(input.size(), routed.length);
+        }
+    }
 }

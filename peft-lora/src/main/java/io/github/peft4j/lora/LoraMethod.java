@@ -1,0 +1,181 @@
+package io.github.peft4j.lora;
+
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import io.github.peft4j.core.PeftCompatibilityException;
+import io.github.peft4j.core.PeftConfig;
+import io.github.peft4j.core.PeftConfigException;
+import io.github.peft4j.core.PeftMethod;
+import io.github.peft4j.core.PeftModel;
+import io.github.peft4j.core.module.EmbeddingLike;
+import io.github.peft4j.core.module.LinearLike;
+import io.github.peft4j.core.module.ModuleTree;
+import io.github.peft4j.core.target.TargetMatcher;
+import io.github.peft4j.core.target.TargetModules;
+import io.github.peft4j.core.tuner.AdapterKeys;
+import io.github.peft4j.core.tuner.TunerLayer;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * LoRA as a {@link PeftMethod} ({@code peft_type} {@value LoraConfig#PEFT_TYPE}), PEFT's
+ * {@code LoraModel}: resolves the targets (per-architecture defaults, {@code all-linear}), wraps each
+ * target in a {@link LoraLinear} or {@link LoraEmbedding} (or adds the adapter to the LoRA layer
+ * already there), registers the biases {@code bias} makes trainable and the {@code modules_to_save}
+ * copies, and records the resolved targets in the adapter's config as PEFT does. Found through
+ * {@link java.util.ServiceLoader}; users call {@link PeftModel#create} with a {@link LoraConfig}.
+ *
+ * <pre>{@code
+ * PeftModel model = PeftModel.create(base, LoraConfig.builder().r(8).targetModules("q_proj", "v_proj").build());
+ * model.addAdapter("other", LoraConfig.builder().r(4).targetModules("all-linear").build());
+ * }</pre>
+ */
+public final class LoraMethod implements PeftMethod {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LoraMethod.class);
+
+    @Override
+    public String peftType() {
+        return LoraConfig.PEFT_TYPE;
+    }
+
+    @Override
+    public Class<LoraConfig> configClass() {
+        return LoraConfig.class;
+    }
+
+    @Override
+    public void inject(PeftModel model, String adapterName, PeftConfig peftConfig) {
+        LoraConfig config = (LoraConfig) peftConfig;
+        checkOneBiasAdapter(model, adapterName, config);
+        LoraConfig resolved = config.withTargetModules(resolveTargets(model, config));
+        List<String> paths = model.selectTargets(resolved.matcher());
+        Boolean layout = null;
+        for (String path : paths) {
+            boolean fanInFanOut = addTo(model, path, adapterName, resolved);
+            layout = layout == null ? fanInFanOut : layout || fanInFanOut;
+        }
+        // PEFT corrects fan_in_fan_out in the config it saves to the layout of the layers it wrapped.
+        if (layout != null && layout != resolved.fanInFanOut()) {
+            LOG.warn("fan_in_fan_out is set to {} but the target modules store their weights {}; setting fan_in_fan_out"
+                    + " to {}", resolved.fanInFanOut(), layout ? "[in, out] (Conv1D)" : "[out, in] (Linear)", layout);
+            resolved = resolved.withFanInFanOut(layout);
+        }
+        model.updateConfig(adapterName, resolved);
+        registerBiases(model);
+        ModulesToSave.wrap(model, adapterName, resolved.modulesToSave());
+    }
+
+    /** PEFT's {@code _prepare_adapter_config} and {@code _maybe_include_all_linear_layers}. */
+    private static TargetModules resolveTargets(PeftModel model, LoraConfig config) {
+        TargetModules targets = config.targetModules();
+        if (targets == null) {
+            return LoraTargetDefaults.forModel(model);
+        }
+        if (targets.isAllLinear()) {
+            // Every linear module but the output head, by its full name: PEFT writes these into the config.
+            // Modules another adapter trains in full (modules_to_save) are not linear layers to adapt.
+            ModuleTree tree = model.modules();
+            return TargetModules.names(model.selectTargets(TargetMatcher.builder().targets(targets).build()).stream()
+                    .filter(path -> !(tree.get(path) instanceof ModulesToSave))
+                    .toList());
+        }
+        return targets;
+    }
+
+    /**
+     * @return whether the layer stores its weight [in, out]
+     */
+    private static boolean addTo(PeftModel model, String path, String adapterName, LoraConfig config) {
+        Block block = model.modules().get(path);
+        LoraSettings settings = LoraSettings.of(config, path);
+        if (block instanceof LoraLinear lora) {
+            lora.addAdapter(adapterName, settings, config.initLoraWeights(), model.manager());
+            return lora.fanInFanOut();
+        }
+        if (block instanceof LoraEmbedding lora) {
+            lora.addAdapter(adapterName, settings, config.initLoraWeights(), model.manager());
+            return false;
+        }
+        if (block instanceof TunerLayer other) {
+            throw new PeftCompatibilityException("module '" + path + "' is already wrapped by "
+                    + other.getClass().getSimpleName() + " (another PEFT method, or modules_to_save);"
+                    + " peft4j does not put LoRA on top of it");
+        }
+        Optional<LinearLike> linear = LinearLike.of(block);
+        if (linear.isPresent()) {
+            LoraLinear lora = model.replaceModule(path, b -> new LoraLinear(b, linear.get()));
+            lora.setAdaptersDisabled(model.adaptersDisabled());
+            lora.addAdapter(adapterName, settings, config.initLoraWeights(), model.manager());
+            return lora.fanInFanOut();
+        }
+        Optional<EmbeddingLike> embedding = EmbeddingLike.of(block);
+        if (embedding.isPresent()) {
+            LoraEmbedding lora = model.replaceModule(path, b -> new LoraEmbedding(b, embedding.get()));
+            lora.setAdaptersDisabled(model.adaptersDisabled());
+            lora.addAdapter(adapterName, settings, config.initLoraWeights(), model.manager());
+            return false;
+        }
+        throw new PeftCompatibilityException("Target module '" + path + "' (" + block.getClass().getName()
+                + ") is not supported. LoRA supports linear layers (DJL Linear or blocks implementing LinearLike,"
+                + " such as GPT-2's Conv1D) and embeddings (DJL Embedding or blocks implementing EmbeddingLike)");
+    }
+
+    /** PEFT allows {@code bias != "none"} for one adapter only. */
+    private static void checkOneBiasAdapter(PeftModel model, String adapterName, LoraConfig config) {
+        if (config.bias() == LoraConfig.Bias.NONE) {
+            return;
+        }
+        for (String other : model.adapterNames()) {
+            if (!other.equals(adapterName) && model.config(other) instanceof LoraConfig c
+                    && c.bias() != LoraConfig.Bias.NONE) {
+                throw new PeftConfigException("LoraModel supports only 1 adapter with bias. When using multiple"
+                        + " adapters, set bias to 'none' for all adapters (adapter '" + other + "' has bias='"
+                        + c.bias().json() + "').");
+            }
+        }
+    }
+
+    /**
+     * Registers, for every LoRA adapter with {@code bias != "none"}, the biases it trains and saves under
+     * PEFT's keys ({@code <path>.bias}; {@code <path>.base_layer.bias} inside adapted layers). Run after
+     * every injection, because wrapping a module moves its bias under {@code base_layer}.
+     */
+    private static void registerBiases(PeftModel model) {
+        Map<Parameter, Boolean> adapterTensors = new IdentityHashMap<>();
+        for (TunerLayer layer : model.tunerLayers()) {
+            for (String name : layer.adapterNames()) {
+                layer.adapterParameters(name).values().forEach(p -> adapterTensors.put(p, Boolean.TRUE));
+            }
+        }
+        ModuleTree tree = model.modules();
+        for (String adapter : model.adapterNames()) {
+            if (!(model.config(adapter) instanceof LoraConfig c) || c.bias() == LoraConfig.Bias.NONE) {
+                continue;
+            }
+            for (Map.Entry<String, Parameter> e : tree.parameters().entrySet()) {
+                String key = e.getKey();
+                if (adapterTensors.containsKey(e.getValue()) || !(key.equals("bias") || key.endsWith(".bias"))) {
+                    continue;
+                }
+                if (c.bias() == LoraConfig.Bias.LORA_ONLY && !isBiasOfLoraLayer(tree, key)) {
+                    continue;
+                }
+                model.registerAdapterTensor(adapter, key, AdapterKeys.withPrefix(key), e.getValue());
+            }
+        }
+    }
+
+    private static boolean isBiasOfLoraLayer(ModuleTree tree, String key) {
+        String suffix = ".base_layer.bias";
+        if (!key.endsWith(suffix)) {
+            return false;
+        }
+        String layerPath = key.substring(0, key.length() - suffix.length());
+        return tree.find(layerPath).map(m -> m.block() instanceof LoraLayer).orElse(false);
+    }
+}
