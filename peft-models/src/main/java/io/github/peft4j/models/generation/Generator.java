@@ -154,6 +154,7 @@ public final class Generator {
                 model.getClass().getSimpleName() + " is not a causal language model (nor a PeftModel of one)"));
     }
 
+    /** transformers' rule: pad_token_id, else the first eos id; 0 when neither is a valid token. */
     private static long padId(CausalLM lm, GenerationConfig config) {
         if (config.padTokenId() != null) {
             return config.padTokenId();
@@ -162,7 +163,7 @@ public final class Generator {
             return lm.config().padTokenId().get();
         }
         List<Integer> eos = config.eosTokenIds() != null ? config.eosTokenIds() : lm.config().eosTokenIds();
-        return eos.isEmpty() ? 0 : eos.get(0);
+        return eos.isEmpty() || eos.get(0) < 0 || eos.get(0) >= lm.vocabSize() ? 0 : eos.get(0);
     }
 
     private static NDManager managerOf(Block model) {
