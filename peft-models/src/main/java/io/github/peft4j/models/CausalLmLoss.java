@@ -68,7 +68,7 @@ public final class CausalLmLoss {
         NDArray valid = target.neq(IGNORE_INDEX).toType(DataType.FLOAT32, false);
         NDArray safe = target.maximum(0L);
         NDArray picked = logits.logSoftmax(-1).gather(safe.expandDims(-1), -1).squeeze(-1);
-        NDArray sum = picked.mul(valid).sum().neg();
+        NDArray sum = picked.neg().mul(valid).sum();
         return new NDArray[] {sum, valid.sum()};
     }
 }

@@ -29,6 +29,17 @@ public final class Weights {
         return w;
     }
 
+    /** @return a copy in which one element of one weight is shifted by {@code delta} */
+    public Weights perturbed(String key, int index, double delta) {
+        Weights w = new Weights();
+        w.values.putAll(values);
+        w.shapes.putAll(shapes);
+        double[] copy = vec(key).clone();
+        copy[index] += delta;
+        w.values.put(key, copy);
+        return w;
+    }
+
     /** @return whether the key exists */
     public boolean has(String key) {
         return values.containsKey(key);
