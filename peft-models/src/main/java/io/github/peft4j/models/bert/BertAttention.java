@@ -11,7 +11,13 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.peft4j.models.config.BertConfig;
 
-/** BERT's {@code attention}: {@code self} then {@code output}. Inputs: {@code (hidden, bias)}. */
+/**
+ * BERT's {@code attention}: {@code self} then {@code output}. Inputs: {@code (hidden, bias)}.
+ *
+ * <pre>{@code
+ * Block attention = ModuleTree.of(model).get("bert.encoder.layer.0.attention");
+ * }</pre>
+ */
 public final class BertAttention extends AbstractBlock {
 
     private Block self;

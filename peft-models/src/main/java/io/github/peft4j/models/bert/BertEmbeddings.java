@@ -23,6 +23,10 @@ import java.util.Optional;
  * (token type 0), as PEFT's prompt tuning does with {@code inputs_embeds}.
  * Inputs: {@code (input_ids [B,T], token_type_ids [B,T], position_ids [1,T'])} with
  * {@code T' = virtual + T}.
+ *
+ * <pre>{@code
+ * Block embeddings = ModuleTree.of(model).get("bert.embeddings");
+ * }</pre>
  */
 public final class BertEmbeddings extends AbstractBlock {
 

@@ -11,7 +11,13 @@ import ai.djl.util.PairList;
 import io.github.peft4j.models.config.BertConfig;
 import io.github.peft4j.models.nn.ModuleList;
 
-/** BERT's {@code encoder}: the layers {@code layer.<i>}. Inputs: {@code (hidden, bias)}. */
+/**
+ * BERT's {@code encoder}: the layers {@code layer.<i>}. Inputs: {@code (hidden, bias)}.
+ *
+ * <pre>{@code
+ * Block encoder = ModuleTree.of(model).get("bert.encoder");
+ * }</pre>
+ */
 public final class BertEncoder extends AbstractBlock {
 
     private final ModuleList<BertLayer> layer;

@@ -14,7 +14,13 @@ import io.github.peft4j.models.nn.Activations;
 import io.github.peft4j.models.nn.Linears;
 import java.util.function.UnaryOperator;
 
-/** BERT's {@code intermediate}: {@code act(dense(x))}. */
+/**
+ * BERT's {@code intermediate}: {@code act(dense(x))}.
+ *
+ * <pre>{@code
+ * Block intermediate = ModuleTree.of(model).get("bert.encoder.layer.0.intermediate");
+ * }</pre>
+ */
 public final class BertIntermediate extends AbstractBlock {
 
     private final int size;

@@ -14,6 +14,10 @@ import io.github.peft4j.models.config.BertConfig;
 /**
  * One post-norm BERT layer ({@code encoder.layer.<i>}): {@code attention}, {@code intermediate},
  * {@code output}. Inputs: {@code (hidden, bias)}.
+ *
+ * <pre>{@code
+ * Block layer = ModuleTree.of(model).get("bert.encoder.layer.0");
+ * }</pre>
  */
 public final class BertLayer extends AbstractBlock {
 

@@ -21,6 +21,10 @@ import io.github.peft4j.models.nn.AttentionBias;
  * outputs: {@code (sequence_output [B,T',H], pooled_output [B,H])}, {@code T'} counting virtual
  * tokens. With prefix-tuning prefixes, positions start after the prefix, as transformers'
  * {@code past_key_values_length} does.
+ *
+ * <pre>{@code
+ * NDList out = ModuleTree.of(model).get("bert").forward(ps, new NDList(ids, mask), false);   // sequence, pooled
+ * }</pre>
  */
 public final class BertModel extends AbstractBlock {
 

@@ -12,7 +12,13 @@ import ai.djl.util.PairList;
 import io.github.peft4j.models.config.BertConfig;
 import io.github.peft4j.models.nn.Linears;
 
-/** BERT's {@code pooler}: {@code tanh(dense(hidden[:, 0]))}. Input [B,T,H]; output [B,H]. */
+/**
+ * BERT's {@code pooler}: {@code tanh(dense(hidden[:, 0]))}. Input [B,T,H]; output [B,H].
+ *
+ * <pre>{@code
+ * Block pooler = ModuleTree.of(model).get("bert.pooler");
+ * }</pre>
+ */
 public final class BertPooler extends AbstractBlock {
 
     private Block dense;

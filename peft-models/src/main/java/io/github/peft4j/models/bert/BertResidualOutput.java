@@ -18,6 +18,10 @@ import io.github.peft4j.models.nn.Linears;
  * BERT's post-norm residual step, transformers' {@code BertSelfOutput} ({@code attention.output})
  * and {@code BertOutput} ({@code output}): {@code LayerNorm(dropout(dense(x)) + residual)}.
  * Inputs: {@code (x, residual)}.
+ *
+ * <pre>{@code
+ * Block output = ModuleTree.of(model).get("bert.encoder.layer.0.output");
+ * }</pre>
  */
 public final class BertResidualOutput extends AbstractBlock {
 

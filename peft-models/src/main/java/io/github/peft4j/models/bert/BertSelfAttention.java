@@ -19,6 +19,10 @@ import io.github.peft4j.models.nn.PastKeyValues;
  * BERT's {@code attention.self}: {@code query}, {@code key}, {@code value} and bidirectional
  * attention; keys and values may be extended by prefix-tuning prefixes.
  * Inputs: {@code (hidden [B,T,H], bias [B,1,1,S])}; output: the attention context [B,T,H].
+ *
+ * <pre>{@code
+ * Block query = ModuleTree.of(model).get("bert.encoder.layer.0.attention.self.query");
+ * }</pre>
  */
 public final class BertSelfAttention extends AbstractBlock {
 

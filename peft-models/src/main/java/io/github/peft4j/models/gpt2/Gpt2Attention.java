@@ -18,6 +18,10 @@ import io.github.peft4j.models.nn.PastKeyValues;
 /**
  * GPT-2's {@code attn}: one {@code c_attn} projection to queries, keys and values, causal
  * attention, {@code c_proj} back. Inputs: {@code (hidden [B,T,E], bias [B,1,T,S])}.
+ *
+ * <pre>{@code
+ * Block attn = ModuleTree.of(model).get("transformer.h.0.attn");
+ * }</pre>
  */
 public final class Gpt2Attention extends AbstractBlock {
 

@@ -12,7 +12,13 @@ import ai.djl.util.PairList;
 import io.github.peft4j.models.config.Gpt2Config;
 import io.github.peft4j.models.nn.HfLayerNorm;
 
-/** One GPT-2 layer ({@code h.<i>}): {@code h + attn(ln_1(h))}, then {@code h + mlp(ln_2(h))}. */
+/**
+ * One GPT-2 layer ({@code h.<i>}): {@code h + attn(ln_1(h))}, then {@code h + mlp(ln_2(h))}.
+ *
+ * <pre>{@code
+ * Block block = ModuleTree.of(model).get("transformer.h.0");
+ * }</pre>
+ */
 public final class Gpt2Block extends AbstractBlock {
 
     private Block ln1;

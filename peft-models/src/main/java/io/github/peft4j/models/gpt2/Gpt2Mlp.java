@@ -14,7 +14,13 @@ import io.github.peft4j.models.nn.Activations;
 import io.github.peft4j.models.nn.Dropout;
 import java.util.function.UnaryOperator;
 
-/** GPT-2's {@code mlp}: {@code dropout(c_proj(act(c_fc(x))))}. */
+/**
+ * GPT-2's {@code mlp}: {@code dropout(c_proj(act(c_fc(x))))}.
+ *
+ * <pre>{@code
+ * Block mlp = ModuleTree.of(model).get("transformer.h.0.mlp");
+ * }</pre>
+ */
 public final class Gpt2Mlp extends AbstractBlock {
 
     private final int inner;

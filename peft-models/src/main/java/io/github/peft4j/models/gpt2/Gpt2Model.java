@@ -21,6 +21,10 @@ import io.github.peft4j.models.nn.TokenEmbedding;
  * The bare GPT-2 decoder ({@code transformer}): {@code wte}, {@code wpe}, {@code h.<i>},
  * {@code ln_f}. Inputs: {@code (input_ids [B,T], optional attention_mask)}; output:
  * {@code (hidden [B,T,E])}.
+ *
+ * <pre>{@code
+ * NDArray hidden = ModuleTree.of(model).get("transformer").forward(ps, new NDList(ids), false).head();
+ * }</pre>
  */
 public final class Gpt2Model extends AbstractBlock {
 

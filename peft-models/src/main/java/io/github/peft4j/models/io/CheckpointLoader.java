@@ -25,6 +25,12 @@ import org.slf4j.LoggerFactory;
  * {@code base_model_prefix}; a missing tensor is an error naming the file and the key, unless the
  * model allows it (a fresh task head), and then it is initialised and reported; unused tensors
  * are reported; a tensor of the wrong shape is an error. BF16/F16/F64 weights become F32.
+ *
+ * <pre>{@code
+ * try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(dir)) {
+ *     LoadReport report = CheckpointLoader.load(ModelFactory.newModel(config, null), ckpt, manager, 0);
+ * }
+ * }</pre>
  */
 public final class CheckpointLoader {
 

@@ -26,6 +26,10 @@ import java.util.TreeSet;
  * Writes a model as a Hugging Face checkpoint directory: {@code config.json} and
  * {@code model.safetensors} (or shards with an index), F32, keys in the model's own layout, a tied
  * head written once under the embedding's name, exactly as transformers' {@code save_pretrained}.
+ *
+ * <pre>{@code
+ * CheckpointWriter.save((HfModel) block, dir, SafetensorsCheckpoint.DEFAULT_MAX_SHARD_BYTES);
+ * }</pre>
  */
 public final class CheckpointWriter {
 

@@ -19,6 +19,10 @@ import java.util.SplittableRandom;
  * {@code c_proj} weights scaled by {@code 1/sqrt(2 * n_layer)}. Values are drawn in Java from a
  * generator seeded by the model seed and the parameter's name, so a model is the same whatever the
  * engine, thread or order of initialisation.
+ *
+ * <pre>{@code
+ * parameter.setInitializer(HfInitializer.of(model, "lm_head.weight", lmHeadBlock, 42));
+ * }</pre>
  */
 public final class HfInitializer implements Initializer {
 

@@ -16,6 +16,10 @@ import java.util.function.BiFunction;
  * Face key: a checkpoint reader when loading, {@link HfInitializer} for a fresh model. DJL computes
  * every parameter's shape from the configuration and hands it to the initialiser, so a loaded tensor
  * is checked against the shape the architecture expects.
+ *
+ * <pre>{@code
+ * ParameterInit.initialize(model, manager, (key, owner) -> HfInitializer.of(model, key, owner, seed));
+ * }</pre>
  */
 public final class ParameterInit {
 

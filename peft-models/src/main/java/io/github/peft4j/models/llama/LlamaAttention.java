@@ -20,6 +20,10 @@ import io.github.peft4j.models.nn.PastKeyValues;
  * {@code Linear}), rotary positions, grouped-query attention (each key/value head serves
  * {@code heads / kv_heads} query heads), keys and values extended by the cache or prefix.
  * Inputs: {@code (hidden [B,T,H], bias [B,1,T,S], cos, sin)}; output: {@code (hidden)}.
+ *
+ * <pre>{@code
+ * LlamaAttention attn = (LlamaAttention) ModuleTree.of(model).get("model.layers.0.self_attn");
+ * }</pre>
  */
 public final class LlamaAttention extends AbstractBlock {
 

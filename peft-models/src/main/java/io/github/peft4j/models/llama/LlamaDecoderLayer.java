@@ -15,6 +15,10 @@ import io.github.peft4j.models.nn.RmsNorm;
 /**
  * One pre-norm Llama layer: {@code h + self_attn(input_layernorm(h))}, then
  * {@code h + mlp(post_attention_layernorm(h))}. Inputs: {@code (hidden, bias, cos, sin)}.
+ *
+ * <pre>{@code
+ * Block layer = ModuleTree.of(model).get("model.layers.3");
+ * }</pre>
  */
 public final class LlamaDecoderLayer extends AbstractBlock {
 

@@ -14,7 +14,13 @@ import io.github.peft4j.models.nn.Activations;
 import io.github.peft4j.models.nn.Linears;
 import java.util.function.UnaryOperator;
 
-/** Llama's SwiGLU {@code mlp}: {@code down_proj(act(gate_proj(x)) * up_proj(x))}. */
+/**
+ * Llama's SwiGLU {@code mlp}: {@code down_proj(act(gate_proj(x)) * up_proj(x))}.
+ *
+ * <pre>{@code
+ * Block mlp = ModuleTree.of(model).get("model.layers.0.mlp");
+ * }</pre>
+ */
 public final class LlamaMlp extends AbstractBlock {
 
     private final int intermediateSize;

@@ -21,6 +21,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The bare Llama decoder ({@code model}): {@code embed_tokens}, {@code layers.<i>}, {@code norm}.
  * Inputs: {@code (input_ids [B,T], optional attention_mask)}; output: {@code (hidden [B,T,H])}.
+ *
+ * <pre>{@code
+ * NDArray hidden = ModuleTree.of(model).get("model").forward(ps, new NDList(ids), false).head();
+ * }</pre>
  */
 public final class LlamaModel extends AbstractBlock {
 

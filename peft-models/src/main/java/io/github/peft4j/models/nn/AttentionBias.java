@@ -8,6 +8,10 @@ import ai.djl.ndarray.types.DataType;
  * Additive attention masks: 0 where a query may attend a key, {@value #MASKED} elsewhere. A finite
  * value (not -inf) keeps rows with no visible key (left padding) free of NaN; {@code exp(-1e9)} is
  * exactly 0 in float32, so masked keys contribute nothing.
+ *
+ * <pre>{@code
+ * NDArray bias = AttentionBias.causal(mask, queryLength, null);   // [B, 1, T, S]
+ * }</pre>
  */
 public final class AttentionBias {
 

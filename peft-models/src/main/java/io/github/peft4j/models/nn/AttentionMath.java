@@ -6,6 +6,12 @@ import ai.djl.ndarray.types.Shape;
 /**
  * Scaled dot-product attention composed from matMul and softmax (the PyTorch engine has no fused
  * kernel), plus the head reshapes every architecture needs. Shapes: {@code [B, heads, T, D]}.
+ *
+ * <pre>{@code
+ * NDArray q = AttentionMath.splitHeads(qProj.forward(ps, x, training, params).head(), heads, headDim);
+ * NDArray out = AttentionMath.mergeHeads(AttentionMath.attend(q, AttentionMath.repeatKv(k, 2),
+ *         AttentionMath.repeatKv(v, 2), bias, scale, 0, false));
+ * }</pre>
  */
 public final class AttentionMath {
 

@@ -19,6 +19,12 @@ import java.util.Optional;
  * them, so that left padding does not shift a row's positions; for unpadded or right-padded input
  * they equal {@code past, past+1, ...}. Virtual tokens and prefixes apply only to a call that has no
  * cached positions yet (the prompt step of generation), as in Hugging Face PEFT.
+ *
+ * <pre>{@code
+ * CausalInputs in = CausalInputs.prepare(ForwardContext.current(params), tokenEmbeddings, mask, null);
+ * // ... run the layers on in.embeddings() with in.bias() ...
+ * in.finish();
+ * }</pre>
  */
 public final class CausalInputs {
 

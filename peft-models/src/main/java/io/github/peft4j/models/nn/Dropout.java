@@ -2,7 +2,13 @@ package io.github.peft4j.models.nn;
 
 import ai.djl.ndarray.NDArray;
 
-/** Dropout as transformers applies it: only while training, and not at all for probability 0. */
+/**
+ * Dropout as transformers applies it: only while training, and not at all for probability 0.
+ *
+ * <pre>{@code
+ * NDArray h = Dropout.apply(x, config.residDropout(), training);
+ * }</pre>
+ */
 public final class Dropout {
 
     private Dropout() {}

@@ -2,7 +2,13 @@ package io.github.peft4j.models.nn;
 
 import ai.djl.nn.core.Linear;
 
-/** DJL {@link Linear} layers as {@code torch.nn.Linear(in, out, bias)}: weight [out, in]. */
+/**
+ * DJL {@link Linear} layers as {@code torch.nn.Linear(in, out, bias)}: weight [out, in].
+ *
+ * <pre>{@code
+ * Linear qProj = Linears.of(heads * headDim, config.qkvBias());
+ * }</pre>
+ */
 public final class Linears {
 
     private Linears() {}

@@ -12,6 +12,10 @@ import java.util.Optional;
  * What an attention layer puts in front of its own keys and values: the {@link KvCache} of earlier
  * generation steps, or, on a call without cached positions, the {@link PrefixKeyValues} of prefix
  * tuning (which then become the first cached positions, as in Hugging Face PEFT's generation).
+ *
+ * <pre>{@code
+ * NDArray[] kv = PastKeyValues.extend(ForwardContext.current(params), layerIndex, k, v);
+ * }</pre>
  */
 public final class PastKeyValues {
 
