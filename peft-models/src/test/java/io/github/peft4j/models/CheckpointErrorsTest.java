@@ -12,8 +12,10 @@ import io.github.peft4j.core.PeftFormatException;
 import io.github.peft4j.core.module.ModuleTree;
 import io.github.peft4j.core.safetensors.SafetensorsDType;
 import io.github.peft4j.core.safetensors.SafetensorsWriter;
+import io.github.peft4j.models.config.BertConfig;
 import io.github.peft4j.models.config.Gpt2Config;
 import io.github.peft4j.models.config.LlamaConfig;
+import io.github.peft4j.models.config.ModelConfig;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -130,6 +132,39 @@ class CheckpointErrorsTest {
         try (PretrainedModel loaded = HfModels.load(dir, manager)) {
             assertEquals(List.of("score.weight"), loaded.loadReport().unexpected());
             assertEquals(List.of("transformer.h.0.attn.bias"), loaded.loadReport().ignoredBuffers());
+        }
+    }
+
+    @Test
+    void bareLlamaAndBertCheckpointsGetTheirPrefix() throws IOException {
+        for (ModelConfig config : List.of(LlamaConfig.tiny().build(), LlamaConfig.tiny().tieWordEmbeddings(true).build(),
+                BertConfig.tiny().build())) {
+            String prefix = config instanceof BertConfig ? "bert." : "model.";
+            Path bare = dir.resolve(config.modelType() + config.tieWordEmbeddings());
+            Files.createDirectories(bare);
+            Map<String, float[]> saved = new LinkedHashMap<>();
+            try (PretrainedModel model = ModelFactory.create(config, manager, 4)) {
+                TestSupport.randomize(model.block(), 5);
+                Map<String, NDArray> tensors = new LinkedHashMap<>();
+                for (Map.Entry<String, NDArray> e : tensorsOf(model).entrySet()) {
+                    if (e.getKey().startsWith(prefix)) {
+                        tensors.put(e.getKey().substring(prefix.length()), e.getValue());
+                        saved.put(e.getKey(), e.getValue().toFloatArray());
+                    }
+                }
+                writeConfig(bare, config.toJsonString());
+                SafetensorsWriter.write(bare.resolve("model.safetensors"), tensors);
+            }
+            try (PretrainedModel loaded = HfModels.load(bare, manager)) {
+                assertTrue(loaded.loadReport().bareCheckpoint());
+                List<String> fresh = config instanceof BertConfig ? List.of("classifier.weight", "classifier.bias")
+                        : config.tieWordEmbeddings() ? List.of() : List.of("lm_head.weight");
+                assertEquals(fresh, loaded.loadReport().newlyInitialized());
+                Map<String, Parameter> params = ModuleTree.of(loaded.block()).parameters();
+                for (Map.Entry<String, float[]> e : saved.entrySet()) {
+                    assertArrayEquals(e.getValue(), params.get(e.getKey()).getArray().toFloatArray(), e.getKey());
+                }
+            }
         }
     }
 

@@ -14,6 +14,9 @@ import io.github.peft4j.core.safetensors.SafetensorsFile;
 import io.github.peft4j.models.bert.BertForSequenceClassification;
 import io.github.peft4j.models.config.BertConfig;
 import io.github.peft4j.models.config.Gpt2Config;
+import io.github.peft4j.models.generation.GenerationConfig;
+import io.github.peft4j.models.generation.GenerationResult;
+import io.github.peft4j.models.generation.Generator;
 import io.github.peft4j.models.gpt2.Gpt2LmHeadModel;
 import io.github.peft4j.models.reference.BertReference;
 import io.github.peft4j.models.reference.Gpt2Reference;
@@ -154,6 +157,34 @@ class FixtureLoadingTest {
             // no truncation at DJL's default 512 tokens
             String longText = "word ".repeat(699) + "word";
             assertEquals(700, tok.encode(longText).length);
+        }
+    }
+
+    /** load, tokenize, generate, decode: greedy tokens equal the argmax of full forwards, step by step. */
+    @Test
+    void gpt2EndToEndGeneration() {
+        try (PretrainedModel model = HfModels.load(TestSupport.fixture("fake_gpt2"), manager)) {
+            HfTokenizer tok = model.tokenizer().orElseThrow();
+            long[] prompt = tok.encode("Hello, world");
+            GenerationResult out = Generator.generate(model.block(), List.of(prompt), GenerationConfig.greedy(4));
+            long[] sequence = prompt;
+            for (long produced : out.tokens().get(0)) {
+                float[] logits = TestSupport.forward(model.block(), manager, new NDList(manager.create(new long[][] {sequence})));
+                int vocab = model.config().vocabSize();
+                int best = 0;
+                for (int v = 1; v < vocab; v++) {
+                    if (logits[logits.length - vocab + v] > logits[logits.length - vocab + best]) {
+                        best = v;
+                    }
+                }
+                assertEquals(best, produced);
+                sequence = java.util.Arrays.copyOf(sequence, sequence.length + 1);
+                sequence[sequence.length - 1] = produced;
+            }
+            int expectedLength = out.finishReasons().get(0) == GenerationResult.FinishReason.EOS
+                    ? out.tokens().get(0).length : 4;
+            assertEquals(expectedLength, out.tokens().get(0).length);
+            assertTrue(tok.decode(sequence).startsWith("Hello, world"));
         }
     }
 

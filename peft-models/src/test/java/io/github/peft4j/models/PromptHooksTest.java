@@ -201,6 +201,7 @@ class PromptHooksTest {
 
     @ParameterizedTest(name = "prefix={0}")
     @ValueSource(booleans = {false, true})
+    @SuppressWarnings("try")
     void promptAdaptersWorkThroughPeftModelAndCachedGeneration(boolean prefix) {
         LlamaConfig config = LlamaConfig.tiny().build();
         try (PretrainedModel base = ModelFactory.create(config, manager, 51)) {

@@ -73,6 +73,7 @@ public final class Generator {
      * @param config decoding settings
      * @return the generated tokens of each row
      */
+    @SuppressWarnings("try") // the scope only makes the context current on this thread
     public static GenerationResult generate(Block model, NDArray inputIds, NDArray attentionMask,
             GenerationConfig config) {
         CausalLM lm = causalLm(model);
