@@ -17,7 +17,8 @@ import io.github.peft4j.models.nn.AttentionBias;
 
 /**
  * The bare BERT encoder ({@code bert}): {@code embeddings}, {@code encoder}, {@code pooler}.
- * Inputs: {@code (input_ids [B,T], optional attention_mask [B,T], optional token_type_ids [B,T])};
+ * Inputs: {@code (input_ids [B,T], optional attention_mask [B,T] (or [B, prefix + virtual + T]),
+ * optional token_type_ids [B,T])};
  * outputs: {@code (sequence_output [B,T',H], pooled_output [B,H])}, {@code T'} counting virtual
  * tokens. With prefix-tuning prefixes, positions start after the prefix, as transformers'
  * {@code past_key_values_length} does.
@@ -62,7 +63,8 @@ public final class BertModel extends AbstractBlock {
         NDArray types = inputs.size() > 2 ? inputs.get(2).toType(DataType.INT64, false)
                 : m.zeros(new Shape(batch, tokens), DataType.INT64);
         NDArray positions = m.arange(past, past + virtual + tokens, 1, DataType.INT64).expandDims(0);
-        if (past + virtual > 0) {
+        // a mask of the real tokens gets ones in front; one already covering prefix and prompt is kept
+        if (past + virtual > 0 && mask.getShape().get(1) == tokens) {
             mask = m.ones(new Shape(batch, past + virtual), DataType.INT64).concat(mask, 1);
         }
         NDArray bias = AttentionBias.padding(mask);

@@ -40,6 +40,19 @@ public final class Weights {
         return w;
     }
 
+    /** @return a copy in which one weight is multiplied by {@code factor} */
+    public Weights scaled(String key, double factor) {
+        Weights w = new Weights();
+        w.values.putAll(values);
+        w.shapes.putAll(shapes);
+        double[] copy = vec(key).clone();
+        for (int i = 0; i < copy.length; i++) {
+            copy[i] *= factor;
+        }
+        w.values.put(key, copy);
+        return w;
+    }
+
     /** @return whether the key exists */
     public boolean has(String key) {
         return values.containsKey(key);
