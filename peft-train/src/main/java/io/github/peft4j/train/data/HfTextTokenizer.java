@@ -55,7 +55,8 @@ public final class HfTextTokenizer implements TextTokenizer, AutoCloseable {
      * @throws PeftFormatException naming the file if it is missing or does not parse
      */
     public static HfTextTokenizer load(Path path) {
-        Path file = Files.isDirectory(path) ? path.resolve("tokenizer.json") : path;
+        boolean isFile = Files.isRegularFile(path) || path.getFileName().toString().endsWith(".json");
+        Path file = isFile ? path : path.resolve("tokenizer.json");
         Path dir = file.toAbsolutePath().getParent();
         if (!Files.isRegularFile(file)) {
             throw new PeftFormatException(file, null, "missing: a Hugging Face tokenizer.json is needed"

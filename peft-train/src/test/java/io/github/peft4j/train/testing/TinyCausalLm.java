@@ -47,7 +47,7 @@ public final class TinyCausalLm extends AbstractBlock implements BaseModelInfo {
     public static TinyCausalLm create(NDManager manager, int vocab, int hidden, int layers, int seed) {
         Engine.getInstance().setRandomSeed(seed);
         TinyCausalLm m = new TinyCausalLm(vocab, hidden, layers);
-        m.setInitializer(new NormalInitializer(0.5f), Parameter.Type.WEIGHT);
+        m.setInitializer(new NormalInitializer(0.2f), Parameter.Type.WEIGHT);
         m.initialize(manager, DataType.FLOAT32, new Shape(2, 3), new Shape(2, 3));
         return m;
     }
