@@ -250,7 +250,7 @@ public final class PeftTrainer {
         JsonNode now = PythonJson.mapper().valueToTree(args);
         for (String key : List.of("seed", "per_device_train_batch_size", "gradient_accumulation_steps", "shuffle",
                 "optim")) {
-            if (!now.path(key).equals(saved.path(key))) {
+            if (!now.path(key).asText().equals(saved.path(key).asText())) {
                 throw new PeftConfigException(file + ": '" + key + "' was " + saved.path(key) + " in the checkpoint but is "
                         + now.path(key) + " now; resuming exactly needs the same value");
             }

@@ -308,6 +308,13 @@ public final class TrainingArguments {
             }
         }
 
+        /** @param dir the output directory @return this */
+        public Builder outputDir(Path dir) {
+            require(dir != null, "output_dir must be set");
+            a.outputDir = dir.toString();
+            return this;
+        }
+
         /** @param v the peak learning rate, finite and {@code >= 0} @return this */
         public Builder learningRate(double v) {
             require(v >= 0 && Double.isFinite(v), "learning_rate must be finite and >= 0, got " + v);

@@ -54,8 +54,19 @@ public final class Fixtures {
      * @return the PEFT model
      */
     public static PeftModel tinyPeftModel(NDManager manager, double dropout, int seed) {
-        TinyCausalLm base = TinyCausalLm.create(manager, 45, 8, 2, seed);
-        ai.djl.engine.Engine.getInstance().setRandomSeed(seed + 1);
+        return tinyPeftModel(manager, dropout, seed, seed + 1);
+    }
+
+    /**
+     * @param manager the weights' manager
+     * @param dropout adapter input dropout
+     * @param baseSeed the seed of the base weights
+     * @param adapterSeed the seed of the adapter's initial weights
+     * @return the PEFT model
+     */
+    public static PeftModel tinyPeftModel(NDManager manager, double dropout, int baseSeed, int adapterSeed) {
+        TinyCausalLm base = TinyCausalLm.create(manager, 45, 8, 2, baseSeed);
+        ai.djl.engine.Engine.getInstance().setRandomSeed(adapterSeed);
         return PeftModel.create(base, LowRankConfig.builder()
                 .targetModules("up_proj", "down_proj", "prev_proj").r(2).alpha(4).dropout(dropout).build());
     }
