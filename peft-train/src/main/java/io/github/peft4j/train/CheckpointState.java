@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.peft4j.core.PeftFormatException;
 import io.github.peft4j.core.io.PythonJson;
 import io.github.peft4j.train.eval.EvalResult;
+import io.github.peft4j.train.optim.LrSchedule;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,6 +31,8 @@ record CheckpointState(
         double bestEvalLoss,
         int bestStep,
         int evalsWithoutImprovement,
+        LrSchedule schedule,
+        int nextEngineSeed,
         List<Double> lossHistory,
         List<EvalPoint> evalHistory) {
 
@@ -55,6 +58,14 @@ record CheckpointState(
         putNullable(n, "best_eval_loss", bestEvalLoss);
         n.put("best_step", bestStep);
         n.put("evals_without_improvement", evalsWithoutImprovement);
+        ObjectNode lr = n.putObject("lr_scheduler");
+        lr.put("type", schedule.type().name().toLowerCase(java.util.Locale.ROOT));
+        lr.put("base_learning_rate", schedule.baseLearningRate());
+        lr.put("warmup_steps", schedule.warmupSteps());
+        lr.put("total_steps", schedule.totalSteps());
+        lr.put("last_learning_rate", schedule.learningRate(Math.max(0, globalStep - 1)));
+        // the engine is re-seeded with seed_for(seed, step) before each step: this is the next one
+        n.putObject("rng").put("seed", seed).put("next_engine_seed", nextEngineSeed);
         ArrayNode losses = n.putArray("loss_history");
         for (double l : lossHistory) {
             losses.add(l);
@@ -105,7 +116,21 @@ record CheckpointState(
                 nullable(n, "best_eval_loss"),
                 require(n, "best_step", file).intValue(),
                 require(n, "evals_without_improvement", file).intValue(),
+                schedule(require(n, "lr_scheduler", file), file),
+                require(n, "rng", file).path("next_engine_seed").intValue(),
                 losses, evals);
+    }
+
+    private static LrSchedule schedule(JsonNode n, Path file) {
+        String type = require(n, "type", file).asText();
+        try {
+            return LrSchedule.of(LrSchedule.Type.valueOf(type.toUpperCase(java.util.Locale.ROOT)),
+                    require(n, "base_learning_rate", file).doubleValue(), require(n, "warmup_steps", file).intValue(),
+                    require(n, "total_steps", file).intValue());
+        } catch (IllegalArgumentException e) {
+            throw new PeftFormatException(file, "lr_scheduler.type", "unknown schedule '" + type
+                    + "'; expected constant, linear or cosine");
+        }
     }
 
     private static JsonNode require(JsonNode n, String key, Path file) {

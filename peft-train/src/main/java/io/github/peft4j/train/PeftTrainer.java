@@ -72,6 +72,8 @@ import org.slf4j.LoggerFactory;
  * created before the first step in a manager the trainer owns and closes, so a long run does not grow.
  * Only one trainer may run at a time in a JVM (DJL allows one gradient collector).
  */
+// NDScope and NoGrad are held for their effect on the ops inside the block
+@SuppressWarnings("try")
 public final class PeftTrainer {
 
     private static final Logger LOG = LoggerFactory.getLogger(PeftTrainer.class);
@@ -177,9 +179,9 @@ public final class PeftTrainer {
         try (NDManager trainerManager = anchor.getManager().newSubManager(anchor.getDevice())) {
             trainerManager.setName("peft4j-trainer");
             PeftOptimizer optimizer = optimizer(named, trainerManager);
-            Run run = new Run(maxSteps);
+            Run run = new Run(maxSteps, schedule);
             if (checkpoint != null) {
-                restore(checkpoint, run, optimizer, order, maxSteps, trainerManager);
+                restore(checkpoint, run, optimizer, order, trainerManager);
             }
             LOG.info("training {} tensors ({} parameters) for {} steps from step {}, {} sequences, batch {} x {}",
                     named.size(), params.stream().mapToLong(p -> p.getArray().size()).sum(), maxSteps, run.step,
@@ -203,8 +205,7 @@ public final class PeftTrainer {
         };
     }
 
-    private void restore(Path checkpoint, Run run, PeftOptimizer optimizer, DataOrder order, int maxSteps,
-            NDManager manager) {
+    private void restore(Path checkpoint, Run run, PeftOptimizer optimizer, DataOrder order, NDManager manager) {
         CheckpointState st = Checkpoints.readState(checkpoint);
         Path stateFile = checkpoint.resolve(CheckpointState.FILE);
         if (st.trainSize() != trainData.size()) {
@@ -212,9 +213,9 @@ public final class PeftTrainer {
                     + " training sequences, but this dataset has " + trainData.size() + "; resume with the same data");
         }
         checkSameArgs(checkpoint);
-        if (st.maxSteps() != maxSteps) {
-            LOG.warn("{}: the checkpoint planned {} steps, this run plans {}; the learning-rate schedule changes",
-                    checkpoint, st.maxSteps(), maxSteps);
+        if (!st.schedule().equals(run.schedule)) {
+            LOG.warn("{}: the checkpoint's learning-rate schedule was {}, this run's is {}; resuming changes it",
+                    checkpoint, st.schedule(), run.schedule);
         }
         model.load(checkpoint);
         try (NDManager scratch = manager.newSubManager()) {
@@ -274,12 +275,14 @@ public final class PeftTrainer {
         final List<Double> lossHistory = new ArrayList<>();
         final List<EvalPoint> evalHistory = new ArrayList<>();
         final Map<Parameter, NDArray> bestSnapshot = new IdentityHashMap<>();
+        final LrSchedule schedule;
         long startNanos = System.nanoTime();
         int startStep;
         long startTokens;
 
-        Run(int maxSteps) {
+        Run(int maxSteps, LrSchedule schedule) {
             this.maxSteps = maxSteps;
+            this.schedule = schedule;
         }
 
         double elapsedSeconds() {
@@ -479,10 +482,12 @@ public final class PeftTrainer {
     private void saveCheckpoint(Run run, PeftOptimizer optimizer, DataOrder order) {
         CheckpointState st = new CheckpointState(run.step, run.maxSteps, args.seed(), order.epoch(), order.batch(),
                 trainData.size(), optimizer.name(), optimizer.stepCount(), run.tokensSeen, run.elapsedSeconds(),
-                run.bestEvalLoss, run.bestStep, run.evalsWithoutImprovement, run.lossHistory, run.evalHistory);
+                run.bestEvalLoss, run.bestStep, run.evalsWithoutImprovement, run.schedule,
+                Seeds.engineSeed(args.seed(), run.step), run.lossHistory, run.evalHistory);
         Path dir = Checkpoints.write(args.outputDir(), run.step, model, optimizer, st, args);
         run.lastCheckpoint = dir;
-        Checkpoints.prune(args.outputDir(), args.saveTotalLimit(), run.bestStep);
+        // as HF, the best checkpoint survives rotation when it will be loaded at the end
+        Checkpoints.prune(args.outputDir(), args.saveTotalLimit(), args.loadBestModelAtEnd() ? run.bestStep : -1);
         for (TrainerCallback c : callbacks) {
             c.onSave(state(run, order), dir);
         }

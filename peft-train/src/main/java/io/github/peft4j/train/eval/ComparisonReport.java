@@ -37,6 +37,8 @@ import java.util.stream.Stream;
  * @param adapterBytes the adapter's size on disk
  * @param training how training went, or {@code null}
  */
+// NDScope and NoGrad are held for their effect on the ops inside the block
+@SuppressWarnings("try")
 public record ComparisonReport(
         String title, Measurements measurements, ParameterCount parameters, long adapterBytes, TrainingSummary training) {
 
@@ -95,7 +97,7 @@ public record ComparisonReport(
         try (Stream<Path> files = Files.walk(adapterDir)) {
             return files.filter(Files::isRegularFile)
                     .filter(p -> p.getFileName().toString().startsWith("adapter_"))
-                    .filter(p -> adapterDir.relativize(p).toString().split("[/\\\\]")[0].startsWith("checkpoint-") == false)
+                    .filter(p -> !adapterDir.relativize(p).getName(0).toString().startsWith("checkpoint-"))
                     .mapToLong(p -> {
                         try {
                             return Files.size(p);
@@ -146,7 +148,7 @@ public record ComparisonReport(
             change.put("perplexity", finite(after.perplexity() - before.perplexity()));
         }
         if (!Double.isNaN(before.accuracy())) {
-            change.put("accuracy", finite(after.accuracy() - before.accuracy()));
+            change.put(before.tokenLevel() ? "token_accuracy" : "accuracy", finite(after.accuracy() - before.accuracy()));
         }
         out.put("change", change);
         return out;

@@ -28,6 +28,8 @@ import io.github.peft4j.train.optim.NoGrad;
  * EvalResult after = Evaluator.evaluate(model, evalData, 8, new CausalLmLoss());
  * }</pre>
  */
+// NDScope and NoGrad are held for their effect on the ops inside the block
+@SuppressWarnings("try")
 public final class Evaluator {
 
     private Evaluator() {}

@@ -30,6 +30,8 @@ import java.util.Map;
  * }
  * }</pre>
  */
+// NDScope and NoGrad are held for their effect on the ops inside the block
+@SuppressWarnings("try")
 public final class AdamW implements PeftOptimizer {
 
     /** The name written to checkpoints. */

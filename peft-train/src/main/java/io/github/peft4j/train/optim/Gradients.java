@@ -20,6 +20,8 @@ import java.util.List;
  * Gradients.zero(params);
  * }</pre>
  */
+// NDScope and NoGrad are held for their effect on the ops inside the block
+@SuppressWarnings("try")
 public final class Gradients {
 
     private Gradients() {}

@@ -22,6 +22,8 @@ import java.util.Map;
  * sgd.step(0.1);
  * }</pre>
  */
+// NDScope and NoGrad are held for their effect on the ops inside the block
+@SuppressWarnings("try")
 public final class Sgd implements PeftOptimizer {
 
     /** The name written to checkpoints. */

@@ -9,6 +9,8 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 
 /** Parameters with hand-set gradients. */
+// NDScope and NoGrad are held for their effect on the ops inside the block
+@SuppressWarnings("try")
 final class GradTestSupport {
 
     private GradTestSupport() {}
