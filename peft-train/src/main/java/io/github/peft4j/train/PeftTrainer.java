@@ -13,6 +13,7 @@ import ai.djl.training.ParameterStore;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.PeftFormatException;
+import io.github.peft4j.core.io.AtomicFiles;
 import io.github.peft4j.core.io.PythonJson;
 import io.github.peft4j.train.data.Batch;
 import io.github.peft4j.train.data.TokenizedDataset;
@@ -30,6 +31,7 @@ import io.github.peft4j.train.optim.NoGrad;
 import io.github.peft4j.train.optim.PeftOptimizer;
 import io.github.peft4j.train.optim.Sgd;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,6 +39,7 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -187,7 +190,7 @@ public final class PeftTrainer {
                     named.size(), params.stream().mapToLong(p -> p.getArray().size()).sum(), maxSteps, run.step,
                     trainData.size(), args.perDeviceTrainBatchSize(), args.gradientAccumulationSteps());
             try (MetricsLog metrics = new MetricsLog(outputDir, checkpoint != null)) {
-                return loop(run, optimizer, params, order, schedule, engine, trainerManager, metrics, checkpoint);
+                return loop(run, optimizer, params, order, engine, trainerManager, metrics, checkpoint);
             }
         } finally {
             Gradients.zero(params);
@@ -299,8 +302,8 @@ public final class PeftTrainer {
                 run.lastGradNorm, run.tokensSeen, run.bestEvalLoss, run.bestStep, run.elapsedSeconds());
     }
 
-    private TrainResult loop(Run run, PeftOptimizer optimizer, List<Parameter> params, DataOrder order,
-            LrSchedule schedule, Engine engine, NDManager trainerManager, MetricsLog metrics, Path resumedFrom) {
+    private TrainResult loop(Run run, PeftOptimizer optimizer, List<Parameter> params, DataOrder order, Engine engine,
+            NDManager trainerManager, MetricsLog metrics, Path resumedFrom) {
         ParameterStore ps = new ParameterStore(trainerManager, false);
         TrainerControl control = new TrainerControl();
         run.startNanos = System.nanoTime();
@@ -317,7 +320,7 @@ public final class PeftTrainer {
                 detail = control.stopReason();
                 break;
             }
-            double lr = schedule.learningRate(run.step);
+            double lr = run.schedule.learningRate(run.step);
             engine.setRandomSeed(Seeds.engineSeed(args.seed(), run.step));
             double[] lossAndTokens = accumulate(order, ps, engine, trainerManager);
             double stepLoss = lossAndTokens[0];
@@ -544,7 +547,7 @@ public final class PeftTrainer {
         entry.put("train_loss", result.trainLoss());
         entry.put("train_runtime", result.trainSeconds());
         entry.put("train_tokens_per_second", result.tokensPerSecond());
-        entry.put("stop_reason", reason.name().toLowerCase(java.util.Locale.ROOT));
+        entry.put("stop_reason", reason.name().toLowerCase(Locale.ROOT));
         metrics.write(entry);
         Map<String, Object> summary = new LinkedHashMap<>(entry);
         summary.put("stop_detail", detail);
@@ -552,8 +555,8 @@ public final class PeftTrainer {
         summary.put("best_step", run.bestStep);
         summary.put("tokens", run.tokensSeen);
         summary.put("resumed_from", resumedFrom == null ? null : resumedFrom.toString());
-        io.github.peft4j.core.io.AtomicFiles.write(args.outputDir().resolve(RESULT_FILE),
-                (PythonJson.write(PythonJson.mapper().valueToTree(summary)) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        AtomicFiles.write(args.outputDir().resolve(RESULT_FILE),
+                (PythonJson.write(PythonJson.mapper().valueToTree(summary)) + "\n").getBytes(StandardCharsets.UTF_8));
         progress(run, true);
         LOG.info("training ended at step {}: {}; loss {} -> {}", run.step, detail,
                 run.lossHistory.isEmpty() ? Double.NaN : run.lossHistory.get(0), result.finalLoss());
