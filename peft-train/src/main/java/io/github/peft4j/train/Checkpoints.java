@@ -2,7 +2,6 @@ package io.github.peft4j.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import com.fasterxml.jackson.databind.JsonNode;
 import io.github.peft4j.core.PeftFormatException;
 import io.github.peft4j.core.io.AtomicFiles;
 import io.github.peft4j.core.io.PythonJson;
@@ -55,7 +54,7 @@ final class Checkpoints {
             SafetensorsWriter.write(tmp.resolve(OPTIMIZER_FILE), opt, Map.of(
                     "format", "pt", "optimizer", optimizer.name(), "step", Long.toString(optimizer.stepCount())));
             AtomicFiles.write(tmp.resolve(CheckpointState.FILE), state.toJson().getBytes(StandardCharsets.UTF_8));
-            AtomicFiles.write(tmp.resolve(ARGS_FILE), argsJson(args).getBytes(StandardCharsets.UTF_8));
+            AtomicFiles.write(tmp.resolve(ARGS_FILE), args.toJson().getBytes(StandardCharsets.UTF_8));
             if (Files.exists(target)) {
                 Path old = outputDir.resolve("." + PREFIX + step + ".old" + AtomicFiles.TEMP_SUFFIX);
                 deleteTree(old);
@@ -83,11 +82,6 @@ final class Checkpoints {
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(from, to);
         }
-    }
-
-    static String argsJson(TrainingArguments args) {
-        JsonNode tree = PythonJson.mapper().valueToTree(args);
-        return PythonJson.write(tree) + "\n";
     }
 
     static CheckpointState readState(Path checkpoint) {

@@ -233,7 +233,8 @@ public final class PeftTrainer {
         run.evalsWithoutImprovement = st.evalsWithoutImprovement();
         run.lossHistory.addAll(st.lossHistory());
         run.evalHistory.addAll(st.evalHistory());
-        run.lastLoggedStep = run.step;
+        // the next log line averages from the last logged step, as it would have without the stop
+        run.lastLoggedStep = run.step - run.step % args.logSteps();
         run.lastCheckpoint = checkpoint;
         MetricsLog.truncateAfter(args.outputDir(), run.step);
         LOG.info("resumed from {} at step {} (epoch {}, batch {})", checkpoint, run.step, st.dataEpoch(), st.dataBatch());

@@ -4,7 +4,10 @@ import com.fasterxml.jackson.annotation.JsonAutoDetect;
 import com.fasterxml.jackson.annotation.JsonAutoDetect.Visibility;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import io.github.peft4j.core.PeftConfigException;
+import io.github.peft4j.core.io.PythonJson;
 import io.github.peft4j.train.optim.DecayRule;
 import io.github.peft4j.train.optim.LrSchedule;
 import java.nio.file.Path;
@@ -136,6 +139,47 @@ public final class TrainingArguments {
         c.earlyStoppingThreshold = earlyStoppingThreshold;
         c.loadBestModelAtEnd = loadBestModelAtEnd;
         return c;
+    }
+
+    /**
+     * @return the arguments as {@code training_args.json} holds them (HF names, Python's
+     *     {@code indent=2, sort_keys=True} layout)
+     */
+    public String toJson() {
+        return PythonJson.write(PythonJson.mapper().valueToTree(this)) + "\n";
+    }
+
+    /**
+     * @param json a {@code training_args.json} text; missing keys keep their defaults
+     * @return the arguments, checked as the builder checks them
+     * @throws PeftConfigException if a value is out of range or the JSON does not parse
+     */
+    public static TrainingArguments fromJson(String json) {
+        TrainingArguments a;
+        try {
+            a = PythonJson.mapper().readerFor(TrainingArguments.class)
+                    .without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).readValue(json);
+        } catch (JsonProcessingException e) {
+            throw new PeftConfigException("training arguments do not parse: " + e.getOriginalMessage());
+        }
+        if (a.outputDir == null) {
+            throw new PeftConfigException("training arguments need output_dir");
+        }
+        return a.checked();
+    }
+
+    // runs every value through the builder's checks
+    private TrainingArguments checked() {
+        return new Builder(outputDir()).learningRate(learningRate).numTrainEpochs(numTrainEpochs).maxSteps(maxSteps)
+                .perDeviceTrainBatchSize(perDeviceTrainBatchSize).perDeviceEvalBatchSize(perDeviceEvalBatchSize)
+                .gradientAccumulationSteps(gradientAccumulationSteps)
+                .averageTokensAcrossMicroBatches(averageTokensAcrossMicroBatches).warmupSteps(warmupSteps)
+                .warmupRatio(warmupRatio).lrSchedulerType(lrSchedulerType).optimizer(optimizer)
+                .adamBetas(adamBeta1, adamBeta2).adamEpsilon(adamEpsilon).sgdMomentum(sgdMomentum)
+                .weightDecay(weightDecay).noDecayPatterns(noDecayPatterns).maxGradNorm(maxGradNorm).seed(seed)
+                .shuffle(shuffle).logSteps(logSteps).evalSteps(evalSteps).saveSteps(saveSteps)
+                .saveTotalLimit(saveTotalLimit).earlyStoppingPatience(earlyStoppingPatience)
+                .earlyStoppingThreshold(earlyStoppingThreshold).loadBestModelAtEnd(loadBestModelAtEnd).build();
     }
 
     /** @return the output directory */

@@ -202,13 +202,29 @@ class TrainerTest {
                 Files.readAllBytes(resumedDir.resolve("adapter_model.safetensors")), "adapter bytes");
         assertArrayEquals(Files.readAllBytes(straightDir.resolve("checkpoint-10/optimizer.safetensors")),
                 Files.readAllBytes(resumedDir.resolve("checkpoint-10/optimizer.safetensors")), "optimizer state bytes");
-        // metrics.jsonl of the resumed run has each step once
-        List<Integer> logged = new ArrayList<>();
+        // metrics.jsonl of the resumed run has each step once, with the same numbers as the straight run
         ObjectMapper json = new ObjectMapper();
+        List<JsonNode> straightLines = new ArrayList<>();
+        for (String line : Files.readAllLines(straightDir.resolve("metrics.jsonl"))) {
+            straightLines.add(json.readTree(line));
+        }
+        List<JsonNode> resumedLines = new ArrayList<>();
         for (String line : Files.readAllLines(resumedDir.resolve("metrics.jsonl"))) {
-            JsonNode n = json.readTree(line);
-            if (n.has("loss")) {
-                logged.add(n.get("step").asInt());
+            resumedLines.add(json.readTree(line));
+        }
+        assertEquals(straightLines.size(), resumedLines.size());
+        List<Integer> logged = new ArrayList<>();
+        for (int i = 0; i < straightLines.size(); i++) {
+            JsonNode a = straightLines.get(i);
+            JsonNode b = resumedLines.get(i);
+            assertEquals(a.get("step").asInt(), b.get("step").asInt());
+            for (String key : List.of("loss", "learning_rate", "grad_norm", "eval_loss", "train_loss")) {
+                if (a.has(key)) {
+                    assertEquals(a.get(key).asDouble(), b.get(key).asDouble(), 1e-6, key + " at step " + a.get("step"));
+                }
+            }
+            if (b.has("loss")) {
+                logged.add(b.get("step").asInt());
             }
         }
         assertEquals(List.of(2, 4, 6, 8, 10), logged);
@@ -415,6 +431,21 @@ class TrainerTest {
             assertEquals("enough", r.stopDetail());
         }
         assertTrue(Files.exists(tmp.resolve("adapter_model.safetensors")));
+    }
+
+    @Test
+    void argumentsRoundTripThroughJson() {
+        TrainingArguments a = args(tmp).lrSchedulerType(LrSchedule.Type.COSINE).optimizer(OptimizerType.SGD)
+                .sgdMomentum(0.9).warmupRatio(0.1).evalSteps(7).earlyStoppingPatience(2).build();
+        String json = a.toJson();
+        assertTrue(json.contains("\"lr_scheduler_type\": \"cosine\"") && json.contains("\"optim\": \"sgd\""), json);
+        TrainingArguments b = TrainingArguments.fromJson(json);
+        assertEquals(json, b.toJson());
+        assertEquals(LrSchedule.Type.COSINE, b.lrSchedulerType());
+        assertEquals(tmp, b.outputDir());
+        assertThrows(PeftConfigException.class,
+                () -> TrainingArguments.fromJson("{\"output_dir\": \"x\", \"learning_rate\": -1}"));
+        assertEquals(5e-5, TrainingArguments.fromJson("{\"output_dir\": \"x\", \"unknown\": 1}").learningRate());
     }
 
     @Test

@@ -32,6 +32,19 @@ class HfTextTokenizerTest {
     }
 
     @Test
+    void gpt2PromptCompletionIdsAndLabels() {
+        try (HfTextTokenizer tok = HfTextTokenizer.load(Fixtures.fakeGpt2())) {
+            // "Question" 24361, ":" 25, "Ġ4" 604, <|endoftext|> 50256 in GPT-2's vocab.json
+            TokenizedExample e = Tokenization.builder(tok).build()
+                    .tokenize(new DataRecord.PromptCompletion("Question:", " 4"));
+            assertArrayEquals(new int[] {24361, 25, 604, 50256}, e.inputIds());
+            assertArrayEquals(new int[] {-100, -100, 604, 50256}, e.labels());
+            // no pad token: padding falls back to EOS, which is never trained at padded positions
+            assertEquals(50256, Tokenization.builder(tok).build().padTokenId());
+        }
+    }
+
+    @Test
     void tinyTokenizerReadsSpecialTokensFromItsConfig() {
         try (HfTextTokenizer tok = Fixtures.tinyTokenizer()) {
             assertEquals(OptionalInt.of(1), tok.eosTokenId());
