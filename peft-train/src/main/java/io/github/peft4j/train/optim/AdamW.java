@@ -1,0 +1,201 @@
+package io.github.peft4j.train.optim;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import io.github.peft4j.core.PeftConfigException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code torch.optim.AdamW}'s update, op for op (the single-tensor path torch uses on CPU):
+ * <pre>
+ *   p      *= 1 - lr * weight_decay                       (only parameters with decay)
+ *   m       = lerp(m, g, 1 - beta1)
+ *   v       = beta2 * v + (1 - beta2) * g * g
+ *   denom   = sqrt(v) / sqrt(1 - beta2^t) + eps
+ *   p      -= lr / (1 - beta1^t) * m / denom
+ * </pre>
+ * DJL's own AdamW differs (epsilon inside the bias correction, decay of every parameter), hence
+ * this class. Both moments are created as zeros up front in the given manager.
+ *
+ * <pre>{@code
+ * try (NDManager state = NDManager.newBaseManager()) {
+ *     AdamW adam = AdamW.builder().betas(0.9, 0.999).eps(1e-8).weightDecay(0.01).build(params, state);
+ *     adam.step(1e-3);
+ * }
+ * }</pre>
+ */
+// NDScope and NoGrad are held for their effect on the ops inside the block
+@SuppressWarnings("try")
+public final class AdamW implements PeftOptimizer {
+
+    /** The name written to checkpoints. */
+    public static final String NAME = "adamw";
+
+    private final List<NamedParameter> params;
+    private final List<NDArray> expAvg = new ArrayList<>();
+    private final List<NDArray> expAvgSq = new ArrayList<>();
+    private final double beta1;
+    private final double beta2;
+    private final double eps;
+    private final double weightDecay;
+    private long step;
+
+    private AdamW(Builder b, List<NamedParameter> params, NDManager stateManager) {
+        this.params = List.copyOf(params);
+        this.beta1 = b.beta1;
+        this.beta2 = b.beta2;
+        this.eps = b.eps;
+        this.weightDecay = b.weightDecay;
+        for (NamedParameter p : this.params) {
+            NDArray w = p.parameter().getArray();
+            if (w.getDataType() != DataType.FLOAT32) {
+                throw new PeftConfigException("AdamW needs FLOAT32 parameters; " + p.name() + " is " + w.getDataType());
+            }
+            expAvg.add(stateManager.zeros(w.getShape(), DataType.FLOAT32, w.getDevice()));
+            expAvgSq.add(stateManager.zeros(w.getShape(), DataType.FLOAT32, w.getDevice()));
+        }
+    }
+
+    /** @return a builder with torch's defaults (betas 0.9/0.999, eps 1e-8, weight decay 0.01) */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public List<NamedParameter> parameters() {
+        return params;
+    }
+
+    @Override
+    public long stepCount() {
+        return step;
+    }
+
+    @Override
+    public void step(double learningRate) {
+        if (params.isEmpty()) {
+            step++;
+            return;
+        }
+        step++;
+        double biasCorrection1 = 1 - Math.pow(beta1, step);
+        double biasCorrection2 = 1 - Math.pow(beta2, step);
+        float stepSize = (float) (learningRate / biasCorrection1);
+        float biasCorrection2Sqrt = (float) Math.sqrt(biasCorrection2);
+        float decayFactor = (float) (1 - learningRate * weightDecay);
+        try (NoGrad off = NoGrad.enter(params.get(0).parameter().getArray().getManager().getEngine());
+                NDScope scope = new NDScope()) {
+            for (int i = 0; i < params.size(); i++) {
+                NamedParameter p = params.get(i);
+                NDArray w = p.parameter().getArray();
+                if (!w.hasGradient()) {
+                    continue;
+                }
+                NDArray g = w.getGradient();
+                NDArray m = expAvg.get(i);
+                NDArray v = expAvgSq.get(i);
+                if (p.decay() && weightDecay != 0) {
+                    w.muli(decayFactor);
+                }
+                // torch's lerp_(end, weight) for weight < 0.5: self + weight * (end - self)
+                m.addi(g.sub(m).muli((float) (1 - beta1)));
+                v.muli((float) beta2).addi(g.mul(g).muli((float) (1 - beta2)));
+                NDArray denom = v.sqrt().divi(biasCorrection2Sqrt).addi((float) eps);
+                w.subi(m.div(denom).muli(stepSize));
+            }
+        }
+    }
+
+    @Override
+    public void zeroGrad() {
+        Gradients.zero(params.stream().map(NamedParameter::parameter).toList());
+    }
+
+    @Override
+    public Map<String, NDArray> stateTensors() {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        for (int i = 0; i < params.size(); i++) {
+            out.put(params.get(i).name() + ".exp_avg", expAvg.get(i));
+            out.put(params.get(i).name() + ".exp_avg_sq", expAvgSq.get(i));
+        }
+        return out;
+    }
+
+    @Override
+    public void loadState(Map<String, NDArray> tensors, long stepCount, Path source) {
+        for (int i = 0; i < params.size(); i++) {
+            StateTensors.restore(expAvg.get(i), tensors, params.get(i).name() + ".exp_avg", source);
+            StateTensors.restore(expAvgSq.get(i), tensors, params.get(i).name() + ".exp_avg_sq", source);
+        }
+        this.step = stepCount;
+    }
+
+    /** AdamW's hyper-parameters, with torch's defaults. */
+    public static final class Builder {
+        private double beta1 = 0.9;
+        private double beta2 = 0.999;
+        private double eps = 1e-8;
+        private double weightDecay = 0.01;
+
+        private Builder() {}
+
+        /**
+         * @param beta1 decay of the first moment, in [0, 1)
+         * @param beta2 decay of the second moment, in [0, 1)
+         * @return this
+         */
+        public Builder betas(double beta1, double beta2) {
+            if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)) {
+                throw new PeftConfigException("AdamW betas must be in [0, 1), got " + beta1 + ", " + beta2);
+            }
+            this.beta1 = beta1;
+            this.beta2 = beta2;
+            return this;
+        }
+
+        /**
+         * @param eps added to the denominator, {@code >= 0}
+         * @return this
+         */
+        public Builder eps(double eps) {
+            if (!(eps >= 0)) {
+                throw new PeftConfigException("AdamW eps must be >= 0, got " + eps);
+            }
+            this.eps = eps;
+            return this;
+        }
+
+        /**
+         * @param weightDecay decoupled weight decay, {@code >= 0}, applied to parameters whose
+         *     {@link NamedParameter#decay()} is set
+         * @return this
+         */
+        public Builder weightDecay(double weightDecay) {
+            if (!(weightDecay >= 0)) {
+                throw new PeftConfigException("AdamW weight decay must be >= 0, got " + weightDecay);
+            }
+            this.weightDecay = weightDecay;
+            return this;
+        }
+
+        /**
+         * @param params the parameters to update
+         * @param stateManager the manager owning both moments (the caller closes it)
+         * @return the optimizer
+         */
+        public AdamW build(List<NamedParameter> params, NDManager stateManager) {
+            return new AdamW(this, params, stateManager);
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package io.github.peft4j.train.testing;
+
+import ai.djl.ndarray.NDManager;
+import io.github.peft4j.core.PeftModel;
+import io.github.peft4j.train.data.HfTextTokenizer;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Shared test inputs: fixture directories, the tiny tokenizer, tiny PEFT models. */
+public final class Fixtures {
+
+    private Fixtures() {}
+
+    /** @return /work/shared (the directory holding fixtures/) */
+    public static Path sharedDir() {
+        String prop = System.getProperty("peft4j.shared.dir");
+        if (prop != null && Files.isDirectory(Path.of(prop))) {
+            return Path.of(prop);
+        }
+        for (String candidate : new String[] {"../../shared", "../shared"}) {
+            if (Files.isDirectory(Path.of(candidate).resolve("fixtures"))) {
+                return Path.of(candidate);
+            }
+        }
+        throw new IllegalStateException("shared fixtures not found; set -Dpeft4j.shared.dir");
+    }
+
+    /** @return the GPT-2 fixture directory (real GPT-2 tokenizer.json) */
+    public static Path fakeGpt2() {
+        return sharedDir().resolve("fixtures/hf/fake_gpt2");
+    }
+
+    /** @return the directory of the 45-token WordLevel tokenizer in test resources */
+    public static Path tinyTokenizerDir() {
+        try {
+            return Path.of(Fixtures.class.getResource("/tiny-tokenizer/tokenizer.json").toURI()).getParent();
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** @return the tiny tokenizer */
+    public static HfTextTokenizer tinyTokenizer() {
+        return HfTextTokenizer.load(tinyTokenizerDir());
+    }
+
+    /**
+     * A tiny causal LM over the tiny tokenizer's 45 ids with a low-rank adapter on up/down projections.
+     *
+     * @param manager the weights' manager
+     * @param dropout adapter input dropout
+     * @param seed the seed of base and adapter weights
+     * @return the PEFT model
+     */
+    public static PeftModel tinyPeftModel(NDManager manager, double dropout, int seed) {
+        return tinyPeftModel(manager, dropout, seed, seed + 1);
+    }
+
+    /**
+     * @param manager the weights' manager
+     * @param dropout adapter input dropout
+     * @param baseSeed the seed of the base weights
+     * @param adapterSeed the seed of the adapter's initial weights
+     * @return the PEFT model
+     */
+    public static PeftModel tinyPeftModel(NDManager manager, double dropout, int baseSeed, int adapterSeed) {
+        TinyCausalLm base = TinyCausalLm.create(manager, 45, 8, 2, baseSeed);
+        ai.djl.engine.Engine.getInstance().setRandomSeed(adapterSeed);
+        return PeftModel.create(base, LowRankConfig.builder()
+                .targetModules("up_proj", "down_proj", "prev_proj").r(2).alpha(4).dropout(dropout).build());
+    }
+}

@@ -1,0 +1,55 @@
+package io.github.peft4j.train.testing;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.norm.Dropout;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import io.github.peft4j.core.module.LinearLike;
+import io.github.peft4j.core.tuner.BaseTunerLayer;
+import java.util.HashMap;
+import java.util.Map;
+
+/** y = base(x) + scale * dropout(x) A^T B^T with A random and B zero, as LoRA. */
+final class LowRankLayer extends BaseTunerLayer {
+
+    private final LinearLike linear;
+    private final Map<String, double[]> settings = new HashMap<>();
+
+    LowRankLayer(Block base) {
+        super(base);
+        this.linear = LinearLike.of(base).orElseThrow();
+    }
+
+    void addAdapter(String name, LowRankConfig c, NDManager manager) {
+        long in = linear.inFeatures();
+        long out = linear.outFeatures();
+        float bound = (float) (1 / Math.sqrt(in));
+        addAdapterParameter(name, "lowrank_A." + name + ".weight", manager.randomUniform(-bound, bound, new Shape(c.r(), in)));
+        addAdapterParameter(name, "lowrank_B." + name + ".weight", manager.zeros(new Shape(out, c.r())));
+        settings.put(name, new double[] {c.scale(), c.dropout()});
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.singletonOrThrow();
+        NDArray y = baseLayer().forward(ps, inputs, training, params).singletonOrThrow();
+        for (String name : adaptersForForward()) {
+            NDArray a = ps.getValue(adapterParameters(name).get("lowrank_A." + name + ".weight"), x.getDevice(), training);
+            NDArray b = ps.getValue(adapterParameters(name).get("lowrank_B." + name + ".weight"), x.getDevice(), training);
+            double[] s = settings.get(name);
+            NDArray dropped = s[1] > 0 ? Dropout.dropout(x, (float) s[1], training).singletonOrThrow() : x;
+            y = y.add(dropped.matMul(a.transpose()).matMul(b.transpose()).mul((float) s[0]));
+        }
+        return new NDList(y);
+    }
+
+    @Override
+    public void deleteAdapter(String adapterName) {
+        super.deleteAdapter(adapterName);
+        settings.remove(adapterName);
+    }
+}

@@ -1,0 +1,33 @@
+package io.github.peft4j.train.testing;
+
+import io.github.peft4j.core.PeftConfig;
+import io.github.peft4j.core.PeftMethod;
+import io.github.peft4j.core.PeftModel;
+import io.github.peft4j.core.target.TargetMatcher;
+
+/** The test tuner, registered in src/test/resources/META-INF/services. */
+public final class LowRankMethod implements PeftMethod {
+
+    public static final String TYPE = "TEST_LOW_RANK";
+
+    @Override
+    public String peftType() {
+        return TYPE;
+    }
+
+    @Override
+    public Class<LowRankConfig> configClass() {
+        return LowRankConfig.class;
+    }
+
+    @Override
+    public void inject(PeftModel model, String adapterName, PeftConfig config) {
+        LowRankConfig c = (LowRankConfig) config;
+        for (String path : model.selectTargets(TargetMatcher.builder().targets(c.targetModules()).build())) {
+            LowRankLayer layer = model.modules().get(path) instanceof LowRankLayer existing
+                    ? existing
+                    : model.replaceModule(path, LowRankLayer::new);
+            layer.addAdapter(adapterName, c, model.manager());
+        }
+    }
+}
