@@ -20,11 +20,8 @@ public class CausalLmLoss implements TrainingLoss {
 
     @Override
     public NDArray compute(NDList outputs, NDArray labels) {
-        Shifted s = shift(outputs.head(), labels);
-        NDArray logProbs = s.logits.logSoftmax(-1).gather(s.safeLabels.expandDims(-1), -1).squeeze(-1);
-        NDArray weights = s.valid.toType(DataType.FLOAT32, false);
-        NDArray nll = logProbs.mul(weights).sum().neg();
-        return nll.div(weights.sum().maximum(1f));
+        shift(outputs.head(), labels); // validates the shapes with a trainer-level message
+        return io.github.peft4j.models.CausalLmLoss.compute(outputs.head(), labels);
     }
 
     @Override
