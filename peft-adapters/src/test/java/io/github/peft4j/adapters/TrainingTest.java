@@ -6,6 +6,7 @@ import io.github.peft4j.adapters.ia3.Ia3Config;
 import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.testmodels.TinyBert;
+import io.github.peft4j.core.testmodels.TunerChecks;
 import org.junit.jupiter.api.Test;
 
 /** Each tuner learns the synthetic BERT classification task with a frozen base (classifier head included). */
@@ -15,7 +16,7 @@ class TrainingTest {
         try (NDManager manager = NDManager.newBaseManager();
                 PeftModel model = PeftModel.create(TinyBert.create(manager, TinyBert.Dims.small(), 5), config)) {
             System.out.println(config.peftType() + " " + model.countParameters());
-            Fixtures.trainAndCheck(model, manager, steps, lr);
+            TunerChecks.trainAndCheck(model, manager, steps, lr);
         }
     }
 

@@ -12,7 +12,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
-import io.github.peft4j.adapters.Fixtures;
+import io.github.peft4j.core.testmodels.TunerChecks;
 import io.github.peft4j.adapters.ia3.Ia3Config;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.PeftModel;
@@ -170,10 +170,10 @@ class BottleneckModelTest {
                 BottleneckConfig.builder().preset("parallel").mhAdapter(true).build(),
                 BottleneckConfig.builder().preset("houlsby").nonLinearity("gelu_new").initWeights("houlsby").build());
         for (Function<NDManager, Block> make : models) {
-            float[] base = Fixtures.run(make.apply(manager), ids);
+            float[] base = TunerChecks.run(make.apply(manager), ids);
             for (BottleneckConfig config : configs) {
                 try (PeftModel model = PeftModel.create(make.apply(manager), config)) {
-                    assertArrayEquals(base, Fixtures.run(model, ids), 0f, config.preset() + " on " + model.baseModel().getClass().getSimpleName());
+                    assertArrayEquals(base, TunerChecks.run(model, ids), 0f, config.preset() + " on " + model.baseModel().getClass().getSimpleName());
                 }
             }
         }
@@ -183,29 +183,29 @@ class BottleneckModelTest {
     void compositionsOnTheModel() {
         try (PeftModel model = PeftModel.create(bert(), BottleneckConfig.builder().reductionFactor(4).build(), "a")) {
             model.addAdapter("b", BottleneckConfig.builder().preset("houlsby").reductionFactor(4).build());
-            Fixtures.randomize(model, "a", 0.5f, 1);
-            Fixtures.randomize(model, "b", 0.5f, 2);
+            TunerChecks.randomize(model, "a", 0.5f, 1);
+            TunerChecks.randomize(model, "b", 0.5f, 2);
             model.setActiveAdapters("a");
-            float[] onlyA = Fixtures.run(model, ids);
+            float[] onlyA = TunerChecks.run(model, ids);
             model.setActiveAdapters("a", "b");
-            float[] activeAB = Fixtures.run(model, ids);
+            float[] activeAB = TunerChecks.run(model, ids);
 
             Bottlenecks.setComposition(model, Composition.stack("a", "b"));
             assertEquals(List.of("a", "b"), model.activeAdapters());
-            assertArrayEquals(activeAB, Fixtures.run(model, ids), 0f, "several active adapters stack");
+            assertArrayEquals(activeAB, TunerChecks.run(model, ids), 0f, "several active adapters stack");
             Bottlenecks.setComposition(model, Composition.stack("b", "a"));
-            assertFalse(maxDiff(activeAB, Fixtures.run(model, ids)) < 1e-3, "order matters in a stack");
+            assertFalse(maxDiff(activeAB, TunerChecks.run(model, ids)) < 1e-3, "order matters in a stack");
 
             Bottlenecks.setComposition(model, Composition.average(List.of("a", "b"), 1, 0));
-            assertArrayEquals(onlyA, Fixtures.run(model, ids), 1e-6f, "weight 0 removes b");
+            assertArrayEquals(onlyA, TunerChecks.run(model, ids), 1e-6f, "weight 0 removes b");
             Bottlenecks.setComposition(model, Composition.average(List.of("a", "b"), 1, 1));
-            float[] average = Fixtures.run(model, ids);
+            float[] average = TunerChecks.run(model, ids);
             assertTrue(maxDiff(average, onlyA) > 1e-3 && maxDiff(average, activeAB) > 1e-3);
             assertTrue(Bottlenecks.composition(model).isPresent());
 
             model.setActiveAdapters("a");
             assertTrue(Bottlenecks.composition(model).isEmpty(), "other active adapters drop the composition");
-            assertArrayEquals(onlyA, Fixtures.run(model, ids), 0f);
+            assertArrayEquals(onlyA, TunerChecks.run(model, ids), 0f);
 
             PeftConfigException unknown = assertThrows(PeftConfigException.class,
                     () -> Bottlenecks.setComposition(model, Composition.stack("a", "c")));
@@ -215,12 +215,12 @@ class BottleneckModelTest {
 
     @Test
     void averageOfUntrainedAdaptersIsStillTheBaseModel() {
-        float[] base = Fixtures.run(bert(), ids);
+        float[] base = TunerChecks.run(bert(), ids);
         try (PeftModel model = PeftModel.create(bert(), BottleneckConfig.builder().reductionFactor(4).build(), "a")) {
             model.addAdapter("b", BottleneckConfig.builder().reductionFactor(4).build());
             model.addAdapter("c", BottleneckConfig.builder().reductionFactor(4).build());
             Bottlenecks.setComposition(model, Composition.average("a", "b", "c"));
-            assertArrayEquals(base, Fixtures.run(model, ids), 1e-6f);
+            assertArrayEquals(base, TunerChecks.run(model, ids), 1e-6f);
         }
     }
 
@@ -239,15 +239,15 @@ class BottleneckModelTest {
     void mixedBatchGivesEachRowItsAdapter() {
         try (PeftModel model = PeftModel.create(bert(), BottleneckConfig.builder().reductionFactor(4).build(), "seq")) {
             model.addAdapter("par", BottleneckConfig.builder().preset("parallel").build());
-            Fixtures.randomize(model, "seq", 0.5f, 3);
-            Fixtures.randomize(model, "par", 0.5f, 4);
+            TunerChecks.randomize(model, "seq", 0.5f, 3);
+            TunerChecks.randomize(model, "par", 0.5f, 4);
             model.setActiveAdapters("seq");
-            float[] seq = Fixtures.run(model, ids);
+            float[] seq = TunerChecks.run(model, ids);
             model.setActiveAdapters("par");
-            float[] par = Fixtures.run(model, ids);
+            float[] par = TunerChecks.run(model, ids);
             float[] base;
             try (PeftModel.DisabledAdapters off = model.disableAdapters()) {
-                base = Fixtures.run(model, ids);
+                base = TunerChecks.run(model, ids);
             }
             List<String> routing = List.of("par", "__base__", "seq", "par");
             float[] mixed = model.forward(new ParameterStore(manager, false), new NDList(ids), routing)
@@ -263,20 +263,20 @@ class BottleneckModelTest {
 
     @Test
     void disablingAndDeletingRestoreTheBaseModel() {
-        float[] base = Fixtures.run(bert(), ids);
+        float[] base = TunerChecks.run(bert(), ids);
         try (PeftModel model = PeftModel.create(bert(), BottleneckConfig.builder().preset("parallel").build())) {
-            Fixtures.randomize(model, "default", 0.5f, 5);
-            assertTrue(maxDiff(base, Fixtures.run(model, ids)) > 1e-3);
+            TunerChecks.randomize(model, "default", 0.5f, 5);
+            assertTrue(maxDiff(base, TunerChecks.run(model, ids)) > 1e-3);
             try (PeftModel.DisabledAdapters off = model.disableAdapters()) {
-                assertArrayEquals(base, Fixtures.run(model, ids), 0f);
+                assertArrayEquals(base, TunerChecks.run(model, ids), 0f);
             }
             assertThrows(io.github.peft4j.core.PeftCompatibilityException.class, model::merge);
             model.deleteAdapter("default");
             assertEquals(0, model.countParameters().trainable());
-            assertArrayEquals(base, Fixtures.run(model, ids), 0f);
+            assertArrayEquals(base, TunerChecks.run(model, ids), 0f);
             Block plain = model.unload();
             assertTrue(wrappedPaths(plain).isEmpty());
-            assertArrayEquals(base, Fixtures.run(plain, ids), 0f);
+            assertArrayEquals(base, TunerChecks.run(plain, ids), 0f);
         }
     }
 
@@ -295,10 +295,10 @@ class BottleneckModelTest {
         float[] adapted;
         try (PeftModel model = PeftModel.create(bert(), BottleneckConfig.builder().preset("houlsby").reductionFactor(4).build())) {
             model.addAdapter("par", BottleneckConfig.builder().preset("parallel").build());
-            Fixtures.randomize(model, "default", 0.5f, 6);
-            Fixtures.randomize(model, "par", 0.5f, 7);
+            TunerChecks.randomize(model, "default", 0.5f, 6);
+            TunerChecks.randomize(model, "par", 0.5f, 7);
             model.setActiveAdapters("default", "par");
-            adapted = Fixtures.run(model, ids);
+            adapted = TunerChecks.run(model, ids);
             model.save(tmp);
         }
         try (SafetensorsFile file = SafetensorsFile.open(tmp.resolve("adapter_model.safetensors"))) {
@@ -322,7 +322,7 @@ class BottleneckModelTest {
         try (PeftModel loaded = PeftModel.fromPretrained(bert(), tmp)) {
             loaded.loadAdapter(tmp.resolve("par"), "par", false);
             loaded.setActiveAdapters("default", "par");
-            assertArrayEquals(adapted, Fixtures.run(loaded, ids), 0f);
+            assertArrayEquals(adapted, TunerChecks.run(loaded, ids), 0f);
             assertEquals(0, loaded.countParameters().trainable(), "loaded for inference");
         }
     }

@@ -18,7 +18,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.github.peft4j.adapters.Fixtures;
+import io.github.peft4j.core.testmodels.TunerChecks;
 import io.github.peft4j.adapters.Reference;
 import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftConfigException;
@@ -122,9 +122,9 @@ class Ia3Test {
     void everyArchitectureEqualsTheBaseModelAtStepZero() {
         List<Supplier<Block>> models = List.of(this::bert, this::gpt2, this::llama);
         for (Supplier<Block> make : models) {
-            float[] base = Fixtures.run(make.get(), ids);
+            float[] base = TunerChecks.run(make.get(), ids);
             try (PeftModel model = PeftModel.create(make.get(), Ia3Config.builder().build())) {
-                assertArrayEquals(base, Fixtures.run(model, ids), 0f, model.baseModel().getClass().getSimpleName());
+                assertArrayEquals(base, TunerChecks.run(model, ids), 0f, model.baseModel().getClass().getSimpleName());
                 Parameter any = model.adapterParameters("default").values().iterator().next();
                 assertTrue(any.requiresGradient());
                 assertEquals(1f, any.getArray().min().getFloat());
@@ -184,9 +184,9 @@ class Ia3Test {
                         weightsBefore.put(e.getKey(), e.getValue().getArray().toFloatArray());
                     }
                 }
-                float[] unmerged = Fixtures.run(model, ids);
+                float[] unmerged = TunerChecks.run(model, ids);
                 model.merge();
-                float[] merged = Fixtures.run(model, ids);
+                float[] merged = TunerChecks.run(model, ids);
                 assertArrayEquals(unmerged, merged, 1e-5f, "merged vs unmerged on " + model.baseModel().getClass().getSimpleName());
                 long changed = weightsBefore.entrySet().stream().filter(e -> !java.util.Arrays.equals(e.getValue(),
                         ModuleTree.of(model.baseModel()).parameters().get(e.getKey()).getArray().toFloatArray())).count();
@@ -196,10 +196,10 @@ class Ia3Test {
                     assertArrayEquals(e.getValue(), ModuleTree.of(model.baseModel()).parameters().get(e.getKey()).getArray()
                             .toFloatArray(), 1e-5f, e.getKey());
                 }
-                assertArrayEquals(unmerged, Fixtures.run(model, ids), 1e-5f);
+                assertArrayEquals(unmerged, TunerChecks.run(model, ids), 1e-5f);
                 model.merge();
                 Block plain = model.mergeAndUnload();
-                assertArrayEquals(unmerged, Fixtures.run(plain, ids), 1e-5f, "merge_and_unload");
+                assertArrayEquals(unmerged, TunerChecks.run(plain, ids), 1e-5f, "merge_and_unload");
             }
         }
     }
@@ -251,12 +251,12 @@ class Ia3Test {
         try (PeftModel model = PeftModel.create(bert(), Ia3Config.builder().build(), "default")) {
             perturb(model, 10);
             model.addAdapter("other", Ia3Config.builder().targetModules("query").feedforwardModules().initIa3Weights(false).build());
-            float[] first = Fixtures.run(model, ids);
+            float[] first = TunerChecks.run(model, ids);
             model.setActiveAdapters("other");
-            float[] second = Fixtures.run(model, ids);
+            float[] second = TunerChecks.run(model, ids);
             float[] base;
             try (PeftModel.DisabledAdapters off = model.disableAdapters()) {
-                base = Fixtures.run(model, ids);
+                base = TunerChecks.run(model, ids);
             }
             float[] mixed = model.forward(new ParameterStore(manager, false), new NDList(ids),
                     List.of("other", "default", "__base__", "default")).singletonOrThrow().toFloatArray();
@@ -278,7 +278,7 @@ class Ia3Test {
         float[] adapted;
         try (PeftModel model = PeftModel.create(bert(), Ia3Config.builder().build())) {
             perturb(model, 11);
-            adapted = Fixtures.run(model, ids);
+            adapted = TunerChecks.run(model, ids);
             model.save(tmp);
         }
         try (SafetensorsFile file = SafetensorsFile.open(tmp.resolve("adapter_model.safetensors"))) {
@@ -296,7 +296,7 @@ class Ia3Test {
         assertTrue(json.get("inference_mode").asBoolean());
         assertEquals("test/tiny-bert", json.get("base_model_name_or_path").asText());
         try (PeftModel loaded = PeftModel.fromPretrained(bert(), tmp)) {
-            assertArrayEquals(adapted, Fixtures.run(loaded, ids), 0f);
+            assertArrayEquals(adapted, TunerChecks.run(loaded, ids), 0f);
         }
     }
 
@@ -355,13 +355,13 @@ class Ia3Test {
                 params.get(e.getKey() + ".bias").getArray().muli(e.getValue().reshape(-1));
             }
         }
-        float[] expected = Fixtures.run(reference, ids);
+        float[] expected = TunerChecks.run(reference, ids);
 
         try (PeftModel loaded = PeftModel.fromPretrained(bert(), tmp)) {
             Ia3Config config = (Ia3Config) loaded.config("default");
             assertEquals("bert-base-uncased", config.baseModelNameOrPath());
-            assertArrayEquals(expected, Fixtures.run(loaded, ids), 1e-5f);
-            assertFalse(Fixtures.run(bert(), ids)[0] == expected[0], "the adapter changes the output");
+            assertArrayEquals(expected, TunerChecks.run(loaded, ids), 1e-5f);
+            assertFalse(TunerChecks.run(bert(), ids)[0] == expected[0], "the adapter changes the output");
         }
     }
 

@@ -1,4 +1,4 @@
-package io.github.peft4j.adapters;
+package io.github.peft4j.core.testmodels;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,15 +13,22 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.module.ModuleTree;
-import io.github.peft4j.core.testmodels.TinyTraining;
 import io.github.peft4j.core.tuner.Tensors;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** Shared helpers for this module's tests. */
-public final class Fixtures {
+/**
+ * Checks every tuner module runs against its models: outputs, snapshots, and the training claim
+ * of the tuner issues (chance to at least 90 % held-out accuracy with only the adapter changing).
+ *
+ * <pre>{@code
+ * float[] before = TunerChecks.run(base, ids);
+ * TunerChecks.trainAndCheck(PeftModel.create(TinyBert.create(m, TinyBert.Dims.small(), 5), config), m, 200, 0.01f);
+ * }</pre>
+ */
+public final class TunerChecks {
 
-    private Fixtures() {}
+    private TunerChecks() {}
 
     /**
      * @param model a model
