@@ -189,9 +189,7 @@ public final class BottleneckConfig extends PeftConfig {
             default -> throw new PeftConfigException(
                     "config (preset) '" + preset + "' is unknown; use pfeiffer, houlsby or parallel");
         }
-        if (leaveOut == null) {
-            leaveOut = List.of();
-        }
+        leaveOut = leaveOut == null ? List.of() : List.copyOf(leaveOut);
         if (!mhAdapter && !outputAdapter) {
             throw new PeftConfigException("mh_adapter and output_adapter are both false: the adapter would go nowhere");
         }

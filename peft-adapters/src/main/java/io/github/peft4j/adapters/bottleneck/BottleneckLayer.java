@@ -3,8 +3,10 @@ package io.github.peft4j.adapters.bottleneck;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
@@ -15,6 +17,7 @@ import io.github.peft4j.core.module.LinearLike;
 import io.github.peft4j.core.tuner.BaseTunerLayer;
 import io.github.peft4j.core.tuner.MixedBatch;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -100,7 +103,7 @@ public final class BottleneckLayer extends BaseTunerLayer {
     private static NDArray initDown(String init, int rows, long cols, NDManager manager) {
         Shape shape = new Shape(rows, cols);
         return switch (init) {
-            case "bert" -> manager.randomNormal(0f, 0.02f, shape, ai.djl.ndarray.types.DataType.FLOAT32);
+            case "bert" -> manager.randomNormal(0f, 0.02f, shape, DataType.FLOAT32);
             case "mam_adapter" -> {
                 float bound = (float) (1 / Math.sqrt(cols)); // kaiming_uniform(a=√5): sqrt(6 / ((1 + 5) · fan_in))
                 yield manager.randomUniform(-bound, bound, shape);
@@ -108,8 +111,8 @@ public final class BottleneckLayer extends BaseTunerLayer {
             case "houlsby" -> {
                 // inverse-CDF sampling of N(0, 0.01²) restricted to ±2σ, as torch's trunc_normal_
                 float edge = (float) (2 * PHI_OF_TRUNCATION - 1);
-                try (NDArray u = manager.randomUniform(-edge, edge, shape)) {
-                    yield u.erfinv().mul((float) (0.01 * Math.sqrt(2)));
+                try (NDArray u = manager.randomUniform(-edge, edge, shape); NDArray standard = u.erfinv()) {
+                    yield standard.mul((float) (0.01 * Math.sqrt(2)));
                 }
             }
             default -> throw new PeftConfigException("init_weights '" + init + "' is not supported");
@@ -173,7 +176,7 @@ public final class BottleneckLayer extends BaseTunerLayer {
     @Override
     public void setActiveAdapters(List<String> adapterNames) {
         super.setActiveAdapters(adapterNames);
-        if (composition != null && !new java.util.HashSet<>(composition.adapterNames()).equals(new java.util.HashSet<>(adapterNames))) {
+        if (composition != null && !new HashSet<>(composition.adapterNames()).equals(new HashSet<>(adapterNames))) {
             composition = null;
         }
     }
@@ -257,7 +260,7 @@ public final class BottleneckLayer extends BaseTunerLayer {
         if (spec == null) {
             return h;
         }
-        Map<String, ai.djl.nn.Parameter> p = adapterParameters(adapter);
+        Map<String, Parameter> p = adapterParameters(adapter);
         NDArray z = spec.parallel() ? x : h;
         NDArray down = Linear.linear(z,
                 ps.getValue(p.get(downWeight(adapter)), z.getDevice(), training),

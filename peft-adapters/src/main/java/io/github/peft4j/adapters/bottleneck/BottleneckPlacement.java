@@ -7,6 +7,7 @@ import io.github.peft4j.core.target.TargetModules;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.regex.Matcher;
@@ -133,7 +134,7 @@ public final class BottleneckPlacement {
                 input = prefix == null ? null : inputByLayer.get(prefix);
                 if (input == null) {
                     throw new PeftConfigException("parallel adapter at " + path + " needs the input of its "
-                            + position.name().toLowerCase(java.util.Locale.ROOT) + " block, but no module matching "
+                            + position.name().toLowerCase(Locale.ROOT) + " block, but no module matching "
                             + inputs + " sits in the same layer" + (prefix == null ? " (the path has no layer index)" : " " + prefix)
                             + "; set " + (position == Position.FFN ? "ffn_input_modules" : "attention_input_modules"));
                 }

@@ -4,6 +4,7 @@ import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.target.TargetModules;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 
 /**
  * Hugging Face PEFT's per-architecture (IA)³ defaults, keyed by {@code model_type}
@@ -101,7 +102,7 @@ public final class Ia3Defaults {
             throw new PeftConfigException("Please specify `" + field + "` in the (IA)^3 config: PEFT has no default for "
                     + (modelType == null ? "a base model that does not implement BaseModelInfo"
                             : "model_type '" + modelType + "'")
-                    + " (defaults exist for " + new java.util.TreeSet<>(map.keySet()) + ")");
+                    + " (defaults exist for " + new TreeSet<>(map.keySet()) + ")");
         }
         return names;
     }

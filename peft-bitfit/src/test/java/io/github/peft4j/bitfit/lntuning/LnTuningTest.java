@@ -22,6 +22,7 @@ import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.module.ModuleTree;
 import io.github.peft4j.core.safetensors.SafetensorsFile;
 import io.github.peft4j.core.safetensors.SafetensorsWriter;
+import io.github.peft4j.core.target.TargetModules;
 import io.github.peft4j.core.testmodels.TinyBert;
 import io.github.peft4j.core.testmodels.TinyGpt2;
 import io.github.peft4j.core.testmodels.TinyLlama;
@@ -236,7 +237,7 @@ class LnTuningTest {
     void adaptersCoexistAndMixedBatchesRouteRows() {
         try (PeftModel model = PeftModel.create(bert(), bertNorms(), "a")) {
             model.addAdapter("b", LnTuningConfig.builder().targetModules(
-                    io.github.peft4j.core.target.TargetModules.regex(".*\\.output\\.LayerNorm")).build());
+                    TargetModules.regex(".*\\.output\\.LayerNorm")).build());
             TunerChecks.randomize(model, "a", 0.5f, 10);
             TunerChecks.randomize(model, "b", 0.5f, 11);
             float[] a = TunerChecks.run(model, ids);
