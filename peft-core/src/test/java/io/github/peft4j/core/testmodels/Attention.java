@@ -3,6 +3,7 @@ package io.github.peft4j.core.testmodels;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.github.peft4j.core.tuner.Tensors;
 
 /** Multi-head scaled dot-product attention, composed from DJL ops. */
 final class Attention {
@@ -26,7 +27,7 @@ final class Attention {
         NDArray qh = q.reshape(b, t, heads, hd).transpose(0, 2, 1, 3);
         NDArray kh = k.reshape(b, t, heads, hd).transpose(0, 2, 3, 1);
         NDArray vh = v.reshape(b, t, heads, hd).transpose(0, 2, 1, 3);
-        NDArray scores = qh.matMul(kh).div((float) Math.sqrt(hd));
+        NDArray scores = qh.matMul(kh).div(Tensors.scalar(q, Math.sqrt(hd)));
         if (causal) {
             NDArray r = q.getManager().arange((int) t);
             NDArray future = r.expandDims(1).lt(r.expandDims(0)).toType(DataType.FLOAT32, false).mul(-1e9f);

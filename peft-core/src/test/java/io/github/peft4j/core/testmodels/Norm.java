@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.peft4j.core.tuner.Tensors;
 
 /**
  * Hugging Face's {@code LayerNorm} (parameters {@code weight}, {@code bias}) or Llama's
@@ -49,12 +50,12 @@ public final class Norm extends Module {
         NDArray x = inputs.singletonOrThrow();
         NDArray w = ps.getValue(weight, x.getDevice(), training);
         if (bias == null) {
-            NDArray scale = x.square().mean(new int[] {-1}, true).add(eps).pow(-0.5f);
-            return new NDList(x.mul(scale).mul(w));
+            NDArray scale = x.square().mean(new int[] {-1}, true).add(Tensors.scalar(x, eps)).sqrt();
+            return new NDList(x.div(scale).mul(w));
         }
         NDArray b = ps.getValue(bias, x.getDevice(), training);
         NDArray centred = x.sub(x.mean(new int[] {-1}, true));
-        NDArray scale = centred.square().mean(new int[] {-1}, true).add(eps).pow(-0.5f);
-        return new NDList(centred.mul(scale).mul(w).add(b));
+        NDArray scale = centred.square().mean(new int[] {-1}, true).add(Tensors.scalar(x, eps)).sqrt();
+        return new NDList(centred.div(scale).mul(w).add(b));
     }
 }

@@ -9,6 +9,7 @@ import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.peft4j.core.hooks.BaseModelInfo;
+import io.github.peft4j.core.tuner.Tensors;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -65,8 +66,8 @@ public final class TinyGpt2 extends Module implements BaseModelInfo {
     }
 
     static NDArray geluNew(NDArray x) {
-        NDArray inner = x.add(x.pow(3).mul(0.044715f)).mul((float) Math.sqrt(2 / Math.PI));
-        return x.mul(inner.tanh().add(1f)).mul(0.5f);
+        NDArray inner = x.add(x.mul(x).mul(x).mul(Tensors.scalar(x, 0.044715))).mul(Tensors.scalar(x, Math.sqrt(2 / Math.PI)));
+        return x.mul(inner.tanh().add(Tensors.scalar(x, 1))).mul(Tensors.scalar(x, 0.5));
     }
 
     static final class Transformer extends Module {

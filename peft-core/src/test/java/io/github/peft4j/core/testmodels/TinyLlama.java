@@ -146,7 +146,8 @@ public final class TinyLlama extends Module implements BaseModelInfo {
 
         @Override
         protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training, PairList<String, Object> p) {
-            NDArray gate = Activation.swish(gateProj.forward(ps, in, training, p).singletonOrThrow(), 1f);
+            NDArray g = gateProj.forward(ps, in, training, p).singletonOrThrow();
+            NDArray gate = g.mul(Activation.sigmoid(g)); // not Activation.swish: its mul(Number) breaks backward
             NDArray up = upProj.forward(ps, in, training, p).singletonOrThrow();
             return downProj.forward(ps, new NDList(gate.mul(up)), training, p);
         }

@@ -14,7 +14,10 @@ import ai.djl.training.ParameterStore;
 import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.module.ModuleTree;
 import io.github.peft4j.core.tuner.Tensors;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -108,5 +111,28 @@ public final class TunerChecks {
                 .count();
         assertTrue(changed > 0, "no adapter tensor changed");
         return after;
+    }
+
+    /**
+     * Collects garbage and refills freed direct memory with junk, as a busy JVM eventually does.
+     * Called between forward and backward, it exposes tensors whose memory a Java buffer owns but
+     * autograd still needs (DJL's {@code op(Number)} scalars; see {@code Tensors}).
+     */
+    public static void churnDirectMemory() {
+        try {
+            for (int i = 0; i < 3; i++) {
+                System.gc();
+                Thread.sleep(5);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        List<ByteBuffer> junk = new ArrayList<>();
+        for (int i = 0; i < 2000; i++) {
+            ByteBuffer b = ByteBuffer.allocateDirect(4);
+            b.putFloat(0, 12345f);
+            junk.add(b);
+        }
     }
 }
