@@ -16,6 +16,7 @@ import io.github.peft4j.core.hooks.AdapterRouting;
 import io.github.peft4j.core.module.LinearLike;
 import io.github.peft4j.core.tuner.BaseTunerLayer;
 import io.github.peft4j.core.tuner.MixedBatch;
+import io.github.peft4j.core.tuner.Tensors;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -247,8 +248,8 @@ public final class BottleneckLayer extends BaseTunerLayer {
         Composition.Average average = (Composition.Average) c;
         NDArray sum = null;
         for (int i = 0; i < average.children().size(); i++) {
-            NDArray term = evaluate(average.children().get(i), h, x, ps, training)
-                    .mul(average.weights().get(i).floatValue());
+            NDArray child = evaluate(average.children().get(i), h, x, ps, training);
+            NDArray term = child.mul(Tensors.scalar(child, average.weights().get(i)));
             sum = sum == null ? term : sum.add(term);
         }
         return sum;
@@ -268,6 +269,6 @@ public final class BottleneckLayer extends BaseTunerLayer {
         NDArray up = Linear.linear(spec.nonLinearity().apply(down),
                 ps.getValue(p.get(upWeight(adapter)), z.getDevice(), training),
                 ps.getValue(p.get(upBias(adapter)), z.getDevice(), training)).singletonOrThrow();
-        return h.add(up.mul(spec.scaling()));
+        return h.add(up.mul(Tensors.scalar(up, spec.scaling())));
     }
 }

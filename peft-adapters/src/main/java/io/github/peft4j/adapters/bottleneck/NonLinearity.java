@@ -3,6 +3,7 @@ package io.github.peft4j.adapters.bottleneck;
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
 import io.github.peft4j.core.PeftConfigException;
+import io.github.peft4j.core.tuner.Tensors;
 import java.util.Arrays;
 import java.util.Locale;
 
@@ -28,7 +29,7 @@ public enum NonLinearity {
     /** tanh(x). */
     TANH("tanh");
 
-    private static final float SQRT_2_OVER_PI = (float) Math.sqrt(2 / Math.PI);
+    private static final double SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
     private final String jsonName;
 
@@ -61,11 +62,16 @@ public enum NonLinearity {
      * @return the activation of {@code x}, attached to {@code x}'s manager
      */
     public NDArray apply(NDArray x) {
+        // constants are engine-owned tensors: DJL's op(Number) scalars are freed before backward (see Tensors)
         return switch (this) {
             case RELU -> Activation.relu(x);
             case GELU -> Activation.gelu(x);
-            case GELU_NEW -> x.mul(x.add(x.pow(3).mul(0.044715f)).mul(SQRT_2_OVER_PI).tanh().add(1f)).mul(0.5f);
-            case SWISH, SILU -> Activation.swish(x, 1f);
+            case GELU_NEW -> {
+                NDArray cubic = x.mul(x).mul(x).mul(Tensors.scalar(x, 0.044715));
+                NDArray inner = x.add(cubic).mul(Tensors.scalar(x, SQRT_2_OVER_PI));
+                yield x.mul(inner.tanh().add(Tensors.scalar(x, 1))).mul(Tensors.scalar(x, 0.5));
+            }
+            case SWISH, SILU -> x.mul(Activation.sigmoid(x));
             case TANH -> x.tanh();
         };
     }

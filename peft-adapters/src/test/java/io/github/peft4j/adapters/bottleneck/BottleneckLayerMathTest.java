@@ -13,10 +13,12 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
+import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import io.github.peft4j.adapters.Reference;
 import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.testmodels.Module;
+import io.github.peft4j.core.testmodels.TunerChecks;
 import io.github.peft4j.core.tuner.Tensors;
 import java.util.List;
 import java.util.Map;
@@ -236,6 +238,66 @@ class BottleneckLayerMathTest {
         for (String a : List.of("bert", "mam", "houlsby")) {
             for (String zero : List.of(BottleneckLayer.downBias(a), BottleneckLayer.upWeight(a), BottleneckLayer.upBias(a))) {
                 assertEquals(0f, layer.adapterParameters(a).get(zero).getArray().abs().sum().getFloat(), zero);
+            }
+        }
+    }
+
+    /** Gradients of sum(out · weights) for every adapter tensor, optionally with GC churn before backward. */
+    private Map<String, float[]> gradients(BottleneckLayer layer, String adapter, NDArray weights, boolean churn) {
+        Map<String, float[]> out = new java.util.TreeMap<>();
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            NDArray y = layer.forward(new ParameterStore(manager, false), new NDList(x), true).singletonOrThrow();
+            NDArray loss = y.mul(weights).sum();
+            if (churn) {
+                TunerChecks.churnDirectMemory();
+            }
+            gc.backward(loss);
+        }
+        for (Map.Entry<String, Parameter> e : layer.adapterParameters(adapter).entrySet()) {
+            NDArray g = e.getValue().getArray().getGradient();
+            out.put(e.getKey(), g.toFloatArray());
+            g.muli(0);
+        }
+        return out;
+    }
+
+    private double lossAt(BottleneckLayer layer, NDArray weights) {
+        return layer.forward(new ParameterStore(manager, false), new NDList(x), false).singletonOrThrow()
+                .mul(weights).sum().getFloat();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"gelu_new", "swish", "relu"})
+    void gradientsMatchFiniteDifferencesAndSurviveGarbageCollection(String act) {
+        BottleneckLayer layer = layerWith(act, 0.7f, "a", "b");
+        layer.setActiveAdapters(List.of("a", "b"));
+        layer.setComposition(Composition.average(List.of("a", "b"), 2, 1));
+        for (Parameter p : layer.adapterParameters("a").values()) {
+            p.getArray().setRequiresGradient(true);
+        }
+        NDArray weights = manager.randomNormal(new Shape(ROWS, OUT));
+        Map<String, float[]> plain = gradients(layer, "a", weights, false);
+        Map<String, float[]> churned = gradients(layer, "a", weights, true);
+        for (String k : plain.keySet()) {
+            assertArrayEquals(plain.get(k), churned.get(k), 0f, k + ": backward must not read freed memory");
+        }
+        // central differences on a few entries of each tensor
+        double h = 1e-2;
+        for (Map.Entry<String, Parameter> e : layer.adapterParameters("a").entrySet()) {
+            NDArray value = e.getValue().getArray();
+            float[] base = value.toFloatArray();
+            for (int i = 0; i < Math.min(3, base.length); i++) {
+                float[] plus = base.clone();
+                plus[i] += (float) h;
+                Tensors.assign(value, manager.create(plus, value.getShape()));
+                double up = lossAt(layer, weights);
+                float[] minus = base.clone();
+                minus[i] -= (float) h;
+                Tensors.assign(value, manager.create(minus, value.getShape()));
+                double down = lossAt(layer, weights);
+                Tensors.assign(value, manager.create(base, value.getShape()));
+                double numeric = (up - down) / (2 * h);
+                assertEquals(numeric, plain.get(e.getKey())[i], 2e-2 * Math.max(1, Math.abs(numeric)), e.getKey() + "[" + i + "]");
             }
         }
     }
