@@ -208,6 +208,7 @@ class LnTuningTest {
         assertEquals("LN_TUNING", json.get("peft_type").asText());
         assertTrue(json.get("target_modules").isNull(), "like PEFT, an unset target list is resolved again from model_type");
         try (PeftModel loaded = PeftModel.fromPretrained(llama(), tmp)) {
+            TunerChecks.churnDirectMemory(); // the file's mapping may be gone now; the adapter owns its values
             assertArrayEquals(adapted, TunerChecks.run(loaded, ids), 0f);
         }
     }
