@@ -1,0 +1,187 @@
+package io.github.peft4j.adapters.ia3;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.github.peft4j.core.PeftConfig;
+import io.github.peft4j.core.PeftConfigException;
+import io.github.peft4j.core.target.TargetModules;
+import java.util.HashSet;
+import java.util.List;
+
+/**
+ * Hugging Face PEFT's {@code IA3Config}: learned vectors that rescale the output of
+ * {@code target_modules}, or the input of those also listed in {@code feedforward_modules}. Field
+ * names and defaults are PEFT's; when {@code target_modules} or {@code feedforward_modules} is
+ * {@code null}, PEFT's default for the base model's {@code model_type} is used
+ * ({@link Ia3Defaults}).
+ *
+ * <pre>{@code
+ * Ia3Config config = Ia3Config.builder()
+ *         .targetModules("key", "value", "output.dense")
+ *         .feedforwardModules("output.dense")
+ *         .build();
+ * PeftModel model = PeftModel.create(bert, config);
+ * }</pre>
+ */
+public final class Ia3Config extends PeftConfig {
+
+    /** The {@code peft_type} of (IA)³. */
+    public static final String PEFT_TYPE = "IA3";
+
+    @JsonProperty("target_modules")
+    private TargetModules targetModules;
+
+    @JsonProperty("exclude_modules")
+    private TargetModules excludeModules;
+
+    @JsonProperty("feedforward_modules")
+    private TargetModules feedforwardModules;
+
+    @JsonProperty("fan_in_fan_out")
+    private boolean fanInFanOut;
+
+    @JsonProperty("modules_to_save")
+    private List<String> modulesToSave;
+
+    @JsonProperty("init_ia3_weights")
+    private boolean initIa3Weights = true;
+
+    private Ia3Config() {}
+
+    @Override
+    public String peftType() {
+        return PEFT_TYPE;
+    }
+
+    /** @return the modules to adapt, or {@code null} for PEFT's per-architecture default */
+    public TargetModules targetModules() {
+        return targetModules;
+    }
+
+    /** @return modules never adapted, or {@code null} */
+    public TargetModules excludeModules() {
+        return excludeModules;
+    }
+
+    /**
+     * @return the targets whose input (not output) is scaled, or {@code null} for PEFT's default; a
+     *     list entry {@code e} marks a target whose path ends with {@code e} (PEFT's plain
+     *     {@code endswith}), a string is a regex matched against the whole path
+     */
+    public TargetModules feedforwardModules() {
+        return feedforwardModules;
+    }
+
+    /**
+     * @return PEFT's {@code fan_in_fan_out}; peft4j takes the weight layout from the layer itself
+     *     and, as PEFT, only warns when this disagrees
+     */
+    public boolean fanInFanOut() {
+        return fanInFanOut;
+    }
+
+    /** @return PEFT's {@code modules_to_save}; not supported yet, so it must be empty */
+    public List<String> modulesToSave() {
+        return modulesToSave;
+    }
+
+    /** @return whether vectors start at 1 (the identity); otherwise standard normal, as PEFT */
+    public boolean initIa3Weights() {
+        return initIa3Weights;
+    }
+
+    /** PEFT's {@code __post_init__} check: listed feed-forward modules must be listed targets. */
+    @Override
+    public void validate() {
+        if (feedforwardModules != null && targetModules != null && feedforwardModules.isNames() && targetModules.isNames()
+                && !new HashSet<>(targetModules.names()).containsAll(feedforwardModules.names())) {
+            throw new PeftConfigException("`feedforward_modules` should be a subset of `target_modules`: "
+                    + feedforwardModules.names() + " is not within " + targetModules.names());
+        }
+        if (excludeModules != null && excludeModules.isAllLinear()) {
+            throw new PeftConfigException("exclude_modules cannot be 'all-linear'");
+        }
+    }
+
+    /** @return a builder holding PEFT's defaults */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builds an {@link Ia3Config}. */
+    public static final class Builder extends PeftConfig.Builder<Ia3Config, Builder> {
+
+        private Builder() {
+            super(new Ia3Config());
+        }
+
+        /**
+         * @param names module names or dotted suffixes
+         * @return this builder
+         */
+        public Builder targetModules(String... names) {
+            return targetModules(TargetModules.names(names));
+        }
+
+        /**
+         * @param targets a name list, a regex or all-linear
+         * @return this builder
+         */
+        public Builder targetModules(TargetModules targets) {
+            config.targetModules = targets;
+            return this;
+        }
+
+        /**
+         * @param exclude modules never adapted
+         * @return this builder
+         */
+        public Builder excludeModules(TargetModules exclude) {
+            config.excludeModules = exclude;
+            return this;
+        }
+
+        /**
+         * @param names path suffixes of the targets whose input is scaled
+         * @return this builder
+         */
+        public Builder feedforwardModules(String... names) {
+            return feedforwardModules(TargetModules.names(names));
+        }
+
+        /**
+         * @param feedforward a name list or a regex
+         * @return this builder
+         */
+        public Builder feedforwardModules(TargetModules feedforward) {
+            config.feedforwardModules = feedforward;
+            return this;
+        }
+
+        /**
+         * @param fanInFanOut PEFT's flag (informational: the layer decides)
+         * @return this builder
+         */
+        public Builder fanInFanOut(boolean fanInFanOut) {
+            config.fanInFanOut = fanInFanOut;
+            return this;
+        }
+
+        /**
+         * @param init whether vectors start at 1
+         * @return this builder
+         */
+        public Builder initIa3Weights(boolean init) {
+            config.initIa3Weights = init;
+            return this;
+        }
+
+        /**
+         * @param modules PEFT's {@code modules_to_save} (must be empty: not supported yet)
+         * @return this builder
+         */
+        public Builder modulesToSave(List<String> modules) {
+            config.modulesToSave = modules == null ? null : List.copyOf(modules);
+            return this;
+        }
+    }
+}

@@ -1,0 +1,88 @@
+package io.github.peft4j.bitfit;
+
+import ai.djl.nn.Block;
+import io.github.peft4j.core.PeftCompatibilityException;
+import io.github.peft4j.core.PeftConfig;
+import io.github.peft4j.core.PeftConfigException;
+import io.github.peft4j.core.PeftMethod;
+import io.github.peft4j.core.PeftModel;
+import io.github.peft4j.core.hooks.BaseModelInfo;
+import io.github.peft4j.core.module.LinearLike;
+import io.github.peft4j.core.module.ModuleTree;
+import io.github.peft4j.core.target.TargetMatcher;
+import io.github.peft4j.core.target.TargetModules;
+import io.github.peft4j.core.tuner.TunerLayer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * BitFit as a {@link PeftMethod}: wraps each selected module in a {@link BitFitLayer}. Files use
+ * the PEFT directory layout with {@code peft_type} {@value BitFitConfig#PEFT_TYPE} and one tensor
+ * per module under the module's own bias name, {@code base_model.model.<path>.bias} (the keys PEFT
+ * writes for {@code bias="all"}), so the trained biases also load straight into the base model.
+ *
+ * <pre>{@code
+ * PeftModel model = PeftModel.create(bert, BitFitConfig.builder().build());
+ * model.countParameters(); // trainable = the sum of every bias size
+ * }</pre>
+ */
+public final class BitFitMethod implements PeftMethod {
+
+    @Override
+    public String peftType() {
+        return BitFitConfig.PEFT_TYPE;
+    }
+
+    @Override
+    public Class<BitFitConfig> configClass() {
+        return BitFitConfig.class;
+    }
+
+    @Override
+    public void inject(PeftModel model, String adapterName, PeftConfig config) {
+        BitFitConfig c = (BitFitConfig) config;
+        TargetModules targets = c.targetModules() != null ? c.targetModules() : TargetModules.regex(".+");
+        List<String> matched = model.selectTargets(TargetMatcher.builder().targets(targets).exclude(c.excludeModules()).build());
+        String head = model.baseModelInfo().flatMap(BaseModelInfo::outputEmbeddingsPath).orElse(null);
+        List<String> chosen = new ArrayList<>();
+        List<String> biasless = new ArrayList<>();
+        for (String path : matched) {
+            if (chosen.stream().anyMatch(p -> path.startsWith(p + "."))) {
+                continue; // inside a module already tuned
+            }
+            Block block = model.modules().get(path);
+            Block inner = block instanceof TunerLayer layer ? layer.baseLayer() : block;
+            if (BitFitLayer.biasOf(inner).isPresent()) {
+                chosen.add(path);
+            } else if (LinearLike.of(inner).isPresent()) {
+                if (c.addMissingBiases() && (c.targetModules() != null || !path.equals(head))) {
+                    chosen.add(path);
+                } else if (c.targetModules() != null) {
+                    biasless.add(path);
+                }
+            }
+        }
+        if (!biasless.isEmpty()) {
+            throw new PeftConfigException("BitFit targets linear layers without a bias: " + biasless
+                    + "; set add_missing_biases to give them a zero-initialised one");
+        }
+        if (chosen.isEmpty()) {
+            throw new PeftConfigException("BitFit found no bias to train among " + matched.size() + " matched modules"
+                    + " (for models without biases, such as the Llama family, set add_missing_biases); modules: "
+                    + ModuleTree.summarize(model.modules().paths()));
+        }
+        for (String path : chosen) {
+            Block block = model.modules().get(path);
+            BitFitLayer layer;
+            if (block instanceof BitFitLayer existing) {
+                layer = existing;
+            } else if (block instanceof TunerLayer other) {
+                throw new PeftCompatibilityException("BitFit cannot tune " + path + ": it is already wrapped by "
+                        + other.getClass().getSimpleName() + " (one tuner type per module)");
+            } else {
+                layer = model.replaceModule(path, BitFitLayer::new);
+            }
+            layer.addAdapter(adapterName, model.manager());
+        }
+    }
+}

@@ -1,0 +1,90 @@
+package io.github.peft4j.core.tuner;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
+import io.github.peft4j.core.PeftCompatibilityException;
+import io.github.peft4j.core.hooks.AdapterRouting;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiFunction;
+
+/**
+ * Forward for mixed-adapter batches (PEFT's {@code adapter_names}): the rows of a batch are grouped
+ * by the adapter their {@link AdapterRouting} names, each group is computed on its own rows, and
+ * the results are put back in the original row order. This is PEFT's {@code _mixed_batch_forward}
+ * for any tuner layer.
+ *
+ * <pre>{@code
+ * Optional<AdapterRouting> routing = routing(params);
+ * if (routing.isPresent()) {
+ *     NDArray y = MixedBatch.apply(inputs, routing.get(),
+ *             (adapter, rows) -> AdapterRouting.BASE.equals(adapter) ? base(rows) : adapted(adapter, rows));
+ * }
+ * }</pre>
+ */
+public final class MixedBatch {
+
+    private MixedBatch() {}
+
+    /**
+     * @param routing one adapter name per row
+     * @return the rows of each name, names in order of first appearance
+     */
+    public static Map<String, long[]> rowsByAdapter(AdapterRouting routing) {
+        Map<String, List<Long>> lists = new LinkedHashMap<>();
+        List<String> names = routing.adapterNames();
+        for (int row = 0; row < names.size(); row++) {
+            lists.computeIfAbsent(names.get(row), k -> new ArrayList<>()).add((long) row);
+        }
+        Map<String, long[]> out = new LinkedHashMap<>();
+        lists.forEach((name, rows) -> out.put(name, rows.stream().mapToLong(Long::longValue).toArray()));
+        return out;
+    }
+
+    /**
+     * Computes {@code perAdapter} once per adapter on that adapter's rows and reassembles the
+     * batch. Every input must have the batch on axis 0.
+     *
+     * @param inputs the layer's inputs; rows are taken from each of them
+     * @param routing one adapter name per row ({@value AdapterRouting#BASE} for the base model)
+     * @param perAdapter the layer's output for one adapter and the inputs restricted to its rows
+     * @return the output, rows in the original order
+     * @throws PeftCompatibilityException if the routing does not have one name per row
+     */
+    public static NDArray apply(
+            NDList inputs, AdapterRouting routing, BiFunction<String, NDList, NDArray> perAdapter) {
+        long batch = inputs.head().getShape().get(0);
+        if (routing.adapterNames().size() != batch) {
+            throw new PeftCompatibilityException("mixed batch: " + routing.adapterNames().size()
+                    + " adapter names for a batch of " + batch + " rows; give exactly one name per row");
+        }
+        Map<String, long[]> groups = rowsByAdapter(routing);
+        if (groups.size() == 1) {
+            return perAdapter.apply(groups.keySet().iterator().next(), inputs);
+        }
+        NDList parts = new NDList();
+        long[] order = new long[(int) batch];
+        int filled = 0;
+        for (Map.Entry<String, long[]> group : groups.entrySet()) {
+            NDArray index = inputs.head().getManager().create(group.getValue());
+            NDList rows = new NDList();
+            for (NDArray input : inputs) {
+                rows.add(input.get(new NDIndex("{}", index)));
+            }
+            parts.add(perAdapter.apply(group.getKey(), rows));
+            for (long row : group.getValue()) {
+                order[filled++] = row;
+            }
+        }
+        long[] inverse = new long[order.length];
+        for (int position = 0; position < order.length; position++) {
+            inverse[(int) order[position]] = position;
+        }
+        NDArray stacked = NDArrays.concat(parts, 0);
+        return stacked.get(new NDIndex("{}", stacked.getManager().create(inverse)));
+    }
+}
