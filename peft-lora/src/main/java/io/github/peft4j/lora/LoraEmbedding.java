@@ -131,7 +131,8 @@ public final class LoraEmbedding extends LoraLayer {
         NDArray a = value(ps, name, nameOfA(name), device, training);
         NDArray b = value(ps, name, nameOfB(name), device, training);
         NDArray afterA = lookup(ids, local(a.transpose(), ids));
-        return afterA.matMul(local(b.transpose(), ids)).mul(settings(name).scaling());
+        NDArray up = afterA.matMul(local(b.transpose(), ids));
+        return up.mul(Tensors.scalar(up, settings(name).scaling())); // engine-owned, see Tensors.scalar
     }
 
     private static NDArray lookup(NDArray ids, NDArray table) {

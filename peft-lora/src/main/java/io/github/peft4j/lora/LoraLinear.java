@@ -202,7 +202,8 @@ public final class LoraLinear extends LoraLayer {
         NDArray bias = s.loraBias() ? value(ps, name, nameOfBias(name), device, training) : null;
         NDArray h = dropout(x.toType(a.getDataType(), false), s, training);
         NDArray down = Linear.linear(h, a).head();
-        return Linear.linear(down, b, bias).head().mul(s.scaling());
+        NDArray up = Linear.linear(down, b, bias).head();
+        return up.mul(Tensors.scalar(up, s.scaling())); // engine-owned: DJL's mul(Number) frees it before backward
     }
 
     /**
@@ -235,7 +236,7 @@ public final class LoraLinear extends LoraLayer {
             base = Linear.linear(xd, linear.fanInFanOut() ? weight.transpose() : weight).head();
         }
         NDArray loraResult = Linear.linear(Linear.linear(xd, a).head(), b).head();
-        return base.mul(scale.sub(1)).add(loraResult.mul(scale).mul(s.scaling()));
+        return base.mul(scale.sub(1)).add(loraResult.mul(scale).mul(Tensors.scalar(loraResult, s.scaling())));
     }
 
     private static NDArray dropout(NDArray x, LoraSettings s, boolean training) {

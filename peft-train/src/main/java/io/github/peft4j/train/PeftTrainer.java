@@ -45,6 +45,7 @@ import java.util.Objects;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import io.github.peft4j.core.tuner.Tensors;
 
 /**
  * The fine-tuning loop, in the manner of the Hugging Face Trainer: it trains only the model's
@@ -396,7 +397,8 @@ public final class PeftTrainer {
                     NDScope scope = new NDScope();
                     GradientCollector gc = engine.newGradientCollector()) {
                 NDList outputs = block.forward(ps, b.inputs(bm), true);
-                NDArray scaled = loss.compute(outputs, b.labels(bm)).mul((float) weight);
+                NDArray raw = loss.compute(outputs, b.labels(bm));
+                NDArray scaled = raw.mul(Tensors.scalar(raw, weight)); // engine-owned scalar, see Tensors.scalar
                 gc.backward(scaled);
                 total += scaled.toType(DataType.FLOAT32, false).getFloat();
             }

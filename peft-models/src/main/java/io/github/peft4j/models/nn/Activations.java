@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
 import io.github.peft4j.core.PeftConfigException;
 import java.util.function.UnaryOperator;
+import io.github.peft4j.core.tuner.Tensors;
 
 /**
  * Hugging Face's {@code ACT2FN} names as NDArray functions. {@code gelu} is the exact (erf) GELU;
@@ -58,7 +59,9 @@ public final class Activations {
      * @return {@code 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))}
      */
     public static NDArray geluTanh(NDArray x) {
-        NDArray inner = x.add(x.pow(3f).mul(0.044715f)).mul(SQRT_2_OVER_PI);
-        return x.mul(0.5f).mul(inner.tanh().add(1f));
+        // Engine-owned scalars: DJL's mul(Number) frees its scalar before backward reads it.
+        NDArray cube = x.mul(x).mul(x);
+        NDArray inner = x.add(cube.mul(Tensors.scalar(x, 0.044715))).mul(Tensors.scalar(x, SQRT_2_OVER_PI));
+        return x.mul(Tensors.scalar(x, 0.5)).mul(inner.tanh().add(1f));
     }
 }

@@ -2,6 +2,7 @@ package io.github.peft4j.models.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
+import io.github.peft4j.core.tuner.Tensors;
 
 /**
  * Scaled dot-product attention composed from matMul and softmax (the PyTorch engine has no fused
@@ -68,7 +69,8 @@ public final class AttentionMath {
      */
     public static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray bias, float scale, double dropout,
             boolean training) {
-        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).add(bias);
+        // An engine-owned scale: DJL's mul(Number) frees its scalar before backward reads it.
+        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(Tensors.scalar(q, scale)).add(bias);
         NDArray probs = Dropout.apply(scores.softmax(-1), dropout, training);
         return probs.matMul(v);
     }

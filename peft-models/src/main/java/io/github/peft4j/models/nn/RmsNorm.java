@@ -47,8 +47,9 @@ public final class RmsNorm extends AbstractBlock {
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.head();
         NDArray w = ps.getValue(weight, x.getDevice(), training);
-        NDArray inverseRms = x.square().mean(new int[] {-1}, true).add(eps).pow(-0.5f);
-        return new NDList(x.mul(inverseRms).mul(w));
+        // sqrt + div rather than pow(-0.5f): DJL's pow(Number) frees its exponent before backward.
+        NDArray rms = x.square().mean(new int[] {-1}, true).add(eps).sqrt();
+        return new NDList(x.div(rms).mul(w));
     }
 
     @Override
