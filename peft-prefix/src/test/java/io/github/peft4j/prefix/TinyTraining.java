@@ -54,7 +54,11 @@ final class TinyTraining {
                     }
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                         NDArray loss = crossEntropy(model.forward(ps, new NDList(x), true).head(), y);
-                        losses.add(loss.getFloat());
+                        float value = loss.getFloat();
+                        if (!Float.isFinite(value)) {
+                            throw new AssertionError("loss " + value + " at step " + step + "; losses so far " + losses);
+                        }
+                        losses.add(value);
                         gc.backward(loss);
                     }
                     adam(model.trainableParameters(), state, moments, step + 1, lr);
