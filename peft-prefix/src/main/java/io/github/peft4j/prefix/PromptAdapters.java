@@ -3,6 +3,7 @@ package io.github.peft4j.prefix;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
@@ -66,6 +67,32 @@ public final class PromptAdapters {
     public static ForwardContext context(PeftModel model, String adapterName, ParameterStore parameterStore,
             NDList inputs, boolean training, ForwardContext base) {
         return method(model, adapterName).contributeToForward(model, adapterName, parameterStore, inputs, training,
+                base);
+    }
+
+    /**
+     * The context for calls whose inputs are not at hand yet, such as a generation loop: make it
+     * current on the calling thread and run the <em>base</em> model (not the {@code PeftModel}, whose
+     * active prompt adapters would be added a second time).
+     *
+     * <pre>{@code
+     * ForwardContext ctx = PromptAdapters.context(model, "billing", ps, prompts.size(), manager, ForwardContext.empty());
+     * try (ForwardContext.Scope scope = ctx.activate()) {
+     *     GenerationResult out = Generator.generate(model.baseModel(), prompts, GenerationConfig.greedy(20));
+     * }
+     * }</pre>
+     *
+     * @param model the model holding the adapter
+     * @param adapterName a prompt-learning adapter (active or not)
+     * @param parameterStore the parameter store
+     * @param batchSize the batch size of the calls
+     * @param manager the manager the computed tensors attach to (close it after the calls)
+     * @param base the context to add to
+     * @return {@code base} with the adapter's contribution, computed for inference
+     */
+    public static ForwardContext context(PeftModel model, String adapterName, ParameterStore parameterStore,
+            long batchSize, NDManager manager, ForwardContext base) {
+        return method(model, adapterName).contribution(model, adapterName, parameterStore, batchSize, manager, false,
                 base);
     }
 

@@ -111,6 +111,29 @@ abstract class PromptLearningMethod implements PeftMethod {
     @Override
     public ForwardContext contributeToForward(PeftModel model, String adapterName, ParameterStore parameterStore,
             NDList inputs, boolean training, ForwardContext context) {
+        if (inputs.isEmpty()) {
+            throw new IllegalArgumentException("a forward call with a prompt-learning adapter needs inputs whose first"
+                    + " array is [batch, ...]");
+        }
+        NDArray first = inputs.get(0);
+        return contribution(model, adapterName, parameterStore, first.getShape().get(0), first.getManager(),
+                training, context);
+    }
+
+    /**
+     * The adapter's virtual tokens or prefix for a batch, added to {@code context}.
+     *
+     * @param model the model
+     * @param adapterName the adapter
+     * @param parameterStore the call's parameter store
+     * @param batchSize the batch size
+     * @param manager the call's manager: the result and its temporaries attach to it
+     * @param training whether this is a training forward
+     * @param context the context so far
+     * @return the extended context
+     */
+    ForwardContext contribution(PeftModel model, String adapterName, ParameterStore parameterStore, long batchSize,
+            NDManager manager, boolean training, ForwardContext context) {
         if (context.get(VirtualTokens.KEY).isPresent() || context.get(PrefixKeyValues.KEY).isPresent()) {
             throw new PeftCompatibilityException("adapter '" + adapterName + "': a forward call can use only one"
                     + " prompt-learning adapter, as in PEFT; active adapters: " + model.activeAdapters());
@@ -119,14 +142,9 @@ abstract class PromptLearningMethod implements PeftMethod {
             throw new PeftCompatibilityException("adapter '" + adapterName + "': per-row adapters (adapter_names) are"
                     + " not supported while a prompt-learning adapter is active, as in PEFT");
         }
-        if (inputs.isEmpty()) {
-            throw new IllegalArgumentException("a forward call with a prompt-learning adapter needs inputs whose first"
-                    + " array is [batch, ...]");
-        }
-        NDArray first = inputs.get(0);
         PromptLearningConfig config = (PromptLearningConfig) model.config(adapterName);
-        NDArray output = encoder(model, adapterName).output(parameterStore, first.getManager(), training);
-        return contribute(config, output, first.getShape().get(0), context);
+        NDArray output = encoder(model, adapterName).output(parameterStore, manager, training);
+        return contribute(config, output, batchSize, context);
     }
 
     @Override

@@ -12,6 +12,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.PeftModel;
+import io.github.peft4j.core.hooks.ForwardContext;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -94,6 +95,28 @@ class ThreadSafetyTest {
             }
             return out;
         };
+    }
+
+    @Test
+    void aContextMadeCurrentServesCallsOfTheBaseModel() {
+        try (PeftModel model = PeftModel.wrap(ToyPromptModel.small(manager, 31))) {
+            model.addAdapter("support", PromptTuningConfig.builder().numVirtualTokens(3).build());
+            model.addAdapter("billing", PrefixTuningConfig.builder().numVirtualTokens(5).build());
+            long[][] ids = {{1, 2, 3}, {4, 5, 6}};
+            for (String adapter : new String[] {"support", "billing"}) {
+                float[] expected = PromptAdapters.forward(model, adapter, new ParameterStore(manager, false),
+                        new NDList(manager.create(ids)), false).head().toFloatArray();
+                try (NDManager call = manager.newSubManager()) {
+                    ParameterStore ps = new ParameterStore(call, false);
+                    ForwardContext ctx = PromptAdapters.context(model, adapter, ps, 2, call,
+                            ForwardContext.empty());
+                    try (ForwardContext.Scope scope = ctx.activate()) {
+                        assertArrayEquals(expected, model.baseModel().forward(ps, new NDList(call.create(ids)), false)
+                                .head().toFloatArray(), 0f, adapter);
+                    }
+                }
+            }
+        }
     }
 
     @Test
