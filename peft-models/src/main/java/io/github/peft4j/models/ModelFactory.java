@@ -1,0 +1,71 @@
+package io.github.peft4j.models;
+
+import ai.djl.ndarray.NDManager;
+import io.github.peft4j.core.PeftConfigException;
+import io.github.peft4j.models.bert.BertForSequenceClassification;
+import io.github.peft4j.models.config.BertConfig;
+import io.github.peft4j.models.config.Gpt2Config;
+import io.github.peft4j.models.config.LlamaConfig;
+import io.github.peft4j.models.config.ModelConfig;
+import io.github.peft4j.models.gpt2.Gpt2LmHeadModel;
+import io.github.peft4j.models.io.HfInitializer;
+import io.github.peft4j.models.io.ParameterInit;
+import io.github.peft4j.models.llama.LlamaForCausalLM;
+
+/**
+ * Builds the DJL block of a configuration, empty or randomly initialised as transformers
+ * initialises a fresh model. The same config and seed always give the same weights.
+ *
+ * <pre>{@code
+ * try (PretrainedModel tiny = ModelFactory.create(LlamaConfig.tiny().build(), manager, 42)) {
+ *     Block model = tiny.block();          // LlamaForCausalLM, initialised
+ *     PeftModel peft = PeftModel.create(model, loraConfig);
+ * }
+ * }</pre>
+ */
+public final class ModelFactory {
+
+    private ModelFactory() {}
+
+    /**
+     * The block of a configuration, without weights.
+     *
+     * @param config the configuration
+     * @param nameOrPath the model's name or directory (recorded in saved adapters), or {@code null}
+     * @return the root block ({@link LlamaForCausalLM}, {@link Gpt2LmHeadModel} or
+     *     {@link BertForSequenceClassification})
+     */
+    public static HfModel newModel(ModelConfig config, String nameOrPath) {
+        if (config instanceof LlamaConfig llama) {
+            return new LlamaForCausalLM(llama, nameOrPath);
+        }
+        if (config instanceof Gpt2Config gpt2) {
+            return new Gpt2LmHeadModel(gpt2, nameOrPath);
+        }
+        if (config instanceof BertConfig bert) {
+            return new BertForSequenceClassification(bert, nameOrPath);
+        }
+        throw new PeftConfigException("no architecture for " + config.getClass().getName());
+    }
+
+    /**
+     * A randomly initialised model, weights in a sub-manager of {@code manager} that the returned
+     * model owns.
+     *
+     * @param config the configuration
+     * @param manager the parent manager (its device is the model's device)
+     * @param seed the seed of every weight
+     * @return the initialised model (no tokenizer, no directory)
+     */
+    public static PretrainedModel create(ModelConfig config, NDManager manager, long seed) {
+        HfModel model = newModel(config, null);
+        NDManager owned = manager.newSubManager();
+        try {
+            ParameterInit.initialize(model, owned, (key, owner) -> HfInitializer.of(model, key, owner, seed));
+        } catch (RuntimeException e) {
+            owned.close();
+            throw e;
+        }
+        return new PretrainedModel(model, null, null, owned, LoadReport.none());
+    }
+}

@@ -1,0 +1,51 @@
+package io.github.peft4j.models.bert;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import io.github.peft4j.models.config.BertConfig;
+import io.github.peft4j.models.nn.ModuleList;
+
+/**
+ * BERT's {@code encoder}: the layers {@code layer.<i>}. Inputs: {@code (hidden, bias)}.
+ *
+ * <pre>{@code
+ * Block encoder = ModuleTree.of(model).get("bert.encoder");
+ * }</pre>
+ */
+public final class BertEncoder extends AbstractBlock {
+
+    private final ModuleList<BertLayer> layer;
+
+    BertEncoder(BertConfig config) {
+        layer = addChildBlock("layer", new ModuleList<>());
+        for (int i = 0; i < config.numLayers(); i++) {
+            layer.add(new BertLayer(config, i));
+        }
+    }
+
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray hidden = inputs.get(0);
+        for (int i = 0; i < layer.size(); i++) {
+            hidden = layer.get(i).forward(ps, new NDList(hidden, inputs.get(1)), training, params).head();
+        }
+        return new NDList(hidden);
+    }
+
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        layer.initialize(manager, dataType, inputShapes[0]);
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return new Shape[] {inputShapes[0]};
+    }
+}

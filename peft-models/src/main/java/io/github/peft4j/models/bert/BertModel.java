@@ -1,0 +1,92 @@
+package io.github.peft4j.models.bert;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import io.github.peft4j.core.hooks.ForwardContext;
+import io.github.peft4j.core.hooks.PrefixKeyValues;
+import io.github.peft4j.core.hooks.VirtualTokens;
+import io.github.peft4j.models.config.BertConfig;
+import io.github.peft4j.models.nn.AttentionBias;
+
+/**
+ * The bare BERT encoder ({@code bert}): {@code embeddings}, {@code encoder}, {@code pooler}.
+ * Inputs: {@code (input_ids [B,T], optional attention_mask [B,T] (or [B, prefix + virtual + T]),
+ * optional token_type_ids [B,T])};
+ * outputs: {@code (sequence_output [B,T',H], pooled_output [B,H])}, {@code T'} counting virtual
+ * tokens. With prefix-tuning prefixes, positions start after the prefix, as transformers'
+ * {@code past_key_values_length} does.
+ *
+ * <pre>{@code
+ * NDList out = ModuleTree.of(model).get("bert").forward(ps, new NDList(ids, mask), false);   // sequence, pooled
+ * }</pre>
+ */
+public final class BertModel extends AbstractBlock {
+
+    private final BertConfig config;
+    private final BertEmbeddings embeddingStage;
+    private Block embeddings;
+    private Block encoder;
+    private Block pooler;
+
+    BertModel(BertConfig config) {
+        this.config = config;
+        embeddingStage = new BertEmbeddings(config);
+        embeddings = addChildBlock("embeddings", embeddingStage);
+        encoder = addChildBlock("encoder", new BertEncoder(config));
+        pooler = addChildBlock("pooler", new BertPooler(config));
+    }
+
+    BertEmbeddings embeddingStage() {
+        return embeddingStage;
+    }
+
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray ids = inputs.get(0);
+        NDManager m = ids.getManager();
+        long batch = ids.getShape().get(0);
+        long tokens = ids.getShape().get(1);
+        ForwardContext ctx = ForwardContext.current(params);
+        long virtual = ctx.get(VirtualTokens.KEY).map(VirtualTokens::length).orElse(0);
+        long past = ctx.get(PrefixKeyValues.KEY).map(PrefixKeyValues::length).orElse(0);
+
+        NDArray mask = inputs.size() > 1 ? inputs.get(1).toType(DataType.INT64, false)
+                : m.ones(new Shape(batch, tokens), DataType.INT64);
+        NDArray types = inputs.size() > 2 ? inputs.get(2).toType(DataType.INT64, false)
+                : m.zeros(new Shape(batch, tokens), DataType.INT64);
+        NDArray positions = m.arange(past, past + virtual + tokens, 1, DataType.INT64).expandDims(0);
+        // a mask of the real tokens gets ones in front; one already covering prefix and prompt is kept
+        if (past + virtual > 0 && mask.getShape().get(1) == tokens) {
+            mask = m.ones(new Shape(batch, past + virtual), DataType.INT64).concat(mask, 1);
+        }
+        NDArray bias = AttentionBias.padding(mask);
+
+        NDArray hidden = embeddings.forward(ps, new NDList(ids, types, positions), training, params).head();
+        hidden = encoder.forward(ps, new NDList(hidden, bias), training, params).head();
+        NDArray pooled = pooler.forward(ps, new NDList(hidden), training, params).head();
+        return new NDList(hidden, pooled);
+    }
+
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        Shape ids = inputShapes[0];
+        Shape hidden = ids.add(config.hiddenSize());
+        embeddings.initialize(manager, dataType, ids);
+        encoder.initialize(manager, dataType, hidden);
+        pooler.initialize(manager, dataType, hidden);
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        Shape ids = inputShapes[0];
+        return new Shape[] {ids.add(config.hiddenSize()), new Shape(ids.get(0), config.hiddenSize())};
+    }
+}

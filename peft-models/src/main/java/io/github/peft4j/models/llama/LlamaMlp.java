@@ -1,0 +1,61 @@
+package io.github.peft4j.models.llama;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import io.github.peft4j.models.config.LlamaConfig;
+import io.github.peft4j.models.nn.Activations;
+import io.github.peft4j.models.nn.Linears;
+import java.util.function.UnaryOperator;
+
+/**
+ * Llama's SwiGLU {@code mlp}: {@code down_proj(act(gate_proj(x)) * up_proj(x))}.
+ *
+ * <pre>{@code
+ * Block mlp = ModuleTree.of(model).get("model.layers.0.mlp");
+ * }</pre>
+ */
+public final class LlamaMlp extends AbstractBlock {
+
+    private final int intermediateSize;
+    private final UnaryOperator<NDArray> activation;
+    private Block gateProj;
+    private Block upProj;
+    private Block downProj;
+
+    LlamaMlp(LlamaConfig config) {
+        this.intermediateSize = config.intermediateSize();
+        this.activation = Activations.of(config.hiddenAct());
+        gateProj = addChildBlock("gate_proj", Linears.of(intermediateSize, config.mlpBias()));
+        upProj = addChildBlock("up_proj", Linears.of(intermediateSize, config.mlpBias()));
+        downProj = addChildBlock("down_proj", Linears.of(config.hiddenSize(), config.mlpBias()));
+    }
+
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDList x = new NDList(inputs.head());
+        NDArray gate = activation.apply(gateProj.forward(ps, x, training, params).head());
+        NDArray up = upProj.forward(ps, x, training, params).head();
+        return downProj.forward(ps, new NDList(gate.mul(up)), training, params);
+    }
+
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        Shape hidden = inputShapes[0];
+        gateProj.initialize(manager, dataType, hidden);
+        upProj.initialize(manager, dataType, hidden);
+        downProj.initialize(manager, dataType, hidden.slice(0, hidden.dimension() - 1).add(intermediateSize));
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return new Shape[] {inputShapes[0]};
+    }
+}

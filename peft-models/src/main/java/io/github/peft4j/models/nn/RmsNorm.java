@@ -1,0 +1,58 @@
+package io.github.peft4j.models.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+
+/**
+ * Llama's RMSNorm: {@code weight * x / sqrt(mean(x^2) + eps)} over the last axis, parameter
+ * {@code weight}.
+ *
+ * <pre>{@code
+ * RmsNorm norm = new RmsNorm(4096, 1e-6);
+ * }</pre>
+ */
+public final class RmsNorm extends AbstractBlock {
+
+    private final int size;
+    private final float eps;
+    private final Parameter weight;
+
+    /**
+     * @param size the normalised (last) dimension
+     * @param eps added to the mean square
+     */
+    public RmsNorm(int size, double eps) {
+        this.size = size;
+        this.eps = (float) eps;
+        this.weight = addParameter(Parameter.builder().setName("weight").setType(Parameter.Type.GAMMA).build());
+    }
+
+    /** @return the scale, [size] */
+    public Parameter weight() {
+        return weight;
+    }
+
+    @Override
+    public void prepare(Shape[] inputShapes) {
+        weight.setShape(new Shape(size));
+    }
+
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.head();
+        NDArray w = ps.getValue(weight, x.getDevice(), training);
+        NDArray inverseRms = x.square().mean(new int[] {-1}, true).add(eps).pow(-0.5f);
+        return new NDList(x.mul(inverseRms).mul(w));
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return new Shape[] {inputShapes[0]};
+    }
+}
