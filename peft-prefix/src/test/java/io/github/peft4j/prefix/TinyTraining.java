@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 
 /** Cross-entropy with ignore index and a plain Adam, enough to train adapters in tests. */
 final class TinyTraining {
@@ -30,14 +31,26 @@ final class TinyTraining {
     }
 
     /**
-     * Trains the model's active adapter on (ids → labels), labels padded for virtual tokens.
+     * Trains the model's active adapter on (ids → labels), labels padded for virtual tokens, with
+     * the unshifted cross-entropy of {@link #crossEntropy}.
      *
      * @return the loss before each step, and after the last one
      */
     static List<Float> train(PeftModel model, NDArray ids, NDArray labels, int steps, float lr) {
+        NDArray padded = PromptAdapters.padLabels(labels, PromptAdapters.virtualTokens(model,
+                model.activeAdapters().get(0)));
+        return train(model, ids, padded, steps, lr, TinyTraining::crossEntropy);
+    }
+
+    /**
+     * @param labels the labels as the loss takes them
+     * @param loss (outputs, labels) → scalar loss
+     * @return the loss before each step, and after the last one
+     */
+    static List<Float> train(PeftModel model, NDArray ids, NDArray labels, int steps, float lr,
+            BiFunction<NDArray, NDArray, NDArray> loss) {
         NDManager root = model.manager();
         ParameterStore ps = new ParameterStore(root, false);
-        String adapter = model.activeAdapters().get(0);
         Map<Parameter, NDArray[]> state = new IdentityHashMap<>();
         List<Float> losses = new ArrayList<>();
         try (NDManager moments = root.newSubManager()) {
@@ -45,21 +58,20 @@ final class TinyTraining {
                 try (NDManager batch = root.newSubManager()) {
                     NDArray x = ids.duplicate();
                     x.attach(batch);
-                    NDArray y = PromptAdapters.padLabels(labels.duplicate(), PromptAdapters.virtualTokens(model,
-                            adapter));
+                    NDArray y = labels.duplicate();
                     y.attach(batch);
                     if (step == steps) {
-                        losses.add(crossEntropy(model.forward(ps, new NDList(x), false).head(), y).getFloat());
+                        losses.add(loss.apply(model.forward(ps, new NDList(x), false).head(), y).getFloat());
                         break;
                     }
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        NDArray loss = crossEntropy(model.forward(ps, new NDList(x), true).head(), y);
-                        float value = loss.getFloat();
+                        NDArray stepLoss = loss.apply(model.forward(ps, new NDList(x), true).head(), y);
+                        float value = stepLoss.getFloat();
                         if (!Float.isFinite(value)) {
                             throw new AssertionError("loss " + value + " at step " + step + "; losses so far " + losses);
                         }
                         losses.add(value);
-                        gc.backward(loss);
+                        gc.backward(stepLoss);
                     }
                     adam(model.trainableParameters(), state, moments, step + 1, lr);
                 }

@@ -241,6 +241,8 @@ final class ToyPromptModel extends AbstractBlock implements PromptLearningModel 
         NDArray causal = keys.gt(queries).toType(DataType.FLOAT32, false).mul(-1e9f);
         NDArray padding = mask.sub(1).mul(1e9f).reshape(batch, 1, 1, p + s);
         NDArray bias = padding.add(causal);
+        // a native scalar: DJL's div(Number) wraps a Java buffer that autograd keeps after it is freed
+        NDArray scale = m.full(new Shape(), (float) Math.sqrt(headDim), DataType.FLOAT32);
         for (int i = 0; i < layers; i++) {
             Attention a = attention.get(i);
             NDArray q = a.q.apply(ps, x, training).reshape(batch, s, heads, headDim).transpose(0, 2, 1, 3);
@@ -253,7 +255,7 @@ final class ToyPromptModel extends AbstractBlock implements PromptLearningModel 
             }
             k = repeatKv(k, batch, p + s);
             v = repeatKv(v, batch, p + s);
-            NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).div((float) Math.sqrt(headDim)).add(bias);
+            NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).div(scale).add(bias);
             NDArray context = scores.softmax(-1).matMul(v).transpose(0, 2, 1, 3).reshape(batch, s, hidden);
             x = x.add(a.o.apply(ps, context, training));
         }
