@@ -48,11 +48,6 @@ public interface CausalLM extends HfModel, PromptLearningModel {
         return config().headDim();
     }
 
-    @Override
-    default String modelType() {
-        return config().modelType();
-    }
-
     /** @return the longest sequence its positions cover */
     default int maxPositionEmbeddings() {
         return config().maxPositionEmbeddings();

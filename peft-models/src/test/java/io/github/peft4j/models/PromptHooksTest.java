@@ -155,6 +155,12 @@ class PromptHooksTest {
             List<RowInput> rows = batch.rowInputs();
             rows.forEach(r -> r.virtual(prompts));
             assertRowsMatch(out, rows, referenceOf(model), perPosition, causal);
+
+            // a mask that already has ones for the virtual tokens (as PEFT builds it) gives the same
+            NDList extended = new NDList(batch.idsArray(manager),
+                    manager.ones(new Shape(2, VIRTUAL), batch.maskArray(manager).getDataType())
+                            .concat(batch.maskArray(manager), 1));
+            assertArrayEquals(out, forwardWith(model.block(), extended, ctx));
         }
     }
 

@@ -70,12 +70,16 @@ public final class CausalInputs {
         }
         long past = pastMask == null ? 0 : pastMask.getShape().get(1);
 
+        long virtualLength = virtual.map(VirtualTokens::length).orElse(0);
+        // the mask may cover the new tokens only, or also the virtual tokens, or also the past
+        long given = mask == null ? tokens : mask.getShape().get(1);
+        boolean coversVirtual = given == virtualLength + tokens || given == past + virtualLength + tokens;
         NDArray newMask = mask == null ? m.ones(new Shape(batch, tokens), DataType.INT64) : asInt64(mask);
-        if (mask != null && newMask.getShape().get(1) == past + tokens && past > 0) {
+        if (given == past + virtualLength + tokens && past > 0) {
             newMask = newMask.get(":, " + past + ":");
-        } else if (mask != null && newMask.getShape().get(1) != tokens) {
+        } else if (given != tokens && given != virtualLength + tokens) {
             throw new IllegalArgumentException("attention mask " + mask.getShape() + " does not fit " + tokens
-                    + " input ids after " + past + " cached/prefix positions");
+                    + " input ids after " + past + " cached/prefix and " + virtualLength + " virtual positions");
         }
 
         NDArray embeddings = tokenEmbeddings;
@@ -87,7 +91,9 @@ public final class CausalInputs {
             }
             embeddings = prompts.concat(tokenEmbeddings, 1);
             adopt(embeddings, m);
-            newMask = m.ones(new Shape(batch, ps.get(1)), DataType.INT64).concat(newMask, 1);
+            if (!coversVirtual || virtualLength == 0) {
+                newMask = m.ones(new Shape(batch, ps.get(1)), DataType.INT64).concat(newMask, 1);
+            }
         }
         NDArray fullMask = pastMask == null ? newMask : adopt(pastMask.concat(newMask, 1), m);
         long queries = embeddings.getShape().get(1);

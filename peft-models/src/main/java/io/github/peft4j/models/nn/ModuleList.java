@@ -9,7 +9,6 @@ import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 
 /**
@@ -47,11 +46,6 @@ public final class ModuleList<T extends Block> extends AbstractBlock {
      */
     public Block get(int index) {
         return children.valueAt(index);
-    }
-
-    /** @return the elements as constructed (their sub-blocks may have been replaced since) */
-    public List<T> originals() {
-        return Collections.unmodifiableList(items);
     }
 
     /** @return the number of elements */
