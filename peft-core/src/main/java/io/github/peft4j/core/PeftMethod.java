@@ -41,6 +41,20 @@ public interface PeftMethod {
     Class<? extends PeftConfig> configClass();
 
     /**
+     * Completes a config from the base model before the adapter is added, as PEFT's
+     * {@code _prepare_adapter_config} / {@code _prepare_prompt_learning_config} do (sizes read from
+     * the model, defaults that depend on the model type). The returned config is the one the model
+     * stores, passes to {@link #inject} and saves. The default returns {@code config} unchanged.
+     *
+     * @param model the model the adapter is added to
+     * @param config the config given by the caller (already validated)
+     * @return the config to use, of the same class; never mutate {@code config} itself
+     */
+    default PeftConfig prepareConfig(PeftModel model, PeftConfig config) {
+        return config;
+    }
+
+    /**
      * Adds an adapter's trainable parts to the model: wraps target layers, adds tensors. Values
      * are created with {@link PeftModel#manager()}.
      *

@@ -232,7 +232,9 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
      * {@link #setActiveAdapters} to use and train it.
      *
      * @param adapterName a new name (letters, digits, {@code _} and {@code -})
-     * @param config its config; the method is found from {@code peft_type}
+     * @param config its config; the method is found from {@code peft_type} and may complete it from
+     *     the base model ({@link PeftMethod#prepareConfig}); {@link #config(String)} returns the
+     *     completed config, which is the one saved
      */
     public void addAdapter(String adapterName, PeftConfig config) {
         if (adapterName == null || !ADAPTER_NAME.matcher(adapterName).matches()) {
@@ -247,6 +249,8 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
         }
         config.validate();
         PeftMethod method = PeftMethods.forType(config.peftType());
+        config = method.prepareConfig(this, config);
+        config.validate();
         Adapter adapter = new Adapter(adapterName, config, method);
         adapters.put(adapterName, adapter);
         try {

@@ -1,0 +1,46 @@
+package io.github.peft4j.prefix;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.github.peft4j.core.hooks.ForwardContext;
+import io.github.peft4j.core.hooks.PromptLearningModel;
+import io.github.peft4j.core.hooks.VirtualTokens;
+
+/**
+ * The {@code P_TUNING} method: the prompt encoder's output is sent to the model as
+ * {@link VirtualTokens}. Found through {@link java.util.ServiceLoader}; use it through
+ * {@code PeftModel}.
+ *
+ * <pre>{@code
+ * PeftModel model = PeftModel.create(gpt2, PromptEncoderConfig.builder().numVirtualTokens(20).build());
+ * model.save(dir); // adapter_model.safetensors holds only prompt_embeddings [20, hidden]
+ * }</pre>
+ */
+public final class PTuningMethod extends PromptLearningMethod {
+
+    @Override
+    public String peftType() {
+        return PromptEncoderConfig.PEFT_TYPE;
+    }
+
+    @Override
+    public Class<PromptEncoderConfig> configClass() {
+        return PromptEncoderConfig.class;
+    }
+
+    @Override
+    BasePromptEncoder createEncoder(PromptLearningConfig config, PromptLearningModel model, NDManager manager) {
+        return new PromptEncoder((PromptEncoderConfig) config, manager);
+    }
+
+    @Override
+    ForwardContext contribute(PromptLearningConfig config, NDArray output, long batchSize, ForwardContext context) {
+        return context.with(VirtualTokens.KEY,
+                new VirtualTokens(PromptTuningMethod.virtualTokens(output, batchSize)));
+    }
+
+    @Override
+    int prependedPositions(PromptLearningConfig config) {
+        return config.totalVirtualTokens();
+    }
+}
