@@ -11,7 +11,6 @@ import io.github.peft4j.models.config.ModelConfig;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -21,9 +20,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  * prefix flows back through every layer (RMSNorm, RoPE, attention scaling, GELU), so those must not
  * keep DJL's freed Number scalars for the backward pass either.
  */
-@Disabled("fails today: peft-models' RmsNorm (pow(-0.5f)), attention (mul(scale)) and geluTanh (mul/pow of numbers)"
-        + " put DJL's freed Number scalars on the autograd path, so prompt-tuning gradients become garbage after a GC;"
-        + " enable once peft-models multiplies by natively allocated scalars (manager.full(new Shape(), v))")
 class ModelsGarbageCollectionTest {
 
     private NDManager manager;
