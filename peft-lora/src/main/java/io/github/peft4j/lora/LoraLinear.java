@@ -123,9 +123,15 @@ public final class LoraLinear extends LoraLayer {
         bias.ifPresent(b -> plain.getParameters().get("bias").setArray(b.getArray()));
         plain.initialize(manager, DataType.FLOAT32, new Shape(in));
         plain.freezeParameters(true);
-        BlockSurgery.replace(this, old, plain);
+        DequantizableLinear q = quantized;
+        quantized = null;   // block surgery patches every field holding the old layer; this one cannot hold a Linear
+        try {
+            BlockSurgery.replace(this, old, plain);
+        } catch (RuntimeException e) {
+            quantized = q;
+            throw e;
+        }
         linear = LinearLike.of(plain).orElseThrow();
-        quantized = null;
         if (old instanceof AutoCloseable closeable) {
             try {
                 closeable.close();   // the codes and scales
