@@ -52,6 +52,8 @@ public final class QuantizedLinear extends AbstractBlock implements Dequantizabl
     private NDArray scaleScales;
     /** Mean subtracted from the block scales before double quantization. */
     private float scaleOffset;
+    /** NF4's levels as an F32 [16] array on the layer's device (kept: an array created per call from a Java array would be a view of a Java buffer). */
+    private NDArray levels;
 
     /**
      * @param weight the full-precision weight, [out, in] row-major
@@ -83,6 +85,9 @@ public final class QuantizedLinear extends AbstractBlock implements Dequantizabl
             scales = home.create(q.scale(), new Shape(outFeatures, 1));
             scaleScales = null;
             return;
+        }
+        if (levels == null) {
+            levels = home.create(Nf4.CODE_BOOK);
         }
         Nf4.Blocks q = Nf4.quantize(w, config.blockSize());
         codes = bytes(q.packed(), new Shape(q.packed().length), DataType.UINT8);
@@ -140,7 +145,7 @@ public final class QuantizedLinear extends AbstractBlock implements Dequantizabl
 
     /** @return bytes held by codes and scales (the bias, an F32 parameter, not included) */
     public long storageBytes() {
-        long n = bytesOf(codes) + bytesOf(scales) + bytesOf(scaleScales);
+        long n = bytesOf(codes) + bytesOf(scales) + bytesOf(scaleScales) + bytesOf(levels);
         return scaleScales == null ? n : n + Float.BYTES;
     }
 
@@ -188,8 +193,8 @@ public final class QuantizedLinear extends AbstractBlock implements Dequantizabl
         NDArray high = packed.div(16f).floor();
         NDArray low = packed.sub(high.mul(16f));
         NDArray index = NDArrays.stack(new NDList(high, low), 1).reshape(-1).toType(DataType.INT64, false);
-        NDArray levels = m.create(Nf4.CODE_BOOK).toDevice(codes.getDevice(), false).take(m, index);
-        NDArray w = levels.reshape(-1, config.blockSize()).mul(scalesF32(m)).reshape(-1);
+        NDArray values = levels.take(m, index);
+        NDArray w = values.reshape(-1, config.blockSize()).mul(scalesF32(m)).reshape(-1);
         long n = outFeatures * inFeatures;
         if (w.size() != n) {
             w = w.get("0:" + n);
@@ -219,7 +224,7 @@ public final class QuantizedLinear extends AbstractBlock implements Dequantizabl
     /** Releases the codes and scales (the bias parameter is left alone: it may live on in a merged layer). */
     @Override
     public void close() {
-        for (NDArray a : new NDArray[] {codes, scales, scaleScales}) {
+        for (NDArray a : new NDArray[] {codes, scales, scaleScales, levels}) {
             if (a != null) {
                 a.close();
             }

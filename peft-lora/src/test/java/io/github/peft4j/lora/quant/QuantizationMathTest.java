@@ -115,7 +115,7 @@ class QuantizationMathTest {
                 assertEquals(book[index] * absmax, d[i], 1e-6 * absmax, "dequantized value " + i);
             }
         }
-        assertEquals(96 + 3 * 4L, q.storageBytes());
+        assertEquals(96 + 3 * 4L + 16 * 4, q.storageBytes(), "codes, scales, the 16 F32 levels");
     }
 
     @Test
@@ -152,8 +152,8 @@ class QuantizationMathTest {
             assertEquals(Nf4.CODE_BOOK[Nf4.index(packed, i)] * approx[i / 64], d[i], 1e-6);
         }
         long n = (long) out * in;
-        assertEquals(n / 2 + 512 * 4, a.storageBytes());
-        assertEquals(n / 2 + 512 + 2 * 4 + 4, b.storageBytes(), "int8 scales, two F32 group scales, the offset");
+        assertEquals(n / 2 + 512 * 4 + 64, a.storageBytes());
+        assertEquals(n / 2 + 512 + 2 * 4 + 4 + 64, b.storageBytes(), "int8 scales, two F32 group scales, the offset, the levels");
     }
 
     @Test
