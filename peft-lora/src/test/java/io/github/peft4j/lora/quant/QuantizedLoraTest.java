@@ -210,6 +210,16 @@ class QuantizedLoraTest {
     }
 
     @Test
+    void aQuantizedModelIsNotSavedAsACheckpoint(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        try (PretrainedModel base = TinyLlamas.create(TinyLlamas.trainable(), manager, 9)) {
+            Quantizer.quantize(base.block(), QuantizationConfig.of(QuantizationType.INT8));
+            PeftCompatibilityException e = assertThrows(PeftCompatibilityException.class,
+                    () -> io.github.peft4j.models.HfModels.save(base.block(), dir));
+            assertTrue(e.getMessage().contains("model.layers.0.self_attn.q_proj"), e.getMessage());
+        }
+    }
+
+    @Test
     void quantizingAnAdaptedModelIsRefused() {
         PretrainedModel base = TinyLlamas.create(TinyLlamas.trainable(), manager, 9);
         try (base; PeftModel model = PeftModel.create(base.block(), LoraConfig.builder().targetModules("q_proj").build())) {
