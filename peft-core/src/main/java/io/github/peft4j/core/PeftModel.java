@@ -16,6 +16,7 @@ import io.github.peft4j.core.hooks.ForwardContext;
 import io.github.peft4j.core.io.AdapterDirectory;
 import io.github.peft4j.core.module.BlockSurgery;
 import io.github.peft4j.core.module.EmbeddingLike;
+import io.github.peft4j.core.module.DequantizableLinear;
 import io.github.peft4j.core.module.LinearLike;
 import io.github.peft4j.core.module.ModuleTree;
 import io.github.peft4j.core.target.ModuleKind;
@@ -669,7 +670,7 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
      */
     public static ModuleKind kindOf(Block block, boolean isOutputHead) {
         Block inner = block instanceof TunerLayer layer ? layer.baseLayer() : block;
-        if (LinearLike.of(inner).isPresent()) {
+        if (LinearLike.of(inner).isPresent() || inner instanceof DequantizableLinear) {
             return isOutputHead ? ModuleKind.OUTPUT_HEAD_LINEAR : ModuleKind.LINEAR;
         }
         if (inner instanceof AbstractEmbedding<?> || EmbeddingLike.of(inner).isPresent()) {

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
@@ -15,6 +16,8 @@ import ai.djl.util.PairList;
 import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.hooks.AdapterRouting;
+import io.github.peft4j.core.module.BlockSurgery;
+import io.github.peft4j.core.module.DequantizableLinear;
 import io.github.peft4j.core.module.LinearLike;
 import io.github.peft4j.core.tuner.Tensors;
 import java.util.List;
@@ -39,7 +42,10 @@ public final class LoraLinear extends LoraLayer {
 
     private static final Logger LOG = LoggerFactory.getLogger(LoraLinear.class);
 
-    private final LinearLike linear;
+    /** The full-precision base's weight view; null while the base is quantized. */
+    private LinearLike linear;
+    /** The quantized base (QLoRA); null for a full-precision base. */
+    private DequantizableLinear quantized;
 
     /**
      * @param baseLayer the linear layer being adapted
@@ -50,24 +56,111 @@ public final class LoraLinear extends LoraLayer {
         this.linear = linear;
     }
 
-    /** @return whether the base weight is stored [in, out] */
+    /**
+     * LoRA over a quantized base: the base computes on its dequantized weight, the adapters in F32.
+     *
+     * @param baseLayer the quantized layer, also a block
+     * @param quantized the same layer
+     */
+    LoraLinear(Block baseLayer, DequantizableLinear quantized) {
+        super(baseLayer);
+        this.quantized = quantized;
+    }
+
+    /** @return whether the base layer is quantized */
+    public boolean quantizedBase() {
+        return quantized != null;
+    }
+
+    /** @return whether the base weight is stored [in, out] (never for a quantized base, which is [out, in]) */
     public boolean fanInFanOut() {
-        return linear.fanInFanOut();
+        return quantized == null && linear.fanInFanOut();
     }
 
     /** @return the input size */
     public long inFeatures() {
-        return linear.inFeatures();
+        return quantized != null ? quantized.inFeatures() : linear.inFeatures();
     }
 
     /** @return the output size */
     public long outFeatures() {
-        return linear.outFeatures();
+        return quantized != null ? quantized.outFeatures() : linear.outFeatures();
+    }
+
+    private Optional<Parameter> baseBias() {
+        return quantized != null ? quantized.bias() : linear.bias();
     }
 
     @Override
     Parameter baseWeight() {
+        if (quantized != null) {
+            throw new IllegalStateException("the base layer is quantized and has no full-precision weight");
+        }
         return linear.weight();
+    }
+
+    @Override
+    DataType adapterDType() {
+        return quantized != null ? DataType.FLOAT32 : super.adapterDType();
+    }
+
+    /**
+     * Replaces the quantized base by a DJL {@code Linear} holding its dequantized weight (F32) and the
+     * same bias parameter, so that merges are exact and the merged model is a plain one.
+     */
+    private void dequantizeBase(NDManager manager) {
+        Block old = baseLayer();
+        long in = quantized.inFeatures();
+        Optional<Parameter> bias = quantized.bias();
+        Linear plain = Linear.builder().setUnits(quantized.outFeatures()).optBias(bias.isPresent()).build();
+        NDArray weight;
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            weight = quantized.dequantizedWeight(manager);
+            NDScope.unregister(weight);
+        }
+        plain.getParameters().get("weight").setArray(weight);
+        bias.ifPresent(b -> plain.getParameters().get("bias").setArray(b.getArray()));
+        plain.initialize(manager, DataType.FLOAT32, new Shape(in));
+        plain.freezeParameters(true);
+        DequantizableLinear q = quantized;
+        quantized = null;   // block surgery patches every field holding the old layer; this one cannot hold a Linear
+        try {
+            BlockSurgery.replace(this, old, plain);
+        } catch (RuntimeException e) {
+            quantized = q;
+            throw e;
+        }
+        linear = LinearLike.of(plain).orElseThrow();
+        if (old instanceof AutoCloseable closeable) {
+            try {
+                closeable.close();   // the codes and scales
+            } catch (Exception e) {
+                LOG.warn("could not release the quantized weight of {}", old, e);
+            }
+        }
+    }
+
+    /** Merges into a base that stays quantized: dequantize, add (or subtract), quantize again (lossy). */
+    private void requantizeWith(String adapterName, int sign) {
+        LoraSettings s = settings(adapterName);
+        LOG.warn("Merge lora module to 4-bit/8-bit linear may get different generations due to rounding errors.");
+        NDArray merged;
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            NDManager manager = adapterArray(adapterName, nameOfA(adapterName)).getManager();
+            NDArray w = quantized.dequantizedWeight(manager);
+            NDArray delta = deltaOf(loraA(adapterName), loraB(adapterName), s.scaling());
+            merged = sign > 0 ? w.add(delta) : w.sub(delta);
+            NDScope.unregister(merged);
+            if (s.loraBias()) {
+                NDArray bias = baseBias().orElseThrow().getArray();
+                bias.addi(adapterArray(adapterName, nameOfBias(adapterName)).mul(s.scaling() * sign));
+            }
+        }
+        try (merged) {
+            quantized.requantize(merged);
+        }
     }
 
     @Override
@@ -85,7 +178,7 @@ public final class LoraLinear extends LoraLayer {
     }
 
     private int outAxis() {
-        return linear.fanInFanOut() ? 1 : 0;
+        return fanInFanOut() ? 1 : 0;
     }
 
     /**
@@ -96,7 +189,12 @@ public final class LoraLinear extends LoraLayer {
         if (s.r() <= 0) {
             throw new PeftConfigException("`r` should be a positive integer value but the value passed is " + s.r());
         }
-        if (s.loraBias() && linear.bias().isEmpty()) {
+        if (quantized != null && (init.mutatesBaseWeight() || s.useDora())) {
+            throw new PeftCompatibilityException("use_dora and init_lora_weights='" + init
+                    + "' rewrite or read the full-precision base weight; they are not supported on a quantized base ("
+                    + baseLayer() + ")");
+        }
+        if (s.loraBias() && baseBias().isEmpty()) {
             LOG.warn("`lora_bias=True` was passed but the targeted layer of type {} has no bias. This means that"
                     + " merging LoRA weights won't be possible.", baseLayer().getClass().getSimpleName());
         }
@@ -154,7 +252,7 @@ public final class LoraLinear extends LoraLayer {
     /** scaling·B·A in the stored layout. */
     private NDArray deltaOf(NDArray a, NDArray b, double scaling) {
         NDArray delta = b.matMul(a).mul(scaling);
-        return linear.fanInFanOut() ? delta.transpose() : delta;
+        return fanInFanOut() ? delta.transpose() : delta;
     }
 
     @Override
@@ -251,12 +349,19 @@ public final class LoraLinear extends LoraLayer {
     @Override
     void mergeOne(String adapterName) {
         LoraSettings s = settings(adapterName);
-        NDArray w = baseWeight().getArray();
-        Optional<Parameter> baseBias = linear.bias();
+        Optional<Parameter> baseBias = baseBias();
         if (s.loraBias() && baseBias.isEmpty()) {
             throw new PeftCompatibilityException(
                     "Impossible to merge LoRA with `lora_bias=True` because the base layer has no bias.");
         }
+        if (quantized != null) {
+            if (quantized.requantizeOnMerge()) {
+                requantizeWith(adapterName, 1);
+                return;
+            }
+            dequantizeBase(adapterArray(adapterName, nameOfA(adapterName)).getManager());
+        }
+        NDArray w = baseWeight().getArray();
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             NDArray delta = deltaOf(loraA(adapterName), loraB(adapterName), s.scaling()).toType(w.getDataType(), false);
@@ -280,6 +385,10 @@ public final class LoraLinear extends LoraLayer {
     @Override
     void unmergeOne(String adapterName) {
         LoraSettings s = settings(adapterName);
+        if (quantized != null) {
+            requantizeWith(adapterName, -1);
+            return;
+        }
         NDArray w = baseWeight().getArray();
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();

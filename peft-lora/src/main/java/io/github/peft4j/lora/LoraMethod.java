@@ -8,6 +8,7 @@ import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.PeftMethod;
 import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.module.EmbeddingLike;
+import io.github.peft4j.core.module.DequantizableLinear;
 import io.github.peft4j.core.module.LinearLike;
 import io.github.peft4j.core.module.ModuleTree;
 import io.github.peft4j.core.target.TargetMatcher;
@@ -105,6 +106,12 @@ public final class LoraMethod implements PeftMethod {
             throw new PeftCompatibilityException("module '" + path + "' is already wrapped by "
                     + other.getClass().getSimpleName() + " (another PEFT method, or modules_to_save);"
                     + " peft4j does not put LoRA on top of it");
+        }
+        if (block instanceof DequantizableLinear quantized) {
+            LoraLinear lora = model.replaceModule(path, b -> new LoraLinear(b, quantized));
+            lora.setAdaptersDisabled(model.adaptersDisabled());
+            lora.addAdapter(adapterName, settings, config.initLoraWeights(), model.manager());
+            return false;
         }
         Optional<LinearLike> linear = LinearLike.of(block);
         if (linear.isPresent()) {

@@ -6,6 +6,8 @@ import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftFormatException;
 import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.io.AtomicFiles;
+import io.github.peft4j.core.module.DequantizableLinear;
+import io.github.peft4j.core.module.ModuleTree;
 import io.github.peft4j.core.safetensors.SafetensorsCheckpoint;
 import io.github.peft4j.models.config.ModelConfig;
 import io.github.peft4j.models.config.ModelConfigs;
@@ -126,6 +128,13 @@ public final class HfModels {
         if (!(block instanceof HfModel model)) {
             throw new PeftCompatibilityException(block.getClass().getName()
                     + " is not a peft4j model block; only blocks built by HfModels/ModelFactory can be saved");
+        }
+        for (ModuleTree.Module m : ModuleTree.of(block).modules().values()) {
+            if (m.block() instanceof DequantizableLinear) {
+                throw new PeftCompatibilityException("module '" + m.path() + "' is quantized and has no full-precision"
+                        + " weight to save; quantized checkpoints are not supported (merge with an F32 export, or save"
+                        + " the F32 model before quantizing)");
+            }
         }
         CheckpointWriter.save(model, dir, maxShardBytes);
     }
