@@ -82,7 +82,7 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
         final String name;
         final PeftMethod method;
         final Map<String, RegisteredTensor> registered = new LinkedHashMap<>();
-        PeftConfig config;
+        final PeftConfig config;
         boolean trainable = true;
 
         Adapter(String name, PeftConfig config, PeftMethod method) {
@@ -283,30 +283,6 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
         // Registering a parameter again moves it: its path changes when a later adapter wraps its module.
         registered.values().removeIf(t -> t.parameter() == parameter);
         registered.put(key, new RegisteredTensor(savedKey, parameter));
-    }
-
-    /**
-     * Replaces the config recorded for an adapter with what its method resolved while injecting it,
-     * as PEFT writes resolved values back into the config it saves (per-architecture default
-     * targets, {@code all-linear} expanded to module names, a corrected {@code fan_in_fan_out}).
-     *
-     * <pre>{@code
-     * model.updateConfig(adapterName, loraConfig.withTargetModules(TargetModules.names(matched)));
-     * }</pre>
-     *
-     * @param adapterName the adapter
-     * @param config its resolved config, of the same class and {@code peft_type}
-     * @throws PeftConfigException if the class or {@code peft_type} differs
-     */
-    public void updateConfig(String adapterName, PeftConfig config) {
-        Adapter adapter = requireAdapter(adapterName);
-        if (config.getClass() != adapter.config.getClass() || !config.peftType().equals(adapter.config.peftType())) {
-            throw new PeftConfigException("adapter '" + adapterName + "' has a " + adapter.config.peftType()
-                    + " config (" + adapter.config.getClass().getSimpleName() + "); cannot replace it by a "
-                    + config.peftType() + " config (" + config.getClass().getSimpleName() + ")");
-        }
-        config.validate();
-        adapter.config = config;
     }
 
     /**

@@ -384,26 +384,6 @@ class PeftModelTest {
     }
 
     @Test
-    void updatedConfigIsWhatSaveWrites() throws IOException {
-        try (PeftModel model = PeftModel.create(base(), qv())) {
-            model.updateConfig("default", DeltaConfig.builder().targetModules("model.layers.0.self_attn.q_proj").r(2)
-                    .scale(0.5).build());
-            assertEquals(List.of("model.layers.0.self_attn.q_proj"),
-                    ((DeltaConfig) model.config("default")).targetModules().names());
-            model.save(tmp);
-            assertTrue(Files.readString(tmp.resolve("adapter_config.json")).contains("\"model.layers.0.self_attn.q_proj\""));
-            PeftConfig other = new PeftConfig() {
-                @Override
-                public String peftType() {
-                    return "TEST_DELTA";
-                }
-            };
-            assertThrows(PeftConfigException.class, () -> model.updateConfig("default", other));
-            assertThrows(PeftConfigException.class, () -> model.updateConfig("nope", qv()));
-        }
-    }
-
-    @Test
     void registeringAParameterAgainMovesItAndBaseParametersSurviveUnload() {
         PeftModel model = PeftModel.create(base(), qv());
         Parameter bias = ModuleTree.of(model.baseModel()).parameters().get("model.layers.0.self_attn.q_proj.base_layer.bias");

@@ -49,26 +49,54 @@ public final class LoraMethod implements PeftMethod {
         return LoraConfig.class;
     }
 
+    /**
+     * PEFT's {@code _prepare_adapter_config}: resolves the targets (per-architecture defaults,
+     * {@code all-linear} expanded to module names) and corrects {@code fan_in_fan_out} to the layout
+     * of the layers it will wrap, so that the saved config records what was applied.
+     */
     @Override
-    public void inject(PeftModel model, String adapterName, PeftConfig peftConfig) {
+    public PeftConfig prepareConfig(PeftModel model, PeftConfig peftConfig) {
         LoraConfig config = (LoraConfig) peftConfig;
-        checkOneBiasAdapter(model, adapterName, config);
         LoraConfig resolved = config.withTargetModules(resolveTargets(model, config));
-        List<String> paths = model.selectTargets(resolved.matcher());
+        ModuleTree tree = model.modules();
         Boolean layout = null;
-        for (String path : paths) {
-            boolean fanInFanOut = addTo(model, path, adapterName, resolved);
-            layout = layout == null ? fanInFanOut : layout || fanInFanOut;
+        for (String path : model.selectTargets(resolved.matcher())) {
+            Optional<Boolean> fanInFanOut = storedLayout(tree.get(path));
+            if (fanInFanOut.isPresent()) {
+                layout = layout == null ? fanInFanOut.get() : layout || fanInFanOut.get();
+            }
         }
-        // PEFT corrects fan_in_fan_out in the config it saves to the layout of the layers it wrapped.
         if (layout != null && layout != resolved.fanInFanOut()) {
             LOG.warn("fan_in_fan_out is set to {} but the target modules store their weights {}; setting fan_in_fan_out"
                     + " to {}", resolved.fanInFanOut(), layout ? "[in, out] (Conv1D)" : "[out, in] (Linear)", layout);
             resolved = resolved.withFanInFanOut(layout);
         }
-        model.updateConfig(adapterName, resolved);
+        return resolved;
+    }
+
+    /** Whether a target stores its weight [in, out]; empty for blocks that are not linear layers. */
+    private static Optional<Boolean> storedLayout(Block block) {
+        if (block instanceof LoraLinear lora) {
+            return Optional.of(lora.fanInFanOut());
+        }
+        if (block instanceof TunerLayer) {
+            return Optional.empty();
+        }
+        if (block instanceof DequantizableLinear) {
+            return Optional.of(false); // quantized layers are stored [out, in], as bitsandbytes does
+        }
+        return LinearLike.of(block).map(LinearLike::fanInFanOut);
+    }
+
+    @Override
+    public void inject(PeftModel model, String adapterName, PeftConfig peftConfig) {
+        LoraConfig config = (LoraConfig) peftConfig;
+        checkOneBiasAdapter(model, adapterName, config);
+        for (String path : model.selectTargets(config.matcher())) {
+            addTo(model, path, adapterName, config);
+        }
         registerBiases(model);
-        ModulesToSave.wrap(model, adapterName, resolved.modulesToSave());
+        ModulesToSave.wrap(model, adapterName, config.modulesToSave());
     }
 
     /** PEFT's {@code _prepare_adapter_config} and {@code _maybe_include_all_linear_layers}. */
@@ -88,19 +116,16 @@ public final class LoraMethod implements PeftMethod {
         return targets;
     }
 
-    /**
-     * @return whether the layer stores its weight [in, out]
-     */
-    private static boolean addTo(PeftModel model, String path, String adapterName, LoraConfig config) {
+    private static void addTo(PeftModel model, String path, String adapterName, LoraConfig config) {
         Block block = model.modules().get(path);
         LoraSettings settings = LoraSettings.of(config, path);
         if (block instanceof LoraLinear lora) {
             lora.addAdapter(adapterName, settings, config.initLoraWeights(), model.manager());
-            return lora.fanInFanOut();
+            return;
         }
         if (block instanceof LoraEmbedding lora) {
             lora.addAdapter(adapterName, settings, config.initLoraWeights(), model.manager());
-            return false;
+            return;
         }
         if (block instanceof TunerLayer other) {
             throw new PeftCompatibilityException("module '" + path + "' is already wrapped by "
@@ -111,21 +136,21 @@ public final class LoraMethod implements PeftMethod {
             LoraLinear lora = model.replaceModule(path, b -> new LoraLinear(b, quantized));
             lora.setAdaptersDisabled(model.adaptersDisabled());
             lora.addAdapter(adapterName, settings, config.initLoraWeights(), model.manager());
-            return false;
+            return;
         }
         Optional<LinearLike> linear = LinearLike.of(block);
         if (linear.isPresent()) {
             LoraLinear lora = model.replaceModule(path, b -> new LoraLinear(b, linear.get()));
             lora.setAdaptersDisabled(model.adaptersDisabled());
             lora.addAdapter(adapterName, settings, config.initLoraWeights(), model.manager());
-            return lora.fanInFanOut();
+            return;
         }
         Optional<EmbeddingLike> embedding = EmbeddingLike.of(block);
         if (embedding.isPresent()) {
             LoraEmbedding lora = model.replaceModule(path, b -> new LoraEmbedding(b, embedding.get()));
             lora.setAdaptersDisabled(model.adaptersDisabled());
             lora.addAdapter(adapterName, settings, config.initLoraWeights(), model.manager());
-            return false;
+            return;
         }
         throw new PeftCompatibilityException("Target module '" + path + "' (" + block.getClass().getName()
                 + ") is not supported. LoRA supports linear layers (DJL Linear or blocks implementing LinearLike,"
