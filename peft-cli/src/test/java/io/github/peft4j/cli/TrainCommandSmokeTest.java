@@ -1,0 +1,153 @@
+package io.github.peft4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.peft4j.core.PeftModel;
+import io.github.peft4j.core.safetensors.SafetensorsFile;
+import io.github.peft4j.models.HfModels;
+import io.github.peft4j.models.PretrainedModel;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Runs {@code peft4j train} in-process on the bundled model and data with tiny settings. */
+class TrainCommandSmokeTest {
+
+    private static final Path ROOT = Path.of("..");
+    private static final Path MODEL = ROOT.resolve("assets/base-model");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void trainWritesALoadableAdapterAndAReport() throws Exception {
+        Path general = tmp.resolve("general.txt");
+        List<String> lines = Files.readAllLines(ROOT.resolve("assets/corpus/general-eval.txt"));
+        Files.write(general, lines.subList(0, 6));
+        Path out = tmp.resolve("run");
+
+        Captured run = capture(() -> Peft4j.run("train", "--model", MODEL.toString(),
+                "--data", ROOT.resolve("assets/data/support/train.jsonl").toString(),
+                "--eval", ROOT.resolve("assets/data/support/eval.jsonl").toString(),
+                "--general-eval", general.toString(), "--steps", "3", "--batch", "2", "--seq-len", "48",
+                "--rank", "4", "--samples", "1", "--no-progress", "--output", out.toString()));
+        assertEquals(0, run.status, run.err);
+        assertTrue(run.out.contains("domain eval"), run.out);
+
+        for (String f : List.of("adapter_config.json", "adapter_model.safetensors", "metrics.jsonl", "loss.svg",
+                "report.json", "report.md", "samples.md", "curation.md")) {
+            assertTrue(Files.isRegularFile(out.resolve(f)), f);
+        }
+        JsonNode config = JSON.readTree(out.resolve("adapter_config.json").toFile());
+        assertEquals("LORA", config.get("peft_type").asText());
+        assertEquals(4, config.get("r").asInt());
+
+        JsonNode report = JSON.readTree(out.resolve("report.json").toFile());
+        for (String set : List.of("domain", "general")) {
+            for (String when : List.of("before", "after")) {
+                double loss = report.get(set).get(when).get("loss").asDouble();
+                double ppl = report.get(set).get(when).get("perplexity").asDouble();
+                assertTrue(loss > 0 && Double.isFinite(loss), set + " " + when);
+                assertEquals(Math.exp(loss), ppl, 1e-6 * ppl);
+            }
+        }
+        assertEquals(3, report.get("training").get("steps").asInt());
+        long trainable = report.get("parameters").get("trainable").asLong();
+        assertTrue(trainable > 0);
+        assertEquals(Files.size(out.resolve("adapter_config.json")) + Files.size(out.resolve("adapter_model.safetensors")),
+                report.get("adapter_size_bytes").asLong());
+
+        List<String> metrics = Files.readAllLines(out.resolve("metrics.jsonl"));
+        assertFalse(metrics.isEmpty());
+        for (String line : metrics) {
+            assertTrue(JSON.readTree(line).has("step"), line);
+        }
+        assertTrue(Files.readString(out.resolve("loss.svg")).contains("<svg"));
+
+        // the adapter loads back onto the base, and its tensors are the ones counted as trainable
+        try (NDManager manager = NDManager.newBaseManager();
+                PretrainedModel base = HfModels.load(MODEL, manager);
+                PeftModel peft = PeftModel.fromPretrained(base.block(), out);
+                SafetensorsFile weights = SafetensorsFile.open(out.resolve("adapter_model.safetensors"))) {
+            long saved = 0;
+            for (String name : weights.names()) {
+                long n = 1;
+                for (long d : weights.info(name).shape()) {
+                    n *= d;
+                }
+                saved += n;
+            }
+            assertEquals(trainable, saved);
+            assertEquals(List.of("default"), peft.activeAdapters());
+            // B starts at zero; three steps moved it
+            float[] b = peft.adapterParameters("default").entrySet().stream()
+                    .filter(e -> e.getKey().contains("lora_B")).findFirst().orElseThrow()
+                    .getValue().getArray().toFloatArray();
+            boolean moved = false;
+            for (float v : b) {
+                moved |= v != 0f;
+            }
+            assertTrue(moved, "lora_B is still zero after training");
+        }
+
+        Captured inspect = capture(() -> Peft4j.run("inspect", out.toString()));
+        assertEquals(0, inspect.status, inspect.err);
+        String digest = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                .digest(Files.readAllBytes(out.resolve("adapter_model.safetensors"))));
+        assertTrue(inspect.out.contains(digest), inspect.out);
+        assertTrue(inspect.out.contains(String.format("%,d", trainable)), inspect.out);
+    }
+
+    @Test
+    void userErrorsAreOneLineAndNonZero() throws Exception {
+        Captured missing = capture(() -> Peft4j.run("train", "--data", tmp.resolve("nope.jsonl").toString()));
+        assertEquals(1, missing.status);
+        assertEquals(1, missing.err.strip().lines().count(), missing.err);
+        assertTrue(missing.err.contains("nope.jsonl"), missing.err);
+
+        Captured method = capture(() -> Peft4j.run("train", "--model", MODEL.toString(), "--method", "ia3"));
+        assertEquals(1, method.status);
+        assertTrue(method.err.contains("not supported"), method.err);
+        assertFalse(method.err.contains("\tat "), method.err);
+
+        Captured notAdapter = capture(() -> Peft4j.run("inspect", tmp.toString()));
+        assertEquals(1, notAdapter.status);
+        assertEquals(1, notAdapter.err.strip().lines().count(), notAdapter.err);
+    }
+
+    private record Captured(int status, String out, String err) {}
+
+    private interface Run {
+        int run() throws Exception;
+    }
+
+    private static Captured capture(Run run) throws Exception {
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
+                PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+            System.setOut(o);
+            System.setErr(e);
+            int status = run.run();
+            return new Captured(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+}
