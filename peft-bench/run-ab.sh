@@ -8,6 +8,10 @@
 #   peft-bench/run-ab.sh --quick         # smoke: 1 pair, 2 warmup + 4 timed steps, first config only
 #   peft-bench/run-ab.sh --pairs 5 --threads 2 --only llama-qv,llama-fwdbwd
 #   peft-bench/run-ab.sh --peer-env default   # leave OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE as exported
+#   peft-bench/run-ab.sh --no-mkl-shim        # skip the third side, peft4j with the MKL-on-AMD shim
+#
+# Sides: peft4j (stock), peer, and on AMD CPUs also peft4j-mkl (libtorch's MKL told the CPU is an Intel
+# one through LD_PRELOAD of src/main/native/mkl_intel_cpu_shim.c; see docs/benchmarks.md).
 #
 # Versions differ by design: peft4j runs libtorch 2.7.1 (bundled BLAS) through DJL 0.36.0, the peer
 # Debian's torch 1.13.1 with OpenBLAS. Say so next to every ratio.
@@ -24,6 +28,7 @@ threads=1
 quick=0
 only=""
 peer_env=fast
+mkl_shim=auto
 steps_args=(--warmup 5 --steps 30)
 out="$repo/peft-bench/target/ab-$(date -u +%Y%m%dT%H%M%SZ)"
 
@@ -36,6 +41,7 @@ while [ $# -gt 0 ]; do
     --steps) steps_args=(--warmup 5 --steps "$2"); shift 2 ;;
     --peer-env) peer_env="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
+    --no-mkl-shim) mkl_shim=no; shift ;;
     -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -84,6 +90,12 @@ java_cmd=(java -Dai.djl.offline=true -Dai.djl.pytorch.num_threads="$threads"
   -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$cp" io.github.peft4j.bench.TrainBench)
 
 mkdir -p "$out"
+sides=(peft4j peer)
+if [ "$mkl_shim" = auto ] && grep -q AuthenticAMD /proc/cpuinfo && command -v gcc >/dev/null; then
+  shim="$repo/peft-bench/target/libmkl_intel_cpu_shim.so"
+  gcc -O2 -shared -fPIC -o "$shim" "$repo/peft-bench/src/main/native/mkl_intel_cpu_shim.c"
+  sides=(peft4j peer peft4j-mkl)
+fi
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
 run_one() { # side name pair flags...
@@ -91,8 +103,10 @@ run_one() { # side name pair flags...
   local file="$out/$name.$pair.$side"
   local before after
   before="$(load)"
-  if [ "$side" = peft4j ]; then
-    "${java_cmd[@]}" "$@" --threads "$threads" "${steps_args[@]}" --quiet >"$file.out" 2>"$file.err" || {
+  if [ "$side" = peft4j ] || [ "$side" = peft4j-mkl ]; then
+    local pre=()
+    if [ "$side" = peft4j-mkl ]; then pre=(env LD_PRELOAD="$shim"); fi
+    "${pre[@]}" "${java_cmd[@]}" "$@" --threads "$threads" "${steps_args[@]}" --quiet >"$file.out" 2>"$file.err" || {
       echo "peft4j failed on $name (see $file.err)" >&2; tail -5 "$file.err" >&2; return 1; }
   else
     "${peer_cmd[@]}" "$@" --threads "$threads" "${steps_args[@]}" --quiet >"$file.out" 2>"$file.err" || {
@@ -122,8 +136,9 @@ for entry in "${configs[@]}"; do
   if [ -n "$only" ] && [[ ",$only," != *",$name,"* ]]; then continue; fi
   read -r -a f <<<"$flags"
   for ((p = 1; p <= pairs; p++)); do
-    run_one peft4j "$name" "$p" "${f[@]}"
-    run_one peer "$name" "$p" "${f[@]}"
+    for side in "${sides[@]}"; do
+      run_one "$side" "$name" "$p" "${f[@]}"
+    done
   done
 done
 echo "# load after: $(load)"
@@ -131,32 +146,47 @@ echo "# load after: $(load)"
 "$python" - "$out/results.jsonl" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-configs = []
+configs, sides = [], []
 for r in rows:
     if r["config"] not in configs:
         configs.append(r["config"])
+    if r["side"] != "peer" and r["side"] not in sides:
+        sides.append(r["side"])
+def get(c, side):
+    return {r["pair"]: r for r in rows if r["config"] == c and r["side"] == side}
+def span(v):
+    return f"{statistics.median(v):.0f} ({min(v):.0f}-{max(v):.0f})"
 print()
-print("| config | peft4j tok/s median (min-max) | peer tok/s median (min-max) | ratios per pair | median ratio | peak RSS MiB peft4j / peer |")
-print("|---|---|---|---|---|---|")
+print("| config | side | tok/s median (min-max) | peer tok/s median (min-max) | ratio per pair | median ratio "
+      "| ms/step median | peak RSS MiB side / peer |")
+print("|---|---|---|---|---|---|---|---|")
 for c in configs:
-    a = {r["pair"]: r for r in rows if r["config"] == c and r["side"] == "peft4j"}
-    b = {r["pair"]: r for r in rows if r["config"] == c and r["side"] == "peer"}
-    pairs = sorted(set(a) & set(b))
-    ratios = [a[p]["tokens_per_s"] / b[p]["tokens_per_s"] for p in pairs]
-    ta = [a[p]["tokens_per_s"] for p in pairs]
-    tb = [b[p]["tokens_per_s"] for p in pairs]
-    ra = statistics.median(a[p]["peak_rss_mib"] for p in pairs)
-    rb = statistics.median(b[p]["peak_rss_mib"] for p in pairs)
-    print(f"| {c} | {statistics.median(ta):.0f} ({min(ta):.0f}-{max(ta):.0f}) | {statistics.median(tb):.0f} "
-          f"({min(tb):.0f}-{max(tb):.0f}) | {', '.join(f'{x:.2f}' for x in ratios)} | **{statistics.median(ratios):.2f}x** "
-          f"| {ra:.0f} / {rb:.0f} |")
-# LoRA step against peft4j's own forward+backward floor (same model, same side)
+    b = get(c, "peer")
+    for side in sides:
+        a = get(c, side)
+        pairs = sorted(set(a) & set(b))
+        if not pairs:
+            continue
+        ratios = [a[p]["tokens_per_s"] / b[p]["tokens_per_s"] for p in pairs]
+        print(f"| {c} | {side} | {span([a[p]['tokens_per_s'] for p in pairs])} "
+              f"| {span([b[p]['tokens_per_s'] for p in pairs])} | {', '.join(f'{x:.2f}' for x in ratios)} "
+              f"| **{statistics.median(ratios):.2f}x** "
+              f"| {statistics.median(a[p]['ms_per_step_median'] for p in pairs):.0f} / "
+              f"{statistics.median(b[p]['ms_per_step_median'] for p in pairs):.0f} "
+              f"| {statistics.median(a[p]['peak_rss_mib'] for p in pairs):.0f} / "
+              f"{statistics.median(b[p]['peak_rss_mib'] for p in pairs):.0f} |")
 def med(config, side, key="ms_per_step_median"):
     v = [r[key] for r in rows if r["config"] == config and r["side"] == side]
     return statistics.median(v) if v else None
-for side in ("peft4j", "peer"):
+print()
+for side in sides + ["peer"]:
     lora, floor, fwd = med("llama-qv", side), med("llama-fwdbwd", side), med("llama-fwd", side)
     if lora and floor:
-        print(f"\n{side}: llama-qv LoRA step {lora:.1f} ms vs fwd+bwd floor {floor:.1f} ms = {lora / floor:.2f}x"
+        print(f"{side}: llama-qv LoRA step {lora:.1f} ms / fwd+bwd floor {floor:.1f} ms = {lora / floor:.2f}x"
               + (f" (forward-only floor {fwd:.1f} ms)" if fwd else ""))
+for side in sides + ["peer"]:
+    for c in configs:
+        st = [r.get("optimizer_state_bytes") for r in rows if r["config"] == c and r["side"] == side]
+        if side != "peer" and st and st[0]:
+            print(f"{side} {c}: optimizer state {st[0]:,} bytes, gradients {[r.get('gradient_bytes') for r in rows if r['config'] == c and r['side'] == side][0]:,} bytes")
 PY
