@@ -28,17 +28,19 @@ threads=1
 quick=0
 only=""
 peer_env=fast
+# the large configuration is ~8x the work per step: fewer steps keep the whole run near 20 minutes
+big_steps=(--warmup 2 --steps 5)
 mkl_shim=auto
-steps_args=(--warmup 5 --steps 30)
+steps_args=(--warmup 3 --steps 10)
 out="$repo/peft-bench/target/ab-$(date -u +%Y%m%dT%H%M%SZ)"
 
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick) quick=1; pairs=1; steps_args=(--warmup 2 --steps 4); shift ;;
+    --quick) quick=1; pairs=1; steps_args=(--warmup 2 --steps 4); big_steps=(); shift ;;
     --pairs) pairs="$2"; shift 2 ;;
     --threads) threads="$2"; shift 2 ;;
     --only) only="$2"; shift 2 ;;
-    --steps) steps_args=(--warmup 5 --steps "$2"); shift 2 ;;
+    --steps) steps_args=(--warmup 3 --steps "$2"); big_steps=(); shift 2 ;;
     --peer-env) peer_env="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --no-mkl-shim) mkl_shim=no; shift ;;
@@ -106,10 +108,10 @@ run_one() { # side name pair flags...
   if [ "$side" = peft4j ] || [ "$side" = peft4j-mkl ]; then
     local pre=()
     if [ "$side" = peft4j-mkl ]; then pre=(env LD_PRELOAD="$shim"); fi
-    "${pre[@]}" "${java_cmd[@]}" "$@" --threads "$threads" "${steps_args[@]}" --quiet >"$file.out" 2>"$file.err" || {
+    "${pre[@]}" "${java_cmd[@]}" --threads "$threads" "${steps_args[@]}" "$@" --quiet >"$file.out" 2>"$file.err" || {
       echo "peft4j failed on $name (see $file.err)" >&2; tail -5 "$file.err" >&2; return 1; }
   else
-    "${peer_cmd[@]}" "$@" --threads "$threads" "${steps_args[@]}" --quiet >"$file.out" 2>"$file.err" || {
+    "${peer_cmd[@]}" --threads "$threads" "${steps_args[@]}" "$@" --quiet >"$file.out" 2>"$file.err" || {
       echo "peer failed on $name (see $file.err)" >&2; tail -5 "$file.err" >&2; return 1; }
   fi
   after="$(load)"
@@ -135,6 +137,7 @@ for entry in "${configs[@]}"; do
   name="${entry%%|*}"; flags="${entry#*|}"
   if [ -n "$only" ] && [[ ",$only," != *",$name,"* ]]; then continue; fi
   read -r -a f <<<"$flags"
+  if [ "$name" = llama512-qv ]; then f+=("${big_steps[@]}"); fi
   for ((p = 1; p <= pairs; p++)); do
     for side in "${sides[@]}"; do
       run_one "$side" "$name" "$p" "${f[@]}"
@@ -157,9 +160,11 @@ def get(c, side):
 def span(v):
     return f"{statistics.median(v):.0f} ({min(v):.0f}-{max(v):.0f})"
 print()
+def cpu_ms(r):
+    return 1e3 * (r["timed_user_s"] + r["timed_sys_s"]) / r["steps"]
 print("| config | side | tok/s median (min-max) | peer tok/s median (min-max) | ratio per pair | median ratio "
-      "| ms/step median | peak RSS MiB side / peer |")
-print("|---|---|---|---|---|---|---|---|")
+      "| ms/step median side / peer | CPU ms/step side / peer (ratio) | peak RSS MiB side / peer |")
+print("|---|---|---|---|---|---|---|---|---|")
 for c in configs:
     b = get(c, "peer")
     for side in sides:
@@ -173,6 +178,8 @@ for c in configs:
               f"| **{statistics.median(ratios):.2f}x** "
               f"| {statistics.median(a[p]['ms_per_step_median'] for p in pairs):.0f} / "
               f"{statistics.median(b[p]['ms_per_step_median'] for p in pairs):.0f} "
+              f"| {statistics.median(cpu_ms(a[p]) for p in pairs):.0f} / {statistics.median(cpu_ms(b[p]) for p in pairs):.0f} "
+              f"({statistics.median(cpu_ms(b[p]) / cpu_ms(a[p]) for p in pairs):.2f}x) "
               f"| {statistics.median(a[p]['peak_rss_mib'] for p in pairs):.0f} / "
               f"{statistics.median(b[p]['peak_rss_mib'] for p in pairs):.0f} |")
 def med(config, side, key="ms_per_step_median"):
