@@ -77,7 +77,10 @@ if [ ! -f "$repo/peft-bench/target/classpath.txt" ] || [ ! -d "$repo/peft-bench/
   (cd "$repo" && mvn -q -o install -pl peft-core,peft-models,peft-lora,peft-train -DskipTests \
      && mvn -q -o package -pl peft-bench -DskipTests) >&2
 fi
-cp="$(cat "$repo/peft-bench/target/classpath.txt"):$repo/peft-bench/target/classes"
+# peft4j's own modules from this checkout's target/classes, not from ~/.m2, which a parallel build
+# may rewrite while the comparison runs
+cp="$(tr ':' '\n' <"$repo/peft-bench/target/classpath.txt" | sed -E \
+  "s#^.*/io/github/peft4j/(peft-[a-z]+)/[^/]+/[^/]+\.jar\$#$repo/\1/target/classes#" | paste -sd:):$repo/peft-bench/target/classes"
 
 # Same allocator settings for both processes: no per-step mmap/munmap churn of large buffers
 # (shared/bench/README.md), and idle OpenMP workers that sleep instead of spinning.
