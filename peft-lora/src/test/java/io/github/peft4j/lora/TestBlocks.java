@@ -122,7 +122,7 @@ final class TestBlocks {
 
     /** Llama's RMSNorm without its weight, so that activations stay of order one. */
     static NDArray rmsNorm(NDArray x) {
-        return x.mul(x.square().mean(new int[] {-1}, true).add(1e-6f).pow(-0.5f));
+        return x.div(x.square().mean(new int[] {-1}, true).add(1e-6f).sqrt()); // no Number on the gradient path
     }
 
     /** A tiny Llama-shaped causal LM: ids [batch, seq] to logits [batch, seq, vocab]. */
@@ -256,7 +256,8 @@ final class TestBlocks {
             long t = x.getShape().get(1);
             NDArray r = x.getManager().arange((int) t);
             NDArray mask = r.expandDims(1).lt(r.expandDims(0)).toType(DataType.FLOAT32, false).mul(-1e9f);
-            NDArray scores = q.matMul(k.transpose(0, 2, 1)).div((float) Math.sqrt(dim)).add(mask);
+            NDArray raw = q.matMul(k.transpose(0, 2, 1));
+            NDArray scores = raw.div(io.github.peft4j.core.tuner.Tensors.scalar(raw, Math.sqrt(dim))).add(mask);
             NDArray attended = scores.softmax(-1).matMul(v);
             return oProj.forward(ps, new NDList(attended), training, p);
         }

@@ -42,7 +42,8 @@ final class LowRankLayer extends BaseTunerLayer {
             NDArray b = ps.getValue(adapterParameters(name).get("lowrank_B." + name + ".weight"), x.getDevice(), training);
             double[] s = settings.get(name);
             NDArray dropped = s[1] > 0 ? Dropout.dropout(x, (float) s[1], training).singletonOrThrow() : x;
-            y = y.add(dropped.matMul(a.transpose()).matMul(b.transpose()).mul((float) s[0]));
+            NDArray up = dropped.matMul(a.transpose()).matMul(b.transpose());
+            y = y.add(up.mul(io.github.peft4j.core.tuner.Tensors.scalar(up, s[0]))); // engine-owned scalar
         }
         return new NDList(y);
     }
