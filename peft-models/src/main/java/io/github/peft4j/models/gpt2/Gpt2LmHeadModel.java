@@ -1,20 +1,7 @@
 package io.github.peft4j.models.gpt2;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
-import ai.djl.nn.Block;
-import ai.djl.nn.Parameter;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
-import io.github.peft4j.models.CausalLM;
+import io.github.peft4j.models.CausalLmWithHead;
 import io.github.peft4j.models.config.Gpt2Config;
-import io.github.peft4j.models.nn.Linears;
-import io.github.peft4j.models.nn.TiedLmHead;
-import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -33,80 +20,19 @@ import java.util.regex.Pattern;
  * Block conv = ModuleTree.of(gpt2.block()).get("transformer.h.0.attn.c_attn");
  * }</pre>
  */
-public final class Gpt2LmHeadModel extends AbstractBlock implements CausalLM {
+public final class Gpt2LmHeadModel extends CausalLmWithHead<Gpt2Config> {
 
     private static final Pattern BUFFERS = Pattern.compile("transformer\\.h\\.\\d+\\.attn\\.(bias|masked_bias)");
-
-    private final Gpt2Config config;
-    private final String nameOrPath;
-    private final Gpt2Model body;
-    private Block transformer;
-    private Block lmHead;
 
     /**
      * @param config the configuration
      * @param nameOrPath where the model came from (recorded in saved adapters), or {@code null}
      */
     public Gpt2LmHeadModel(Gpt2Config config, String nameOrPath) {
-        this.config = config;
-        this.nameOrPath = nameOrPath;
-        body = new Gpt2Model(config);
-        transformer = addChildBlock("transformer", body);
-        lmHead = addChildBlock("lm_head", config.tieWordEmbeddings()
-                ? new TiedLmHead(body.tokenEmbedding().weight(), config.vocabSize())
-                : Linears.of(config.vocabSize(), false));
+        this(config, nameOrPath, new Gpt2Model(config));
     }
 
-    @Override
-    protected NDList forwardInternal(
-            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray hidden = transformer.forward(ps, inputs, training, params).head();
-        return lmHead.forward(ps, new NDList(hidden), training, params);
-    }
-
-    @Override
-    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-        transformer.initialize(manager, dataType, inputShapes);
-        lmHead.initialize(manager, dataType, inputShapes[0].add(config.hiddenSize()));
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return new Shape[] {inputShapes[0].add(config.vocabSize())};
-    }
-
-    @Override
-    public Gpt2Config config() {
-        return config;
-    }
-
-    @Override
-    public Parameter wordEmbeddings() {
-        return body.tokenEmbedding().weight();
-    }
-
-    @Override
-    public String basePrefix() {
-        return "transformer";
-    }
-
-    @Override
-    public boolean mayBeMissing(String key, boolean bareCheckpoint) {
-        return bareCheckpoint && key.startsWith("lm_head.");
-    }
-
-    @Override
-    public boolean isBuffer(String key) {
-        return BUFFERS.matcher(key).matches();
-    }
-
-    @Override
-    public Optional<String> outputEmbeddingsPath() {
-        return Optional.of("lm_head");
-    }
-
-    @Override
-    public Optional<String> nameOrPath() {
-        return Optional.ofNullable(nameOrPath).or(config::nameOrPath);
+    private Gpt2LmHeadModel(Gpt2Config config, String nameOrPath, Gpt2Model body) {
+        super(config, nameOrPath, "transformer", body, body.tokenEmbedding().weight(), BUFFERS);
     }
 }

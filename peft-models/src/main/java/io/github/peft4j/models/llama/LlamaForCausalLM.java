@@ -1,20 +1,7 @@
 package io.github.peft4j.models.llama;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
-import ai.djl.nn.Block;
-import ai.djl.nn.Parameter;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
-import io.github.peft4j.models.CausalLM;
+import io.github.peft4j.models.CausalLmWithHead;
 import io.github.peft4j.models.config.LlamaConfig;
-import io.github.peft4j.models.nn.Linears;
-import io.github.peft4j.models.nn.TiedLmHead;
-import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -33,81 +20,19 @@ import java.util.regex.Pattern;
  * NDArray logits = tiny.block().forward(new ParameterStore(manager, false), new NDList(ids), false).head();
  * }</pre>
  */
-public final class LlamaForCausalLM extends AbstractBlock implements CausalLM {
+public final class LlamaForCausalLM extends CausalLmWithHead<LlamaConfig> {
 
     private static final Pattern BUFFERS = Pattern.compile("(model\\.)?layers\\.\\d+\\.self_attn\\.rotary_emb\\.inv_freq");
-
-    private final LlamaConfig config;
-    private final String nameOrPath;
-    private final LlamaModel body;
-    private Block model;
-    private Block lmHead;
 
     /**
      * @param config the configuration
      * @param nameOrPath where the model came from (recorded in saved adapters), or {@code null}
      */
     public LlamaForCausalLM(LlamaConfig config, String nameOrPath) {
-        this.config = config;
-        this.nameOrPath = nameOrPath;
-        body = new LlamaModel(config);
-        model = addChildBlock("model", body);
-        lmHead = addChildBlock("lm_head", config.tieWordEmbeddings()
-                ? new TiedLmHead(body.embedding().weight(), config.vocabSize())
-                : Linears.of(config.vocabSize(), false));
+        this(config, nameOrPath, new LlamaModel(config));
     }
 
-    @Override
-    protected NDList forwardInternal(
-            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray hidden = model.forward(ps, inputs, training, params).head();
-        return lmHead.forward(ps, new NDList(hidden), training, params);
-    }
-
-    @Override
-    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-        model.initialize(manager, dataType, inputShapes);
-        lmHead.initialize(manager, dataType, inputShapes[0].add(config.hiddenSize()));
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return new Shape[] {inputShapes[0].add(config.vocabSize())};
-    }
-
-    @Override
-    public LlamaConfig config() {
-        return config;
-    }
-
-    @Override
-    public Parameter wordEmbeddings() {
-        return body.embedding().weight();
-    }
-
-    @Override
-    public String basePrefix() {
-        return "model";
-    }
-
-    @Override
-    public boolean mayBeMissing(String key, boolean bareCheckpoint) {
-        // a checkpoint of the bare LlamaModel has no head: transformers initialises it fresh
-        return bareCheckpoint && key.startsWith("lm_head.");
-    }
-
-    @Override
-    public boolean isBuffer(String key) {
-        return BUFFERS.matcher(key).matches();
-    }
-
-    @Override
-    public Optional<String> outputEmbeddingsPath() {
-        return Optional.of("lm_head");
-    }
-
-    @Override
-    public Optional<String> nameOrPath() {
-        return Optional.ofNullable(nameOrPath).or(config::nameOrPath);
+    private LlamaForCausalLM(LlamaConfig config, String nameOrPath, LlamaModel body) {
+        super(config, nameOrPath, "model", body, body.embedding().weight(), BUFFERS);
     }
 }
