@@ -41,6 +41,9 @@ public final class AdapterConfigJson {
     /** The file name of an adapter's config. */
     public static final String FILE_NAME = "adapter_config.json";
 
+    /** PEFT metadata that configs without the field may skip silently (PEFT >= 0.18 writes it everywhere). */
+    private static final List<String> QUIET = List.of("peft_version");
+
     /** PEFT keys that are never meaningful to read back. */
     private static final List<String> IGNORED = List.of("runtime_config");
 
@@ -100,7 +103,9 @@ public final class AdapterConfigJson {
                     public boolean handleUnknownProperty(DeserializationContext ctxt, JsonParser p,
                             JsonDeserializer<?> deserializer, Object beanOrClass, String propertyName)
                             throws IOException {
-                        unknown.add(propertyName);
+                        if (!QUIET.contains(propertyName)) {
+                            unknown.add(propertyName);
+                        }
                         p.skipChildren();
                         return true;
                     }
