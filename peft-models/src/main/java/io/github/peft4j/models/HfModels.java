@@ -66,6 +66,26 @@ public final class HfModels {
      * @return the model
      */
     public static PretrainedModel load(Path dir, NDManager manager, long headSeed) {
+        return load(dir, manager, LoadOptions.builder().headSeed(headSeed).build());
+    }
+
+    /**
+     * Loads a checkpoint directory, handing each linear layer to the options' {@link LinearTransform}
+     * right after its weight is read. Linear weights are read one layer at a time after the rest of
+     * the model, and a replaced layer's F32 weight is closed before the next one is read, so a
+     * quantizing transform holds at most one linear layer in F32 beyond the converted model.
+     *
+     * <pre>{@code
+     * PretrainedModel model = HfModels.load(dir, manager,
+     *         LoadOptions.builder().linearTransform(Quantizer.atLoad(QuantizationConfig.of(QuantizationType.NF4))).build());
+     * }</pre>
+     *
+     * @param dir the checkpoint directory
+     * @param manager the parent manager
+     * @param options the head seed and the linear transform
+     * @return the model
+     */
+    public static PretrainedModel load(Path dir, NDManager manager, LoadOptions options) {
         if (!Files.isDirectory(dir)) {
             throw new PeftFormatException(dir, null, "expected a Hugging Face checkpoint directory");
         }
@@ -74,7 +94,8 @@ public final class HfModels {
         NDManager owned = manager.newSubManager();
         HfTokenizer tokenizer = null;
         try (SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint.open(dir)) {
-            LoadReport report = CheckpointLoader.load(model, checkpoint, owned, headSeed);
+            LoadReport report = CheckpointLoader.load(model, checkpoint, owned, options.headSeed(),
+                    options.linearTransform());
             if (Files.isRegularFile(dir.resolve(HfTokenizer.FILE_NAME))) {
                 tokenizer = HfTokenizer.load(dir, config);
             }

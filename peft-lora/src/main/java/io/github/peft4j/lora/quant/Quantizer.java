@@ -8,6 +8,7 @@ import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.hooks.BaseModelInfo;
 import io.github.peft4j.core.module.BlockSurgery;
 import io.github.peft4j.core.module.LinearLike;
+import io.github.peft4j.core.module.LinearTransform;
 import io.github.peft4j.core.module.ModuleTree;
 import io.github.peft4j.core.tuner.TunerLayer;
 import java.util.ArrayList;
@@ -79,6 +80,32 @@ public final class Quantizer {
         }
         LOG.info("quantized {} linear layers to {}{}", done.size(), config.type(), config.doubleQuant() ? " (double quant)" : "");
         return done;
+    }
+
+    /**
+     * Quantizes while a model loads: pass the result to peft-models' {@code LoadOptions.linearTransform}
+     * and each linear layer is quantized right after its weight is read, which the loader closes before
+     * reading the next one, so the full F32 model is never in memory. The same layers are quantized as
+     * by {@link #quantize}: not the head ({@code BaseModelInfo}) nor {@code skipModules}; a weight
+     * shared with another module (a tied head) is left as it is.
+     *
+     * <pre>{@code
+     * PretrainedModel base = HfModels.load(dir, manager, LoadOptions.builder()
+     *         .linearTransform(Quantizer.atLoad(QuantizationConfig.of(QuantizationType.NF4))).build());
+     * }</pre>
+     *
+     * @param config how to quantize
+     * @return a transform replacing each quantized layer by a {@link QuantizedLinear}
+     */
+    public static LinearTransform atLoad(QuantizationConfig config) {
+        return (root, path, module, linear) -> {
+            String head = root instanceof BaseModelInfo info ? info.outputEmbeddingsPath().orElse(null) : null;
+            boolean own = module.getDirectParameters().values().stream().anyMatch(p -> p == linear.weight());
+            if (path.equals(head) || skipped(path, config.skipModules()) || !own) {
+                return module;
+            }
+            return quantizeLinear(linear, config);
+        };
     }
 
     private static boolean skipped(String path, List<String> names) {

@@ -5,13 +5,18 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
 import ai.djl.training.initializer.Initializer;
 import io.github.peft4j.core.PeftFormatException;
+import io.github.peft4j.core.module.BlockSurgery;
+import io.github.peft4j.core.module.LinearLike;
+import io.github.peft4j.core.module.LinearTransform;
 import io.github.peft4j.core.module.ModuleTree;
 import io.github.peft4j.core.safetensors.SafetensorsCheckpoint;
 import io.github.peft4j.models.HfModel;
 import io.github.peft4j.models.LoadReport;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,8 +52,38 @@ public final class CheckpointLoader {
      * @throws PeftFormatException when a required tensor is missing or has the wrong shape or type
      */
     public static LoadReport load(HfModel model, SafetensorsCheckpoint checkpoint, NDManager manager, long seed) {
+        return load(model, checkpoint, manager, seed, LinearTransform.IDENTITY);
+    }
+
+    /**
+     * Loads as {@link #load(HfModel, SafetensorsCheckpoint, NDManager, long)}, then hands each linear
+     * layer to {@code transform}. With a transform, the weights of linear layers are not read with the
+     * rest of the model: each is read just before its layer is transformed and, when the transform
+     * replaces the layer, closed right after, so at most one of them is in memory at a time. A weight
+     * shared with another module (a tied head) is read with the rest and never closed.
+     *
+     * @param model the root block, not yet initialised
+     * @param checkpoint the open checkpoint
+     * @param manager the manager of the weights
+     * @param seed the seed of parameters initialised fresh
+     * @param transform called for each linear module in tree order, its weight and bias loaded
+     * @return what else was found
+     */
+    public static LoadReport load(HfModel model, SafetensorsCheckpoint checkpoint, NDManager manager, long seed,
+            LinearTransform transform) {
         Block block = model.asBlock();
-        Set<String> expected = ModuleTree.of(block).parameters().keySet();
+        ModuleTree tree = ModuleTree.of(block);
+        Set<String> expected = tree.parameters().keySet();
+        List<ModuleTree.Module> linears = new ArrayList<>();
+        for (ModuleTree.Module m : tree.modules().values()) {
+            if (m.parent() != null && LinearLike.of(m.block()).isPresent()) {
+                linears.add(m);
+            }
+        }
+        // Weights read later, one layer at a time, each with the initialiser it would have had.
+        Map<String, Parameter> deferredKeys = transform == LinearTransform.IDENTITY
+                ? Map.of() : ownedWeights(tree, linears);
+        Map<Parameter, Initializer> deferred = new IdentityHashMap<>();
         String prefix = model.basePrefix() + ".";
         boolean expectsPrefix = expected.stream().anyMatch(k -> k.startsWith(prefix));
         boolean hasPrefix = checkpoint.names().stream().anyMatch(k -> k.startsWith(prefix));
@@ -69,20 +104,17 @@ public final class CheckpointLoader {
         }
         List<String> fresh = new ArrayList<>();
         ParameterInit.initialize(model, manager, (key, owner) -> {
-            String fileKey = fileKeyOf.get(key);
-            if (fileKey != null) {
-                return new FromCheckpoint(checkpoint, fileKey);
+            Initializer real = initializerOf(key, owner, model, checkpoint, fileKeyOf, fresh, bare, prefix, seed);
+            Parameter later = deferredKeys.get(key);
+            if (later == null) {
+                return real;
             }
-            if (model.mayBeMissing(key, bare)) {
-                fresh.add(key);
-                return HfInitializer.of(model, key, owner, seed);
-            }
-            return (m, shape, type) -> {
-                throw new PeftFormatException(checkpoint.path(), bare ? key.substring(prefix.length()) : key,
-                        "missing: " + model.config().architecture() + " needs this tensor with shape " + shape
-                                + "; the checkpoint holds " + checkpoint.names().size() + " tensors");
-            };
+            deferred.put(later, real);
+            return (m, shape, type) -> m.create(new Shape(0), type);  // a placeholder until its turn
         });
+        if (transform != LinearTransform.IDENTITY) {
+            transformLinears(block, linears, deferred, manager, transform);
+        }
         if (!fresh.isEmpty()) {
             LOG.warn("Some weights of {} were not in the checkpoint {} and are newly initialized: {}",
                     model.config().architecture(), checkpoint.path(), fresh);
@@ -92,6 +124,59 @@ public final class CheckpointLoader {
                     model.config().architecture(), unexpected);
         }
         return new LoadReport(fresh, unexpected, buffers, bare);
+    }
+
+    private static Initializer initializerOf(String key, Block owner, HfModel model, SafetensorsCheckpoint checkpoint,
+            Map<String, String> fileKeyOf, List<String> fresh, boolean bare, String prefix, long seed) {
+        String fileKey = fileKeyOf.get(key);
+        if (fileKey != null) {
+            return new FromCheckpoint(checkpoint, fileKey);
+        }
+        if (model.mayBeMissing(key, bare)) {
+            fresh.add(key);
+            return HfInitializer.of(model, key, owner, seed);
+        }
+        return (m, shape, type) -> {
+            throw new PeftFormatException(checkpoint.path(), bare ? key.substring(prefix.length()) : key,
+                    "missing: " + model.config().architecture() + " needs this tensor with shape " + shape
+                            + "; the checkpoint holds " + checkpoint.names().size() + " tensors");
+        };
+    }
+
+    /** The weights of linear modules that own them alone (not a tied head reading the embedding), by key. */
+    private static Map<String, Parameter> ownedWeights(ModuleTree tree, List<ModuleTree.Module> linears) {
+        Map<Parameter, Integer> holders = new IdentityHashMap<>();
+        tree.parameters().values().forEach(p -> holders.merge(p, 1, Integer::sum));
+        Map<String, Parameter> owned = new LinkedHashMap<>();
+        for (ModuleTree.Module m : linears) {
+            Parameter weight = LinearLike.of(m.block()).orElseThrow().weight();
+            boolean direct = m.block().getDirectParameters().values().stream().anyMatch(p -> p == weight);
+            if (direct && holders.getOrDefault(weight, 0) == 1) {
+                owned.put(m.path() + "." + weight.getName(), weight);
+            }
+        }
+        return owned;
+    }
+
+    private static void transformLinears(Block root, List<ModuleTree.Module> linears,
+            Map<Parameter, Initializer> deferred, NDManager manager, LinearTransform transform) {
+        for (ModuleTree.Module m : linears) {
+            LinearLike linear = LinearLike.of(m.block()).orElseThrow();
+            Parameter weight = linear.weight();
+            Initializer real = deferred.get(weight);
+            if (real != null) {
+                weight.close();                       // the placeholder
+                weight.setInitializer(real);
+                weight.initialize(manager, DataType.FLOAT32);
+            }
+            Block replacement = transform.apply(root, m.path(), m.block(), linear);
+            if (replacement != m.block()) {
+                BlockSurgery.replace(m.parent(), m.block(), replacement);
+                if (real != null) {
+                    weight.close();
+                }
+            }
+        }
     }
 
     private static boolean isTiedHead(HfModel model, String key) {

@@ -1,0 +1,79 @@
+package io.github.peft4j.models;
+
+import io.github.peft4j.core.module.LinearTransform;
+import java.util.Objects;
+
+/**
+ * How {@link HfModels#load(java.nio.file.Path, ai.djl.ndarray.NDManager, LoadOptions)} builds a model:
+ * the seed of weights the checkpoint lacks, and a {@link LinearTransform} applied to each linear
+ * layer as soon as it is read (for example {@code Quantizer.atLoad(...)} from peft-lora).
+ *
+ * <pre>{@code
+ * LoadOptions options = LoadOptions.builder().linearTransform(Quantizer.atLoad(nf4)).build();
+ * PretrainedModel model = HfModels.load(dir, manager, options);
+ * }</pre>
+ */
+public final class LoadOptions {
+
+    private static final LoadOptions DEFAULTS = builder().build();
+
+    private final long headSeed;
+    private final LinearTransform linearTransform;
+
+    private LoadOptions(Builder b) {
+        this.headSeed = b.headSeed;
+        this.linearTransform = b.linearTransform;
+    }
+
+    /** @return no transform, head seed 0 */
+    public static LoadOptions defaults() {
+        return DEFAULTS;
+    }
+
+    /** @return a builder with the defaults */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** @return the seed of weights the checkpoint lacks (BERT's {@code classifier}) */
+    public long headSeed() {
+        return headSeed;
+    }
+
+    /** @return the transform of linear layers, {@link LinearTransform#IDENTITY} if none */
+    public LinearTransform linearTransform() {
+        return linearTransform;
+    }
+
+    /** Builds {@link LoadOptions}. */
+    public static final class Builder {
+        private long headSeed;
+        private LinearTransform linearTransform = LinearTransform.IDENTITY;
+
+        private Builder() {}
+
+        /**
+         * @param seed the seed of weights the checkpoint lacks
+         * @return this builder
+         */
+        public Builder headSeed(long seed) {
+            this.headSeed = seed;
+            return this;
+        }
+
+        /**
+         * @param transform called for each linear layer right after it is read; the loader puts the
+         *     block it returns in the layer's place and closes the F32 weight it replaced
+         * @return this builder
+         */
+        public Builder linearTransform(LinearTransform transform) {
+            this.linearTransform = Objects.requireNonNull(transform, "transform");
+            return this;
+        }
+
+        /** @return the options */
+        public LoadOptions build() {
+            return new LoadOptions(this);
+        }
+    }
+}
