@@ -17,7 +17,8 @@ repo="$(cd "$here/.." && pwd)"
 threads="${PEFT4J_JMH_THREADS:-1}"
 
 filter=()
-jmh_opts=(-wi 2 -i 3 -f 1 -w 1s -r 1s -t 1)
+# 5 warmup iterations: the LoRA path needs that many to reach steady state (docs/benchmarks.md)
+jmh_opts=(-wi 5 -i 5 -f 1 -w 1s -r 1s -t 1)
 while [ $# -gt 0 ]; do
   case "$1" in
     --) shift; jmh_opts=("$@"); break ;;
