@@ -1,16 +1,11 @@
 package io.github.peft4j.examples;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Parameter;
-import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.hooks.ForwardContext;
-import io.github.peft4j.models.CausalLmLoss;
 import io.github.peft4j.models.HfModels;
 import io.github.peft4j.models.PretrainedModel;
 import io.github.peft4j.models.generation.GenerationConfig;
@@ -18,14 +13,25 @@ import io.github.peft4j.models.generation.Generator;
 import io.github.peft4j.models.tokenizer.HfTokenizer;
 import io.github.peft4j.prefix.PromptAdapters;
 import io.github.peft4j.prefix.PromptTuningConfig;
+import io.github.peft4j.train.PeftTrainer;
+import io.github.peft4j.train.TrainingArguments;
+import io.github.peft4j.train.data.Batch;
+import io.github.peft4j.train.data.Batching;
+import io.github.peft4j.train.data.TokenizedDataset;
+import io.github.peft4j.train.data.TokenizedExample;
+import io.github.peft4j.train.eval.Evaluator;
+import io.github.peft4j.train.loss.CausalLmLoss;
+import io.github.peft4j.train.loss.TrainingLoss;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * Prompt tuning (Lester et al. 2021) on the bundled base: 8 trainable virtual-token embeddings in
  * front of every input, nothing else trains. The prompt learns the shop's answer style from four
  * question-answer pairs. The labels get 8 ignored positions in front ({@code PromptAdapters.padLabels}),
- * as PEFT pads them. Run from the repository root:
+ * as PEFT pads them, through a small {@code TrainingLoss} around the causal-LM loss. Run from the repository root:
  * {@code DJL_OFFLINE=true OPT_OUT_TRACKING=true mvn -q -pl examples exec:java@prompt-tuning}.
  */
 public final class PromptTuning {
@@ -36,6 +42,8 @@ public final class PromptTuning {
             "Q: Do you ship abroad?\nA: Northwind ships to 40 countries; see northwind-outfitters.example/shipping.",
             "Q: How do I reset my password?\nA: Reset it at northwind-outfitters.example/account.");
 
+    private static final CausalLmLoss CAUSAL = new CausalLmLoss();
+
     private PromptTuning() {}
 
     /**
@@ -44,55 +52,54 @@ public final class PromptTuning {
      * @param parameters the parameter-count line
      * @param answer the greedy continuation of a question with the trained prompt
      */
-    public record Result(float lossBefore, float lossAfter, String parameters, String answer) {}
+    public record Result(double lossBefore, double lossAfter, String parameters, String answer) {}
 
     /**
      * @param modelDir an HF causal LM directory with a tokenizer
      * @param out where the adapter is saved
-     * @param steps SGD steps over all four texts
+     * @param steps AdamW steps, each over all four texts
      * @return what happened
      */
     public static Result demo(Path modelDir, Path out, int steps) {
-        Engine.getInstance().setRandomSeed(11);
+        PeftTrainer.seed(11);
         try (NDManager manager = NDManager.newBaseManager();
                 PretrainedModel base = HfModels.load(modelDir, manager);
                 PeftModel model = PeftModel.create(base.block(),
                         PromptTuningConfig.builder().numVirtualTokens(8).taskType("CAUSAL_LM").build())) {
             HfTokenizer tokenizer = base.tokenizer().orElseThrow();
             int virtualTokens = PromptAdapters.virtualTokens(model, "default");
-            ParameterStore ps = new ParameterStore(manager, false);
-            float before = Float.NaN;
-            float last = Float.NaN;
-            for (int step = 0; step < steps; step++) {
-                float sum = 0;
-                for (String text : TEXTS) {
-                    try (NDManager scope = manager.newSubManager()) {
-                        NDArray ids = scope.create(tokenizer.encode(text)).reshape(new Shape(1, -1));
-                        // the last virtual token predicts the first real one; the virtual tokens themselves take no loss
-                        NDArray labels = PromptAdapters.padLabels(ids, virtualTokens);
-                        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                            NDArray logits = model.forward(ps, new NDList(ids), true).head(); // [1, 8 + T, V]
-                            NDArray loss = CausalLmLoss.compute(logits, labels);
-                            sum += loss.getFloat();
-                            gc.backward(loss);
-                        }
-                        for (Parameter p : model.trainableParameters()) {
-                            NDArray w = p.getArray();
-                            NDArray g = w.getGradient();
-                            w.subi(g.mul(0.5f));
-                            g.muli(0);
-                            g.close();
-                        }
-                    }
+            // the logits are 8 positions longer than the labels: pad the labels as PEFT does, so the last
+            // virtual token predicts the first real one and the virtual tokens themselves take no loss
+            TrainingLoss loss = new TrainingLoss() {
+                @Override
+                public NDArray compute(NDList outputs, NDArray labels) {
+                    return CAUSAL.compute(outputs, PromptAdapters.padLabels(labels, virtualTokens));
                 }
-                last = sum / TEXTS.size();
-                if (step == 0) {
-                    before = last;
+
+                @Override
+                public long itemCount(Batch batch) {
+                    return batch.labelCount(0); // after the padding every label has a position before it
                 }
-            }
+            };
+            TokenizedDataset data = dataset(tokenizer);
+            double before = Evaluator.evaluate(model, data, 4, loss).loss();
+            TrainingArguments args = TrainingArguments.builder(out).maxSteps(steps).learningRate(0.3) // Lester et al. train prompts at 0.3
+                    .perDeviceTrainBatchSize(4).warmupRatio(0.1).seed(11).logSteps(10).evalSteps(0).saveSteps(0)
+                    .build();
+            PeftTrainer.builder().model(model).args(args).trainDataset(data).loss(loss).build().train();
+            double last = Evaluator.evaluate(model, data, 4, loss).loss();
             model.save(out);
             return new Result(before, last, model.countParameters().toString(), answer(model, tokenizer, manager));
         }
+    }
+
+    private static TokenizedDataset dataset(HfTokenizer tokenizer) {
+        List<TokenizedExample> rows = new ArrayList<>();
+        for (String text : TEXTS) {
+            int[] ids = Arrays.stream(tokenizer.encode(text)).mapToInt(Math::toIntExact).toArray();
+            rows.add(TokenizedExample.languageModel(ids, ids.clone()));
+        }
+        return new TokenizedDataset(rows, Batching.builder(tokenizer.padTokenId().orElse(0)).build());
     }
 
     /** Generation runs the base model with the adapter's virtual tokens made current on this thread. */
@@ -112,7 +119,7 @@ public final class PromptTuning {
     public static void main(String[] args) {
         System.setProperty("ai.djl.offline", "true");
         Result r = demo(Path.of(args.length > 0 ? args[0] : "assets/base-model"),
-                Path.of(args.length > 1 ? args[1] : "runs/prompt-tuning"), 30);
+                Path.of(args.length > 1 ? args[1] : "runs/prompt-tuning"), 60);
         System.out.println(r.parameters());
         System.out.printf("loss %.3f -> %.3f%nQ: Where is my order?%nA: %s%n", r.lossBefore(), r.lossAfter(), r.answer());
     }
