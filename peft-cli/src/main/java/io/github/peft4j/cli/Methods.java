@@ -1,23 +1,66 @@
 package io.github.peft4j.cli;
 
+import io.github.peft4j.adapters.bottleneck.BottleneckConfig;
+import io.github.peft4j.adapters.ia3.Ia3Config;
+import io.github.peft4j.bitfit.BitFitConfig;
+import io.github.peft4j.core.PeftConfig;
+import io.github.peft4j.core.target.TargetModules;
+import io.github.peft4j.lora.LoraConfig;
+import io.github.peft4j.prefix.PrefixTuningConfig;
+import io.github.peft4j.prefix.PromptEncoderConfig;
+import io.github.peft4j.prefix.PromptTuningConfig;
 import java.util.List;
+import java.util.Locale;
 
-/** The tuning methods the CLI can train today, and a clear refusal for the rest. */
+/** The tuning methods {@code peft4j train} knows, and the adapter config each one starts from. */
 final class Methods {
 
-    static final List<String> SUPPORTED = List.of("lora", "dora");
-    static final List<String> PLANNED = List.of("ia3", "bottleneck", "prefix", "prompt", "ptuning", "bitfit");
+    static final List<String> SUPPORTED = List.of("lora", "dora", "ia3", "bottleneck", "prefix", "prompt", "ptuning",
+            "bitfit");
+
+    /** The LoRA options of the command line, read only by the methods they apply to. */
+    record Options(int rank, double alpha, double dropout, List<String> targets, int virtualTokens) {}
 
     private Methods() {}
 
-    static void requireSupported(String method) {
-        String m = method.toLowerCase(java.util.Locale.ROOT);
-        if (SUPPORTED.contains(m)) {
-            return;
+    static String require(String method) {
+        String m = method.toLowerCase(Locale.ROOT);
+        if (!SUPPORTED.contains(m)) {
+            throw new UserError("unknown --method " + method + "; expected one of " + SUPPORTED);
         }
-        if (PLANNED.contains(m)) {
-            throw new UserError("--method " + method + " is not supported by the CLI yet; use one of " + SUPPORTED);
-        }
-        throw new UserError("unknown --method " + method + "; expected one of " + SUPPORTED);
+        return m;
+    }
+
+    static boolean isLora(String method) {
+        return method.equals("lora") || method.equals("dora");
+    }
+
+    /** @return whether the method prepends virtual tokens, so labels need that many ignored positions in front */
+    static boolean lengthensSequence(String method) {
+        return method.equals("prompt") || method.equals("ptuning");
+    }
+
+    static PeftConfig config(String method, Options o) {
+        return switch (method) {
+            case "lora", "dora" -> LoraConfig.builder().r(o.rank()).loraAlpha(o.alpha()).loraDropout(o.dropout())
+                    .taskType("CAUSAL_LM").useDora(method.equals("dora")).targetModules(targets(o.targets())).build();
+            // PEFT's defaults for the base model's architecture (llama: k_proj, v_proj, down_proj)
+            case "ia3" -> Ia3Config.builder().taskType("CAUSAL_LM").build();
+            case "bottleneck" -> BottleneckConfig.builder().preset(BottleneckConfig.DEFAULT_PRESET).build();
+            case "prefix" -> PrefixTuningConfig.builder().numVirtualTokens(o.virtualTokens()).taskType("CAUSAL_LM")
+                    .build();
+            case "prompt" -> PromptTuningConfig.builder().numVirtualTokens(o.virtualTokens()).taskType("CAUSAL_LM")
+                    .build();
+            case "ptuning" -> PromptEncoderConfig.builder().numVirtualTokens(o.virtualTokens()).taskType("CAUSAL_LM")
+                    .build();
+            // Llama-family layers have no biases: give every linear layer but the head a zero one to train
+            case "bitfit" -> BitFitConfig.builder().addMissingBiases(true).build();
+            default -> throw new UserError("unknown --method " + method + "; expected one of " + SUPPORTED);
+        };
+    }
+
+    private static TargetModules targets(List<String> targets) {
+        return targets.size() == 1 ? TargetModules.fromString(targets.get(0))
+                : TargetModules.names(targets);
     }
 }

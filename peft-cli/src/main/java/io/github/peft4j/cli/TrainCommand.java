@@ -2,7 +2,9 @@ package io.github.peft4j.cli;
 
 import ai.djl.ndarray.NDManager;
 import io.github.peft4j.core.PeftModel;
-import io.github.peft4j.lora.LoraConfig;
+import io.github.peft4j.lora.quant.QuantizationConfig;
+import io.github.peft4j.lora.quant.QuantizationType;
+import io.github.peft4j.lora.quant.Quantizer;
 import io.github.peft4j.models.PretrainedModel;
 import io.github.peft4j.models.generation.GenerationConfig;
 import io.github.peft4j.models.tokenizer.HfTokenizer;
@@ -19,6 +21,7 @@ import io.github.peft4j.train.data.TokenizedDataset;
 import io.github.peft4j.train.eval.ComparisonReport;
 import io.github.peft4j.train.eval.EvalResult;
 import io.github.peft4j.train.loss.CausalLmLoss;
+import io.github.peft4j.train.loss.TrainingLoss;
 import io.github.peft4j.train.optim.LrSchedule;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -44,7 +47,7 @@ import picocli.CommandLine.Option;
  * }</pre>
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Fine-tune a base model with LoRA on chat / prompt-completion JSONL and report the gain.")
+        description = "Fine-tune a base model with LoRA (or another PEFT method) on chat / prompt-completion JSONL and report the gain.")
 final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--model", description = "base model directory (default: ${DEFAULT-VALUE})")
@@ -60,8 +63,17 @@ final class TrainCommand implements Callable<Integer> {
             + " (default: ${DEFAULT-VALUE}; 'none' to skip)")
     String generalEval = "assets/corpus/general-eval.txt";
 
-    @Option(names = "--method", description = "lora or dora (default: ${DEFAULT-VALUE})")
+    @Option(names = "--method", description = "lora, dora, ia3, bottleneck, prefix, prompt, ptuning or bitfit"
+            + " (default: ${DEFAULT-VALUE})")
     String method = "lora";
+
+    @Option(names = "--virtual-tokens", description = "virtual tokens of prefix, prompt and ptuning"
+            + " (default: ${DEFAULT-VALUE})")
+    int virtualTokens = 16;
+
+    @Option(names = "--quantize", description = "quantize the frozen base before adding LoRA: int8 or nf4"
+            + " (QLoRA); lora only")
+    String quantize;
 
     @Option(names = "--rank", description = "LoRA rank r (default: ${DEFAULT-VALUE})")
     int rank = 16;
@@ -108,7 +120,8 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Offline.threads(threads);
-        Methods.requireSupported(method);
+        String kind = Methods.require(method);
+        QuantizationType quantization = quantization(kind);
         Inputs.requireFile(data, "training data");
         Inputs.requireFile(eval, "eval data");
         Path general = generalEval.equals("none") ? null : Inputs.requireFile(Path.of(generalEval), "general eval text");
@@ -140,9 +153,17 @@ final class TrainCommand implements Callable<Integer> {
                     train.curation().nearDuplicates(), train.curation().recordsWithPii(), train.train().size(),
                     domain.train().size());
 
+            if (quantization != null) {
+                List<String> quantized = Quantizer.quantize(base.block(), QuantizationConfig.of(quantization));
+                System.out.printf("quantized %d linear layers of the base to %s%n", quantized.size(), quantization);
+            }
             PeftTrainer.seed(seed);
-            try (PeftModel peft = PeftModel.create(base.block(), loraConfig())) {
+            try (PeftModel peft = PeftModel.create(base.block(), Methods.config(kind,
+                    new Methods.Options(rank, alpha, dropout, targets, virtualTokens)))) {
                 System.out.println(peft.countParameters());
+                TrainingLoss loss = Methods.lengthensSequence(kind)
+                        ? new VirtualTokenLoss(new CausalLmLoss(), peft, "default")
+                        : new CausalLmLoss();
                 List<String> questions = sampleQuestions(evalRecords);
                 GenerationConfig greedy = GenerationConfig.greedy(40);
                 List<String> before;
@@ -158,7 +179,7 @@ final class TrainCommand implements Callable<Integer> {
                         .evalSteps(0).saveSteps(Math.max(10, steps / 4)).saveTotalLimit(1)
                         .build();
                 PeftTrainer.Builder trainerBuilder = PeftTrainer.builder().model(peft).args(args)
-                        .trainDataset(train.train()).evalDataset(domain.train());
+                        .trainDataset(train.train()).evalDataset(domain.train()).loss(loss);
                 if (!noProgress) {
                     trainerBuilder.progressListener(new ConsoleProgressBar(System.err));
                 }
@@ -175,9 +196,8 @@ final class TrainCommand implements Callable<Integer> {
                     result = trainer.train();
                 }
 
-                ComparisonReport.Measurements m = ComparisonReport.measure(peft, domain.train(), generalSet, 16,
-                        new CausalLmLoss());
-                ComparisonReport report = new ComparisonReport("peft4j train: " + method + " r=" + rank + " on "
+                ComparisonReport.Measurements m = ComparisonReport.measure(peft, domain.train(), generalSet, 16, loss);
+                ComparisonReport report = new ComparisonReport("peft4j train: " + describe(kind) + " on "
                         + data.getFileName(), m, peft.countParameters(), ComparisonReport.adapterSize(out),
                         result.summary());
                 report.write(out);
@@ -191,15 +211,25 @@ final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
-    private LoraConfig loraConfig() {
-        LoraConfig.Builder b = LoraConfig.builder().r(rank).loraAlpha(alpha).loraDropout(dropout)
-                .taskType("CAUSAL_LM").useDora(method.equalsIgnoreCase("dora"));
-        if (targets.size() == 1) {
-            b.targetModules(io.github.peft4j.core.target.TargetModules.fromString(targets.get(0)));
-        } else {
-            b.targetModules(targets.toArray(String[]::new));
+    private QuantizationType quantization(String m) {
+        if (quantize == null) {
+            return null;
         }
-        return b.build();
+        QuantizationType type = switch (quantize.toLowerCase(java.util.Locale.ROOT)) {
+            case "int8" -> QuantizationType.INT8;
+            case "nf4" -> QuantizationType.NF4;
+            default -> throw new UserError("unknown --quantize " + quantize + "; expected int8 or nf4");
+        };
+        if (!m.equals("lora")) {
+            // DoRA's magnitude needs the full-precision weight norm, which a quantized layer does not keep
+            throw new UserError("--quantize works with --method lora only, not " + m);
+        }
+        return type;
+    }
+
+    private String describe(String m) {
+        String what = Methods.isLora(m) ? m + " r=" + rank : m;
+        return quantize == null ? what : what + " on a " + quantize + " base";
     }
 
     private Path outputDir() {

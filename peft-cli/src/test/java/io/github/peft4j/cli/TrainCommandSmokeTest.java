@@ -2,6 +2,7 @@ package io.github.peft4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
@@ -21,6 +22,8 @@ import java.util.HexFormat;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** Runs {@code peft4j train} in-process on the bundled model and data with tiny settings. */
 class TrainCommandSmokeTest {
@@ -118,14 +121,79 @@ class TrainCommandSmokeTest {
         assertEquals(1, missing.err.strip().lines().count(), missing.err);
         assertTrue(missing.err.contains("nope.jsonl"), missing.err);
 
-        Captured method = capture(() -> Peft4j.run("train", "--model", MODEL.toString(), "--method", "ia3"));
+        Captured method = capture(() -> Peft4j.run("train", "--model", MODEL.toString(), "--method", "adalora"));
         assertEquals(1, method.status);
-        assertTrue(method.err.contains("not supported"), method.err);
+        assertTrue(method.err.contains("unknown --method adalora"), method.err);
         assertFalse(method.err.contains("\tat "), method.err);
+
+        Captured quantized = capture(() -> Peft4j.run("train", "--model", MODEL.toString(), "--method", "ia3",
+                "--quantize", "nf4"));
+        assertEquals(1, quantized.status);
+        assertTrue(quantized.err.contains("--quantize works with --method lora only"), quantized.err);
 
         Captured notAdapter = capture(() -> Peft4j.run("inspect", tmp.toString()));
         assertEquals(1, notAdapter.status);
         assertEquals(1, notAdapter.err.strip().lines().count(), notAdapter.err);
+    }
+
+    /** Two steps of every method (and of QLoRA) on a few records; each adapter must load back. */
+    @ParameterizedTest
+    @CsvSource({"ia3,IA3,", "bottleneck,BOTTLENECK,", "prefix,PREFIX_TUNING,", "prompt,PROMPT_TUNING,",
+            "ptuning,P_TUNING,", "bitfit,BITFIT,", "lora,LORA,nf4", "lora,LORA,int8"})
+    void everyMethodTrainsTwoSteps(String method, String peftType, String quantize) throws Exception {
+        Path data = tmp.resolve("train.jsonl");
+        Files.write(data, Files.readAllLines(ROOT.resolve("assets/data/support/train.jsonl")).subList(0, 8));
+        Path eval = tmp.resolve("eval.jsonl");
+        Files.write(eval, Files.readAllLines(ROOT.resolve("assets/data/support/eval.jsonl")).subList(0, 6));
+        Path out = tmp.resolve("run");
+        List<String> args = new java.util.ArrayList<>(List.of("train", "--model", MODEL.toString(),
+                "--data", data.toString(), "--eval", eval.toString(), "--general-eval", "none",
+                "--method", method, "--virtual-tokens", "4", "--steps", "2", "--batch", "2", "--seq-len", "96",
+                "--rank", "4", "--samples", "1", "--no-progress", "--output", out.toString()));
+        if (quantize != null) {
+            args.addAll(List.of("--quantize", quantize));
+        }
+        Captured run = capture(() -> Peft4j.run(args.toArray(String[]::new)));
+        assertEquals(0, run.status, run.err);
+        if (quantize != null) {
+            assertTrue(run.out.contains("quantized "), run.out);
+        }
+
+        JsonNode config = JSON.readTree(out.resolve("adapter_config.json").toFile());
+        assertEquals(peftType, config.get("peft_type").asText());
+        JsonNode report = JSON.readTree(out.resolve("report.json").toFile());
+        assertEquals(2, report.get("training").get("steps").asInt());
+        double before = report.get("domain").get("before").get("loss").asDouble();
+        double after = report.get("domain").get("after").get("loss").asDouble();
+        assertTrue(Double.isFinite(before) && Double.isFinite(after), before + " -> " + after);
+        assertNotEquals(before, after, "two steps changed nothing");
+        long trainable = report.get("parameters").get("trainable").asLong();
+
+        try (NDManager manager = NDManager.newBaseManager();
+                PretrainedModel base = HfModels.load(MODEL, manager);
+                PeftModel peft = PeftModel.fromPretrained(base.block(), out);
+                SafetensorsFile weights = SafetensorsFile.open(out.resolve("adapter_model.safetensors"))) {
+            long saved = 0;
+            for (String name : weights.names()) {
+                long n = 1;
+                for (long d : weights.info(name).shape()) {
+                    n *= d;
+                }
+                saved += n;
+            }
+            long loaded = 0;
+            for (ai.djl.nn.Parameter p : peft.adapterParameters("default").values()) {
+                loaded += p.getArray().size();
+            }
+            assertEquals(saved, loaded);
+            if (method.equals("ptuning")) {
+                // P-tuning saves the encoder's output for the 4 virtual tokens, not the encoder it trained
+                assertEquals(4 * 128, saved);
+                assertTrue(trainable > saved, trainable + " trainable");
+            } else {
+                assertEquals(trainable, saved);
+            }
+        }
     }
 
     private record Captured(int status, String out, String err) {}
