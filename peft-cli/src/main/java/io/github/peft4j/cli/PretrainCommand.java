@@ -74,13 +74,13 @@ final class PretrainCommand implements Callable<Integer> {
     int batch = 8;
 
     @Option(names = "--steps", description = "optimizer steps (default: ${DEFAULT-VALUE})")
-    int steps = 600;
+    int steps = 1800;
 
     @Option(names = "--lr", description = "peak learning rate (default: ${DEFAULT-VALUE})")
     double lr = 3e-3;
 
     @Option(names = "--warmup", description = "warmup steps (default: ${DEFAULT-VALUE})")
-    int warmup = 40;
+    int warmup = 60;
 
     @Option(names = "--weight-decay", description = "AdamW weight decay (default: ${DEFAULT-VALUE})")
     double weightDecay = 0.1;
