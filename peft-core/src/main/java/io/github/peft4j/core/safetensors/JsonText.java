@@ -16,76 +16,35 @@ final class JsonText {
     /** serde_json's {@code format_escaped_str}: short escapes for \b \t \n \f \r, \\u00xx for the
      * other control characters, everything else (DEL, non-ASCII) verbatim. */
     static void appendSerde(StringBuilder sb, String s) {
-        sb.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"':
-                    sb.append("\\\"");
-                    break;
-                case '\\':
-                    sb.append("\\\\");
-                    break;
-                case '\b':
-                    sb.append("\\b");
-                    break;
-                case '\t':
-                    sb.append("\\t");
-                    break;
-                case '\n':
-                    sb.append("\\n");
-                    break;
-                case '\f':
-                    sb.append("\\f");
-                    break;
-                case '\r':
-                    sb.append("\\r");
-                    break;
-                default:
-                    if (c < 0x20) {
-                        appendUnicodeEscape(sb, c);
-                    } else {
-                        sb.append(c);
-                    }
-            }
-        }
-        sb.append('"');
+        append(sb, s, false);
     }
 
     /** Python's {@code json.dumps(ensure_ascii=True)}: anything outside printable ASCII (space to
      * '~') is escaped as \\uxxxx in lower case, non-BMP characters as surrogate pairs. */
     static void appendPython(StringBuilder sb, String s) {
+        append(sb, s, true);
+    }
+
+    // The two writers differ only in whether characters above the tilde are escaped as unicode.
+    private static void append(StringBuilder sb, String s, boolean asciiOnly) {
         sb.append('"');
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
             switch (c) {
-                case '"':
-                    sb.append("\\\"");
-                    break;
-                case '\\':
-                    sb.append("\\\\");
-                    break;
-                case '\b':
-                    sb.append("\\b");
-                    break;
-                case '\t':
-                    sb.append("\\t");
-                    break;
-                case '\n':
-                    sb.append("\\n");
-                    break;
-                case '\f':
-                    sb.append("\\f");
-                    break;
-                case '\r':
-                    sb.append("\\r");
-                    break;
-                default:
-                    if (c < 0x20 || c > 0x7e) {
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                case '\b' -> sb.append("\\b");
+                case '\t' -> sb.append("\\t");
+                case '\n' -> sb.append("\\n");
+                case '\f' -> sb.append("\\f");
+                case '\r' -> sb.append("\\r");
+                default -> {
+                    if (c < 0x20 || (asciiOnly && c > 0x7e)) {
                         appendUnicodeEscape(sb, c);
                     } else {
                         sb.append(c);
                     }
+                }
             }
         }
         sb.append('"');
