@@ -87,18 +87,9 @@ public final class LoraEmbedding extends LoraLayer {
     }
 
     /** (B·A)ᵀ·scaling: [num_embeddings, embedding_dim]. */
-    private static NDArray deltaOf(NDArray a, NDArray b, double scaling) {
-        return b.matMul(a).transpose().mul(scaling);
-    }
-
     @Override
-    public NDArray deltaWeight(String adapterName) {
-        try (NDScope scope = new NDScope()) {
-            scope.suppressNotUsedWarning();
-            NDArray delta = deltaOf(loraA(adapterName), loraB(adapterName), settings(adapterName).scaling());
-            NDScope.unregister(delta);
-            return delta;
-        }
+    NDArray deltaOf(NDArray a, NDArray b, double scaling) {
+        return b.matMul(a).transpose().mul(scaling);
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.github.peft4j.lora;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -74,7 +75,22 @@ public abstract sealed class LoraLayer extends BaseTunerLayer permits LoraLinear
      * @param adapterName an adapter
      * @return a new array on the model's manager; the caller closes it
      */
-    public abstract NDArray deltaWeight(String adapterName);
+    public NDArray deltaWeight(String adapterName) {
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            NDArray delta = deltaOf(loraA(adapterName), loraB(adapterName), settings(adapterName).scaling());
+            NDScope.unregister(delta);
+            return delta;
+        }
+    }
+
+    /**
+     * @param a lora_A [r, in]
+     * @param b lora_B [out, r]
+     * @param scaling the adapter's scaling
+     * @return scaling·B·A laid out as the base weight is stored
+     */
+    abstract NDArray deltaOf(NDArray a, NDArray b, double scaling);
 
     /** @return the base weight parameter (the one merging changes) */
     abstract Parameter baseWeight();

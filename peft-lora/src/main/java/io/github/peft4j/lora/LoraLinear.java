@@ -250,19 +250,10 @@ public final class LoraLinear extends LoraLayer {
     }
 
     /** scaling·B·A in the stored layout. */
-    private NDArray deltaOf(NDArray a, NDArray b, double scaling) {
+    @Override
+    NDArray deltaOf(NDArray a, NDArray b, double scaling) {
         NDArray delta = b.matMul(a).mul(scaling);
         return fanInFanOut() ? delta.transpose() : delta;
-    }
-
-    @Override
-    public NDArray deltaWeight(String adapterName) {
-        try (NDScope scope = new NDScope()) {
-            scope.suppressNotUsedWarning();
-            NDArray delta = deltaOf(loraA(adapterName), loraB(adapterName), settings(adapterName).scaling());
-            NDScope.unregister(delta);
-            return delta;
-        }
     }
 
     // ---------------------------------------------------------------- forward
