@@ -10,6 +10,9 @@
 #   peft-bench/run-ab.sh --peer-env default   # leave OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE as exported
 #   peft-bench/run-ab.sh --no-mkl-shim        # skip the third side, peft4j with the MKL-on-AMD shim
 #
+# Without Maven or Debian's torch: PEFT4J_BENCH_CLASSPATH (TrainBench's jars), PEFT4J_PEER_PYTHON (a
+# python3 with torch) and PEFT4J_SHARED_DIR (holding bench/lora_ref.py) override the defaults.
+#
 # Sides: peft4j (stock), peer, and on AMD CPUs also peft4j-mkl (libtorch's MKL told the CPU is an Intel
 # one through LD_PRELOAD of src/main/native/mkl_intel_cpu_shim.c; see docs/benchmarks.md).
 #
@@ -21,7 +24,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
 shared="${PEFT4J_SHARED_DIR:-$repo/../shared}"
 peer="$shared/bench/lora_ref.py"
-python=/usr/bin/python3
+python="${PEFT4J_PEER_PYTHON:-/usr/bin/python3}"
 
 pairs=3
 threads=1
@@ -73,14 +76,18 @@ fi
 
 # --- peft4j, built once -------------------------------------------------------------------------------
 export DJL_OFFLINE=true OPT_OUT_TRACKING=true DJL_DISABLE_PROGRESS_BAR=true
-if [ ! -f "$repo/peft-bench/target/classpath.txt" ] || [ ! -d "$repo/peft-bench/target/classes" ]; then
+if [ -n "${PEFT4J_BENCH_CLASSPATH:-}" ]; then
+  cp="$PEFT4J_BENCH_CLASSPATH"   # prebuilt jars, e.g. on a machine without Maven
+elif [ ! -f "$repo/peft-bench/target/classpath.txt" ] || [ ! -d "$repo/peft-bench/target/classes" ]; then
   (cd "$repo" && mvn -q -o install -pl peft-core,peft-models,peft-lora,peft-train -DskipTests \
      && mvn -q -o package -pl peft-bench -DskipTests) >&2
 fi
-# peft4j's own modules from this checkout's target/classes, not from ~/.m2, which a parallel build
-# may rewrite while the comparison runs
-cp="$(tr ':' '\n' <"$repo/peft-bench/target/classpath.txt" | sed -E \
-  "s#^.*/io/github/peft4j/(peft-[a-z]+)/[^/]+/[^/]+\.jar\$#$repo/\1/target/classes#" | paste -sd:):$repo/peft-bench/target/classes"
+if [ -z "${PEFT4J_BENCH_CLASSPATH:-}" ]; then
+  # peft4j's own modules from this checkout's target/classes, not from ~/.m2, which a parallel build
+  # may rewrite while the comparison runs
+  cp="$(tr ':' '\n' <"$repo/peft-bench/target/classpath.txt" | sed -E \
+    "s#^.*/io/github/peft4j/(peft-[a-z]+)/[^/]+/[^/]+\.jar\$#$repo/\1/target/classes#" | paste -sd:):$repo/peft-bench/target/classes"
+fi
 
 # Same allocator settings for both processes: no per-step mmap/munmap churn of large buffers
 # (shared/bench/README.md), and idle OpenMP workers that sleep instead of spinning.
@@ -135,7 +142,8 @@ print(json.dumps(r))' "$side" "$name" "$pair" "$before" "$after" >>"$out/results
 
 echo "# peft4j vs peer: $pairs pair(s), threads $threads, steps '${steps_args[*]}', peer env '$peer_env'"
 echo "# $(nproc) CPUs; load before: $(load); output: $out"
-echo "# peft4j: DJL 0.36.0 + libtorch 2.7.1 (own BLAS); peer: $("$python" -c 'import torch; print("torch", torch.__version__)') (Debian, OpenBLAS)"
+echo "# peft4j: DJL 0.36.0 + ${PYTORCH_LIBRARY_PATH:+the libtorch in }${PYTORCH_LIBRARY_PATH:-libtorch 2.7.1 (own BLAS)};" \
+  "peer: $("$python" -c 'import torch; print("torch", torch.__version__)') ($python)"
 for entry in "${configs[@]}"; do
   name="${entry%%|*}"; flags="${entry#*|}"
   if [ -n "$only" ] && [[ ",$only," != *",$name,"* ]]; then continue; fi

@@ -1,5 +1,6 @@
 package io.github.peft4j.bench;
 
+import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -87,7 +88,8 @@ public final class TrainBench {
         double rssAfterEngine = ProcessStats.rssMib();
 
         Map<String, Object> r = new LinkedHashMap<>();
-        try (NDManager root = NDManager.newBaseManager(engine.defaultDevice(), engine.getEngineName());
+        // the peer runs on the CPU: so does this side, also where the engine sees a GPU
+        try (NDManager root = NDManager.newBaseManager(Device.cpu(), engine.getEngineName());
                 BenchModel model = BenchModel.create(o, root)) {
             Map<String, Parameter> trainable = model.trainable();
             long trainableCount = trainable.values().stream().mapToLong(p -> p.getArray().size()).sum();

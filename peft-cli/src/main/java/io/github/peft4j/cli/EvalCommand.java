@@ -15,6 +15,7 @@ import io.github.peft4j.train.loss.CausalLmLoss;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -51,12 +52,15 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "engine threads")
     int threads;
 
+    @Mixin
+    DeviceOption device;
+
     @Override
     public Integer call() {
         Offline.threads(threads);
         Inputs.requireFile(eval, "eval data");
         Path general = generalEval.equals("none") ? null : Inputs.requireFile(Path.of(generalEval), "general eval text");
-        try (NDManager manager = NDManager.newBaseManager();
+        try (NDManager manager = device.newManager();
                 PretrainedModel base = BaseModels.loadCausalLm(model, manager);
                 HfTextTokenizer tokenizer = HfTextTokenizer.load(model)) {
             TokenizedDataset domain = DataPipeline.builder(tokenizer)

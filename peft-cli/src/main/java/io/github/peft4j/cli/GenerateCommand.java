@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -52,6 +53,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "engine threads")
     int threads;
 
+    @Mixin
+    DeviceOption device;
+
     @Override
     public Integer call() {
         Offline.threads(threads);
@@ -60,7 +64,7 @@ final class GenerateCommand implements Callable<Integer> {
                 ? GenerationConfig.builder().maxNewTokens(maxNewTokens).doSample(true).temperature(temperature)
                         .topP(topP).seed(seed).build()
                 : GenerationConfig.greedy(maxNewTokens);
-        try (NDManager manager = NDManager.newBaseManager();
+        try (NDManager manager = device.newManager();
                 PretrainedModel base = BaseModels.loadCausalLm(model, manager)) {
             Block block = base.block();
             PeftModel peft = adapter == null ? null : Adapters.load(base, adapter);

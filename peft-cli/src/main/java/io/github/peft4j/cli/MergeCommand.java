@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -35,9 +36,12 @@ final class MergeCommand implements Callable<Integer> {
     @Option(names = "--output", required = true, description = "where the merged checkpoint goes")
     Path output;
 
+    @Mixin
+    DeviceOption device;
+
     @Override
     public Integer call() throws IOException {
-        try (NDManager manager = NDManager.newBaseManager();
+        try (NDManager manager = device.newManager();
                 PretrainedModel base = BaseModels.loadCausalLm(model, manager);
                 PeftModel peft = Adapters.load(base, adapter)) {
             Block merged = peft.mergeAndUnload();

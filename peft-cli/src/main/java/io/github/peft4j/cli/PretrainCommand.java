@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -100,6 +101,9 @@ final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "engine intra-op threads (default: ${DEFAULT-VALUE})")
     int threads = 1;
 
+    @Mixin
+    DeviceOption device;
+
     @Override
     public Integer call() {
         Offline.threads(threads);
@@ -108,7 +112,7 @@ final class PretrainCommand implements Callable<Integer> {
         long start = System.nanoTime();
         try (HfTextTokenizer tokenizer = HfTextTokenizer.load(Inputs.requireFile(tokenizerDir.resolve("tokenizer.json"),
                 "tokenizer"));
-                NDManager manager = NDManager.newBaseManager()) {
+                NDManager manager = device.newManager()) {
             int eos = tokenizer.eosTokenId().orElse(0);
             TokenizedDataset train = TextChunks.dataset(TextChunks.readLines(corpus), tokenizer, seqLen, eos);
             TokenizedDataset heldOut = TextChunks.dataset(TextChunks.readLines(eval), tokenizer, seqLen, eos);

@@ -35,6 +35,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -117,6 +118,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "no progress bar")
     boolean noProgress;
 
+    @Mixin
+    DeviceOption device;
+
     @Override
     public Integer call() {
         Offline.threads(threads);
@@ -128,7 +132,7 @@ final class TrainCommand implements Callable<Integer> {
         Path out = outputDir();
         long start = System.nanoTime();
 
-        try (NDManager manager = NDManager.newBaseManager();
+        try (NDManager manager = device.newManager();
                 PretrainedModel base = BaseModels.loadCausalLm(model, manager);
                 HfTextTokenizer textTokenizer = HfTextTokenizer.load(model)) {
             HfTokenizer tokenizer = base.tokenizer().orElseThrow();

@@ -131,6 +131,13 @@ class TrainCommandSmokeTest {
         assertEquals(1, quantized.status);
         assertTrue(quantized.err.contains("--quantize works with --method lora only"), quantized.err);
 
+        Captured device = capture(() -> Peft4j.run("eval", "--model", MODEL.toString(),
+                "--eval", ROOT.resolve("assets/data/support/eval.jsonl").toString(), "--general-eval", "none",
+                "--device", "gpu:7"));
+        assertEquals(1, device.status);
+        assertEquals(1, device.err.strip().lines().count(), device.err);
+        assertTrue(device.err.startsWith("peft4j eval: --device gpu:7: the PyTorch engine sees"), device.err);
+
         Captured notAdapter = capture(() -> Peft4j.run("inspect", tmp.toString()));
         assertEquals(1, notAdapter.status);
         assertEquals(1, notAdapter.err.strip().lines().count(), notAdapter.err);
