@@ -10,6 +10,7 @@ import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.peft4j.models.config.BertConfig;
+import io.github.peft4j.models.nn.LayerScope;
 
 /**
  * One post-norm BERT layer ({@code encoder.layer.<i>}): {@code attention}, {@code intermediate},
@@ -36,9 +37,11 @@ public final class BertLayer extends AbstractBlock {
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray attended = attention.forward(ps, inputs, training, params).head();
-        NDArray inner = intermediate.forward(ps, new NDList(attended), training, params).head();
-        return output.forward(ps, new NDList(inner, attended), training, params);
+        return LayerScope.run(() -> {
+            NDArray attended = attention.forward(ps, inputs, training, params).head();
+            NDArray inner = intermediate.forward(ps, new NDList(attended), training, params).head();
+            return output.forward(ps, new NDList(inner, attended), training, params);
+        });
     }
 
     @Override

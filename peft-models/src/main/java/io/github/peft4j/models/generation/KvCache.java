@@ -2,6 +2,7 @@ package io.github.peft4j.models.generation;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import io.github.peft4j.core.hooks.ForwardContext;
 import java.util.Map;
 import java.util.Optional;
@@ -71,6 +72,8 @@ public final class KvCache implements AutoCloseable {
      * @param values [B, kvHeads, length + new, D]
      */
     public void stage(int layer, NDArray keys, NDArray values) {
+        // they outlive the layer that made them (LayerScope closes the rest of its arrays)
+        NDScope.unregister(keys, values);
         staged.put(layer, new NDArray[] {keys, values});
     }
 

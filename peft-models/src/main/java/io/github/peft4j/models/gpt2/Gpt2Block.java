@@ -11,6 +11,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.peft4j.models.config.Gpt2Config;
 import io.github.peft4j.models.nn.HfLayerNorm;
+import io.github.peft4j.models.nn.LayerScope;
 
 /**
  * One GPT-2 layer ({@code h.<i>}): {@code h + attn(ln_1(h))}, then {@code h + mlp(ln_2(h))}.
@@ -36,11 +37,13 @@ public final class Gpt2Block extends AbstractBlock {
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray hidden = inputs.get(0);
-        NDArray normed = ln1.forward(ps, new NDList(hidden), training, params).head();
-        hidden = hidden.add(attn.forward(ps, new NDList(normed, inputs.get(1)), training, params).head());
-        normed = ln2.forward(ps, new NDList(hidden), training, params).head();
-        return new NDList(hidden.add(mlp.forward(ps, new NDList(normed), training, params).head()));
+        return LayerScope.run(() -> {
+            NDArray hidden = inputs.get(0);
+            NDArray normed = ln1.forward(ps, new NDList(hidden), training, params).head();
+            hidden = hidden.add(attn.forward(ps, new NDList(normed, inputs.get(1)), training, params).head());
+            normed = ln2.forward(ps, new NDList(hidden), training, params).head();
+            return new NDList(hidden.add(mlp.forward(ps, new NDList(normed), training, params).head()));
+        });
     }
 
     @Override

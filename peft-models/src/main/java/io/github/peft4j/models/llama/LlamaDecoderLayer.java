@@ -10,6 +10,7 @@ import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.peft4j.models.config.LlamaConfig;
+import io.github.peft4j.models.nn.LayerScope;
 import io.github.peft4j.models.nn.RmsNorm;
 
 /**
@@ -38,12 +39,14 @@ public final class LlamaDecoderLayer extends AbstractBlock {
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray hidden = inputs.get(0);
-        NDArray normed = inputLayernorm.forward(ps, new NDList(hidden), training, params).head();
-        NDList attnIn = new NDList(normed, inputs.get(1), inputs.get(2), inputs.get(3));
-        hidden = hidden.add(selfAttn.forward(ps, attnIn, training, params).head());
-        normed = postAttentionLayernorm.forward(ps, new NDList(hidden), training, params).head();
-        return new NDList(hidden.add(mlp.forward(ps, new NDList(normed), training, params).head()));
+        return LayerScope.run(() -> {
+            NDArray hidden = inputs.get(0);
+            NDArray normed = inputLayernorm.forward(ps, new NDList(hidden), training, params).head();
+            NDList attnIn = new NDList(normed, inputs.get(1), inputs.get(2), inputs.get(3));
+            hidden = hidden.add(selfAttn.forward(ps, attnIn, training, params).head());
+            normed = postAttentionLayernorm.forward(ps, new NDList(hidden), training, params).head();
+            return new NDList(hidden.add(mlp.forward(ps, new NDList(normed), training, params).head()));
+        });
     }
 
     @Override
