@@ -143,6 +143,70 @@ class TrainCommandSmokeTest {
         assertEquals(1, notAdapter.err.strip().lines().count(), notAdapter.err);
     }
 
+    /** merge writes a plain checkpoint that evaluates and generates exactly as base + adapter. */
+    @Test
+    void mergedCheckpointEvaluatesAndGeneratesLikeTheAdapter() throws Exception {
+        Path data = tmp.resolve("train.jsonl");
+        Files.write(data, Files.readAllLines(ROOT.resolve("assets/data/support/train.jsonl")).subList(0, 16));
+        Path eval = tmp.resolve("eval.jsonl");
+        Files.write(eval, Files.readAllLines(ROOT.resolve("assets/data/support/eval.jsonl")).subList(0, 8));
+        Path out = tmp.resolve("run");
+        Captured train = capture(() -> Peft4j.run("train", "--model", MODEL.toString(), "--data", data.toString(),
+                "--eval", eval.toString(), "--general-eval", "none", "--steps", "4", "--batch", "4", "--seq-len", "64",
+                "--rank", "4", "--samples", "0", "--no-progress", "--output", out.toString()));
+        assertEquals(0, train.status, train.err);
+
+        Path merged = tmp.resolve("merged");
+        Captured merge = capture(() -> Peft4j.run("merge", "--model", MODEL.toString(), "--adapter", out.toString(),
+                "--output", merged.toString()));
+        assertEquals(0, merge.status, merge.err);
+        for (String f : List.of("config.json", "model.safetensors", "tokenizer.json")) {
+            assertTrue(Files.isRegularFile(merged.resolve(f)), f);
+        }
+
+        String[] evalArgs = {"eval", "--eval", eval.toString(), "--general-eval", "none", "--seq-len", "64"};
+        Captured base = capture(() -> Peft4j.run(concat(evalArgs, "--model", MODEL.toString())));
+        Captured adapted = capture(() -> Peft4j.run(concat(evalArgs, "--model", MODEL.toString(),
+                "--adapter", out.toString())));
+        Captured mergedEval = capture(() -> Peft4j.run(concat(evalArgs, "--model", merged.toString())));
+        for (Captured c : List.of(base, adapted, mergedEval)) {
+            assertEquals(0, c.status, c.err);
+            assertTrue(c.out.startsWith("domain "), c.out);
+        }
+        double[] adaptedNumbers = evalNumbers(adapted.out);
+        double[] mergedNumbers = evalNumbers(mergedEval.out);
+        for (int i = 0; i < adaptedNumbers.length; i++) {
+            // merged weights round differently from base + scaled B·A: equal to float precision
+            assertEquals(adaptedNumbers[i], mergedNumbers[i], 1e-5 * Math.abs(adaptedNumbers[i]) + 1e-3,
+                    adapted.out + " vs merged " + mergedEval.out);
+        }
+        assertTrue(Math.abs(evalNumbers(base.out)[0] - adaptedNumbers[0]) > 1e-3, "the adapter changed nothing");
+
+        String question = "Can I return a jacket after 40 days?";
+        Captured withAdapter = capture(() -> Peft4j.run("generate", "--model", MODEL.toString(), "--adapter",
+                out.toString(), "--max-new-tokens", "12", question));
+        Captured fromMerged = capture(() -> Peft4j.run("generate", "--model", merged.toString(), "--max-new-tokens",
+                "12", question));
+        assertEquals(0, withAdapter.status, withAdapter.err);
+        assertFalse(withAdapter.out.isBlank());
+        assertEquals(withAdapter.out, fromMerged.out);
+    }
+
+    /** @return loss, perplexity and token accuracy of the first line {@code eval} printed */
+    private static double[] evalNumbers(String evalOutput) {
+        java.util.regex.Matcher m = java.util.regex.Pattern
+                .compile("loss ([0-9.]+)  perplexity ([0-9.]+)  token accuracy ([0-9.]+)").matcher(evalOutput);
+        assertTrue(m.find(), evalOutput);
+        return new double[] {Double.parseDouble(m.group(1)), Double.parseDouble(m.group(2)),
+                Double.parseDouble(m.group(3))};
+    }
+
+    private static String[] concat(String[] head, String... tail) {
+        String[] all = java.util.Arrays.copyOf(head, head.length + tail.length);
+        System.arraycopy(tail, 0, all, head.length, tail.length);
+        return all;
+    }
+
     /** Two steps of every method (and of QLoRA) on a few records; each adapter must load back. */
     @ParameterizedTest
     @CsvSource({"ia3,IA3,", "bottleneck,BOTTLENECK,", "prefix,PREFIX_TUNING,", "prompt,PROMPT_TUNING,",
