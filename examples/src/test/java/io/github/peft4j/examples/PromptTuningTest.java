@@ -18,8 +18,8 @@ class PromptTuningTest {
     @Test
     void theSoftPromptAloneLowersTheLoss() throws Exception {
         PromptTuning.Result r = PromptTuning.demo(Path.of("../assets/base-model"), tmp, 4);
-        // 8 virtual tokens x hidden 128 of the bundled Llama, nothing else
-        assertTrue(r.parameters().startsWith("trainable params: 1,024 ||"), r.parameters());
+        // 8 virtual tokens x hidden 256 of the bundled Llama, nothing else
+        assertTrue(r.parameters().startsWith("trainable params: 2,048 ||"), r.parameters());
         assertTrue(r.lossAfter() < r.lossBefore(), r.lossBefore() + " -> " + r.lossAfter());
         assertTrue(!r.answer().isEmpty(), "no generated text");
 

@@ -29,8 +29,8 @@ class QuickstartJshellTest {
         String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(5, TimeUnit.MINUTES), output);
         assertEquals(0, p.exitValue(), output);
-        // q_proj 128->128 and v_proj 128->64 at r=8 in 4 layers: 4 * (8*128 + 128*8 + 8*128 + 64*8)
-        assertTrue(output.contains("trainable params: 14,336 || all params: "), output);
+        // q_proj 256->256 and v_proj 256->128 at r=8 in 4 layers: 4 * (8*256 + 256*8 + 8*256 + 128*8)
+        assertTrue(output.contains("trainable params: 28,672 || all params: "), output);
         assertTrue(output.contains("The capital of France is ->"), output);
         // jshell reports a failing snippet and carries on, so look for its error markers too
         assertFalse(output.contains("|  Error:") || output.contains("|  Exception") || output.contains("Exception in"),

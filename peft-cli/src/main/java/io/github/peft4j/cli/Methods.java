@@ -18,6 +18,10 @@ final class Methods {
     static final List<String> SUPPORTED = List.of("lora", "dora", "ia3", "bottleneck", "prefix", "prompt", "ptuning",
             "bitfit");
 
+    /** What {@code --help} says about {@link #defaultLearningRate}. */
+    static final String DEFAULT_LRS = "lora/dora 5e-3, ia3 3e-2, bottleneck 1e-2, bitfit 3e-2, prefix 1e-1,"
+            + " prompt 1e-1, ptuning 3e-2";
+
     /** The LoRA options of the command line, read only by the methods they apply to. */
     record Options(int rank, double alpha, double dropout, List<String> targets, int virtualTokens) {}
 
@@ -38,6 +42,25 @@ final class Methods {
     /** @return whether the method prepends virtual tokens, so labels need that many ignored positions in front */
     static boolean lengthensSequence(String method) {
         return method.equals("prompt") || method.equals("ptuning");
+    }
+
+    /**
+     * The peak learning rate {@code train} uses when {@code --lr} is not given: methods that train
+     * fewer parameters, further from the output, want larger steps. Each is the best of 1e-2, 3e-2
+     * (and 1e-1 for the prompt methods; 3e-3, 5e-3, 1e-2 for LoRA) for 200 steps on the bundled model
+     * and data, trading held-out domain loss against forgetting (docs/getting-started.md).
+     */
+    static double defaultLearningRate(String method) {
+        return switch (method) {
+            case "lora", "dora" -> 5e-3;
+            case "ia3" -> 3e-2;
+            case "bottleneck" -> 1e-2;
+            case "bitfit" -> 3e-2;
+            case "prefix" -> 1e-1;
+            case "prompt" -> 1e-1;
+            case "ptuning" -> 3e-2;
+            default -> throw new UserError("unknown --method " + method + "; expected one of " + SUPPORTED);
+        };
     }
 
     static PeftConfig config(String method, Options o) {

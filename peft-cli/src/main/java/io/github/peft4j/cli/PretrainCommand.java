@@ -54,7 +54,7 @@ final class PretrainCommand implements Callable<Integer> {
     Path workDir = Path.of("runs/pretrain");
 
     @Option(names = "--hidden", description = "hidden size (default: ${DEFAULT-VALUE})")
-    int hidden = 128;
+    int hidden = 256;
 
     @Option(names = "--layers", description = "decoder layers (default: ${DEFAULT-VALUE})")
     int layers = 4;
@@ -66,7 +66,7 @@ final class PretrainCommand implements Callable<Integer> {
     int kvHeads = 2;
 
     @Option(names = "--intermediate", description = "MLP size (default: ${DEFAULT-VALUE})")
-    int intermediate = 352;
+    int intermediate = 688;
 
     @Option(names = "--seq-len", description = "packed sequence length (default: ${DEFAULT-VALUE})")
     int seqLen = 128;
@@ -75,31 +75,31 @@ final class PretrainCommand implements Callable<Integer> {
     int batch = 8;
 
     @Option(names = "--steps", description = "optimizer steps (default: ${DEFAULT-VALUE})")
-    int steps = 1800;
+    int steps = 4000;
 
     @Option(names = "--lr", description = "peak learning rate (default: ${DEFAULT-VALUE})")
     double lr = 3e-3;
 
     @Option(names = "--warmup", description = "warmup steps (default: ${DEFAULT-VALUE})")
-    int warmup = 60;
+    int warmup = 100;
 
     @Option(names = "--weight-decay", description = "AdamW weight decay (default: ${DEFAULT-VALUE})")
     double weightDecay = 0.1;
 
     @Option(names = "--eval-steps", description = "evaluate every N steps (default: ${DEFAULT-VALUE})")
-    int evalSteps = 150;
+    int evalSteps = 250;
 
     @Option(names = "--log-steps", description = "log the loss every N steps (default: ${DEFAULT-VALUE})")
     int logSteps = 25;
 
     @Option(names = "--max-minutes", description = "stop after this wall time (default: ${DEFAULT-VALUE})")
-    double maxMinutes = 14;
+    double maxMinutes = 60;
 
     @Option(names = "--seed", description = "random seed (default: ${DEFAULT-VALUE})")
     long seed = 1234;
 
     @Option(names = "--threads", description = "engine intra-op threads (default: ${DEFAULT-VALUE})")
-    int threads = 1;
+    int threads = 2;
 
     @Mixin
     DeviceOption device;

@@ -91,8 +91,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--steps", description = "optimizer steps (default: ${DEFAULT-VALUE})")
     int steps = 200;
 
-    @Option(names = "--lr", description = "peak learning rate (default: ${DEFAULT-VALUE})")
-    double lr = 1e-2;
+    @Option(names = "--lr", description = "peak learning rate (default: per method, " + Methods.DEFAULT_LRS + ")")
+    Double lr;
 
     @Option(names = "--batch", description = "examples per step (default: ${DEFAULT-VALUE})")
     int batch = 8;
@@ -176,7 +176,8 @@ final class TrainCommand implements Callable<Integer> {
                 }
 
                 TrainingArguments args = TrainingArguments.builder(out)
-                        .maxSteps(steps).learningRate(lr).warmupRatio(0.1)
+                        .maxSteps(steps).learningRate(lr != null ? lr : Methods.defaultLearningRate(kind))
+                        .warmupRatio(0.1)
                         .lrSchedulerType(LrSchedule.Type.COSINE)
                         .perDeviceTrainBatchSize(batch).perDeviceEvalBatchSize(16)
                         .maxGradNorm(1.0).seed(seed).logSteps(5)
