@@ -89,7 +89,9 @@ public final class LoraEmbedding extends LoraLayer {
     /** (B·A)ᵀ·scaling: [num_embeddings, embedding_dim]. */
     @Override
     NDArray deltaOf(NDArray a, NDArray b, double scaling) {
-        return b.matMul(a).transpose().mul(scaling);
+        NDArray delta = b.matMul(a);
+        delta.muli(Tensors.scalar(delta, scaling)); // in place: one temporary, not two
+        return delta.transpose();
     }
 
     @Override

@@ -252,7 +252,9 @@ public final class LoraLinear extends LoraLayer {
     /** scaling·B·A in the stored layout. */
     @Override
     NDArray deltaOf(NDArray a, NDArray b, double scaling) {
-        NDArray delta = b.matMul(a).mul(scaling);
+        NDArray delta = b.matMul(a);
+        // in place: merging a large layer allocates one [out, in] temporary, not two
+        delta.muli(Tensors.scalar(delta, scaling));
         return fanInFanOut() ? delta.transpose() : delta;
     }
 
