@@ -2,14 +2,9 @@ package io.github.peft4j.train.optim;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import io.github.peft4j.core.PeftConfigException;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * {@code torch.optim.AdamW}'s update, op for op (the single-tensor path torch uses on CPU):
@@ -30,36 +25,35 @@ import java.util.Map;
  * }
  * }</pre>
  */
-// NDScope and NoGrad are held for their effect on the ops inside the block
-@SuppressWarnings("try")
-public final class AdamW implements PeftOptimizer {
+public final class AdamW extends StatefulOptimizer {
 
     /** The name written to checkpoints. */
     public static final String NAME = "adamw";
 
-    private final List<NamedParameter> params;
-    private final List<NDArray> expAvg = new ArrayList<>();
-    private final List<NDArray> expAvgSq = new ArrayList<>();
+    private static final int EXP_AVG = 0;
+    private static final int EXP_AVG_SQ = 1;
+
     private final double beta1;
     private final double beta2;
     private final double eps;
     private final double weightDecay;
-    private long step;
 
     private AdamW(Builder b, List<NamedParameter> params, NDManager stateManager) {
-        this.params = List.copyOf(params);
+        super(requireFloat32(params), stateManager, List.of("exp_avg", "exp_avg_sq"));
         this.beta1 = b.beta1;
         this.beta2 = b.beta2;
         this.eps = b.eps;
         this.weightDecay = b.weightDecay;
-        for (NamedParameter p : this.params) {
-            NDArray w = p.parameter().getArray();
-            if (w.getDataType() != DataType.FLOAT32) {
-                throw new PeftConfigException("AdamW needs FLOAT32 parameters; " + p.name() + " is " + w.getDataType());
+    }
+
+    private static List<NamedParameter> requireFloat32(List<NamedParameter> params) {
+        for (NamedParameter p : params) {
+            DataType type = p.parameter().getArray().getDataType();
+            if (type != DataType.FLOAT32) {
+                throw new PeftConfigException("AdamW needs FLOAT32 parameters; " + p.name() + " is " + type);
             }
-            expAvg.add(stateManager.zeros(w.getShape(), DataType.FLOAT32, w.getDevice()));
-            expAvgSq.add(stateManager.zeros(w.getShape(), DataType.FLOAT32, w.getDevice()));
         }
+        return params;
     }
 
     /** @return a builder with torch's defaults (betas 0.9/0.999, eps 1e-8, weight decay 0.01) */
@@ -73,72 +67,19 @@ public final class AdamW implements PeftOptimizer {
     }
 
     @Override
-    public List<NamedParameter> parameters() {
-        return params;
-    }
-
-    @Override
-    public long stepCount() {
-        return step;
-    }
-
-    @Override
-    public void step(double learningRate) {
-        if (params.isEmpty()) {
-            step++;
-            return;
+    void update(int index, NamedParameter parameter, NDArray w, NDArray g, double learningRate, long stepNumber) {
+        NDArray m = state(EXP_AVG, index);
+        NDArray v = state(EXP_AVG_SQ, index);
+        if (parameter.decay() && weightDecay != 0) {
+            w.muli((float) (1 - learningRate * weightDecay));
         }
-        step++;
-        double biasCorrection1 = 1 - Math.pow(beta1, step);
-        double biasCorrection2 = 1 - Math.pow(beta2, step);
-        float stepSize = (float) (learningRate / biasCorrection1);
-        float biasCorrection2Sqrt = (float) Math.sqrt(biasCorrection2);
-        float decayFactor = (float) (1 - learningRate * weightDecay);
-        try (NoGrad off = NoGrad.enter(params.get(0).parameter().getArray().getManager().getEngine());
-                NDScope scope = new NDScope()) {
-            for (int i = 0; i < params.size(); i++) {
-                NamedParameter p = params.get(i);
-                NDArray w = p.parameter().getArray();
-                if (!w.hasGradient()) {
-                    continue;
-                }
-                NDArray g = w.getGradient();
-                NDArray m = expAvg.get(i);
-                NDArray v = expAvgSq.get(i);
-                if (p.decay() && weightDecay != 0) {
-                    w.muli(decayFactor);
-                }
-                // torch's lerp_(end, weight) for weight < 0.5: self + weight * (end - self)
-                m.addi(g.sub(m).muli((float) (1 - beta1)));
-                v.muli((float) beta2).addi(g.mul(g).muli((float) (1 - beta2)));
-                NDArray denom = v.sqrt().divi(biasCorrection2Sqrt).addi((float) eps);
-                w.subi(m.div(denom).muli(stepSize));
-            }
-        }
-    }
-
-    @Override
-    public void zeroGrad() {
-        Gradients.zero(params.stream().map(NamedParameter::parameter).toList());
-    }
-
-    @Override
-    public Map<String, NDArray> stateTensors() {
-        Map<String, NDArray> out = new LinkedHashMap<>();
-        for (int i = 0; i < params.size(); i++) {
-            out.put(params.get(i).name() + ".exp_avg", expAvg.get(i));
-            out.put(params.get(i).name() + ".exp_avg_sq", expAvgSq.get(i));
-        }
-        return out;
-    }
-
-    @Override
-    public void loadState(Map<String, NDArray> tensors, long stepCount, Path source) {
-        for (int i = 0; i < params.size(); i++) {
-            StateTensors.restore(expAvg.get(i), tensors, params.get(i).name() + ".exp_avg", source);
-            StateTensors.restore(expAvgSq.get(i), tensors, params.get(i).name() + ".exp_avg_sq", source);
-        }
-        this.step = stepCount;
+        // torch's lerp_(end, weight) for weight < 0.5: self + weight * (end - self)
+        m.addi(g.sub(m).muli((float) (1 - beta1)));
+        v.muli((float) beta2).addi(g.mul(g).muli((float) (1 - beta2)));
+        float biasCorrection2Sqrt = (float) Math.sqrt(1 - Math.pow(beta2, stepNumber));
+        float stepSize = (float) (learningRate / (1 - Math.pow(beta1, stepNumber)));
+        NDArray denom = v.sqrt().divi(biasCorrection2Sqrt).addi((float) eps);
+        w.subi(m.div(denom).muli(stepSize));
     }
 
     /** AdamW's hyper-parameters, with torch's defaults. */

@@ -2,14 +2,8 @@ package io.github.peft4j.train.optim;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.DataType;
 import io.github.peft4j.core.PeftConfigException;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * {@code torch.optim.SGD} without dampening or Nesterov: L2 weight decay added to the gradient
@@ -22,30 +16,21 @@ import java.util.Map;
  * sgd.step(0.1);
  * }</pre>
  */
-// NDScope and NoGrad are held for their effect on the ops inside the block
-@SuppressWarnings("try")
-public final class Sgd implements PeftOptimizer {
+public final class Sgd extends StatefulOptimizer {
 
     /** The name written to checkpoints. */
     public static final String NAME = "sgd";
 
-    private final List<NamedParameter> params;
-    private final List<NDArray> momentumBuffers = new ArrayList<>();
+    private static final int MOMENTUM_BUFFER = 0;
+
     private final double momentum;
     private final double weightDecay;
-    private long step;
 
     private Sgd(Builder b, List<NamedParameter> params, NDManager stateManager) {
-        this.params = List.copyOf(params);
+        // zero buffers make "buf = momentum * buf + g" give torch's "buf = g" on the first step
+        super(params, stateManager, b.momentum != 0 ? List.of("momentum_buffer") : List.of());
         this.momentum = b.momentum;
         this.weightDecay = b.weightDecay;
-        if (momentum != 0) {
-            for (NamedParameter p : this.params) {
-                NDArray w = p.parameter().getArray();
-                // zeros make "buf = momentum * buf + g" give torch's "buf = g" on the first step
-                momentumBuffers.add(stateManager.zeros(w.getShape(), DataType.FLOAT32, w.getDevice()));
-            }
-        }
     }
 
     /** @return a builder without momentum or weight decay (torch's defaults) */
@@ -59,61 +44,14 @@ public final class Sgd implements PeftOptimizer {
     }
 
     @Override
-    public List<NamedParameter> parameters() {
-        return params;
-    }
-
-    @Override
-    public long stepCount() {
-        return step;
-    }
-
-    @Override
-    public void step(double learningRate) {
-        step++;
-        if (params.isEmpty()) {
-            return;
+    void update(int index, NamedParameter parameter, NDArray w, NDArray g, double learningRate, long stepNumber) {
+        NDArray d = parameter.decay() && weightDecay != 0 ? g.add(w.mul((float) weightDecay)) : g;
+        if (momentum != 0) {
+            NDArray buf = state(MOMENTUM_BUFFER, index);
+            buf.muli((float) momentum).addi(d);
+            d = buf;
         }
-        try (NoGrad off = NoGrad.enter(params.get(0).parameter().getArray().getManager().getEngine());
-                NDScope scope = new NDScope()) {
-            for (int i = 0; i < params.size(); i++) {
-                NamedParameter p = params.get(i);
-                NDArray w = p.parameter().getArray();
-                if (!w.hasGradient()) {
-                    continue;
-                }
-                NDArray g = w.getGradient();
-                NDArray d = p.decay() && weightDecay != 0 ? g.add(w.mul((float) weightDecay)) : g;
-                if (momentum != 0) {
-                    NDArray buf = momentumBuffers.get(i);
-                    buf.muli((float) momentum).addi(d);
-                    d = buf;
-                }
-                w.subi(d.mul((float) learningRate));
-            }
-        }
-    }
-
-    @Override
-    public void zeroGrad() {
-        Gradients.zero(params.stream().map(NamedParameter::parameter).toList());
-    }
-
-    @Override
-    public Map<String, NDArray> stateTensors() {
-        Map<String, NDArray> out = new LinkedHashMap<>();
-        for (int i = 0; i < momentumBuffers.size(); i++) {
-            out.put(params.get(i).name() + ".momentum_buffer", momentumBuffers.get(i));
-        }
-        return out;
-    }
-
-    @Override
-    public void loadState(Map<String, NDArray> tensors, long stepCount, Path source) {
-        for (int i = 0; i < momentumBuffers.size(); i++) {
-            StateTensors.restore(momentumBuffers.get(i), tensors, params.get(i).name() + ".momentum_buffer", source);
-        }
-        this.step = stepCount;
+        w.subi(d.mul((float) learningRate));
     }
 
     /** SGD's hyper-parameters. */
