@@ -1,7 +1,6 @@
 package io.github.peft4j.prefix;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.hooks.PromptLearningModel;
 
@@ -94,11 +93,7 @@ public final class PromptEncoderConfig extends PromptLearningConfig {
     @Override
     protected void checkFits(PromptLearningModel model) {
         super.checkFits(model);
-        if (tokenDim() != model.hiddenSize()) {
-            throw new PeftCompatibilityException("token_dim " + tokenDim() + " does not fit the model: virtual tokens"
-                    + " are prepended to the input embeddings, so token_dim must be the hidden size "
-                    + model.hiddenSize());
-        }
+        checkTokensFitTheEmbeddings(model);
     }
 
     /** @return a builder holding PEFT's defaults */

@@ -156,6 +156,20 @@ public abstract class PromptLearningConfig extends PeftConfig {
     }
 
     /**
+     * For methods that prepend virtual tokens to the input embeddings (prompt tuning, P-tuning):
+     * {@code token_dim} must be the model's hidden size.
+     *
+     * @param model the base model
+     */
+    protected final void checkTokensFitTheEmbeddings(PromptLearningModel model) {
+        if (tokenDim() != model.hiddenSize()) {
+            throw new PeftCompatibilityException("token_dim " + tokenDim() + " does not fit the model: virtual tokens"
+                    + " are prepended to the input embeddings, so token_dim must be the hidden size "
+                    + model.hiddenSize());
+        }
+    }
+
+    /**
      * Sets the sizes a subclass's {@link #complete} rewrites.
      *
      * @param tokenDim the new {@code token_dim}
