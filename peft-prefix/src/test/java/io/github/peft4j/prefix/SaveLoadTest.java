@@ -156,8 +156,13 @@ class SaveLoadTest {
 
     @Test
     void promptTokensOfAnotherWidthAreRefused() {
-        assertThrows(PeftCompatibilityException.class, () -> PeftModel.create(ToyPromptModel.small(manager, 3),
-                PromptTuningConfig.builder().numVirtualTokens(3).tokenDim(8).build()));
+        for (PeftConfig config : List.of(PromptTuningConfig.builder().numVirtualTokens(3).tokenDim(8).build(),
+                PromptEncoderConfig.builder().numVirtualTokens(3).tokenDim(8).build())) {
+            PeftCompatibilityException e = assertThrows(PeftCompatibilityException.class,
+                    () -> PeftModel.create(ToyPromptModel.small(manager, 3), config));
+            assertTrue(e.getMessage().startsWith("token_dim 8 does not fit the model")
+                    && e.getMessage().endsWith("hidden size 16"), e.getMessage());
+        }
     }
 
     @Test
