@@ -47,7 +47,7 @@ import java.util.regex.Pattern;
  * SafetensorsCheckpoint.writeSharded(dir, stateDict, 2_000_000_000L);
  * }</pre>
  */
-public final class SafetensorsCheckpoint implements AutoCloseable {
+public final class SafetensorsCheckpoint implements TensorSource {
 
     private static final Logger LOG = LoggerFactory.getLogger(SafetensorsCheckpoint.class);
 
@@ -227,6 +227,7 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
     }
 
     /** @return all tensor names: shard by shard, each in the order of its data */
+    @Override
     public List<String> names() {
         return names;
     }
@@ -264,27 +265,9 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
      * @param manager the manager that will own the array
      * @return the array
      */
+    @Override
     public NDArray load(String name, NDManager manager) {
         return fileFor(name).load(name, manager);
-    }
-
-    /**
-     * Loads every tensor, shard by shard. On failure the arrays already loaded are closed.
-     *
-     * @param manager the manager that will own the arrays
-     * @return name to array, in {@link #names()} order
-     */
-    public Map<String, NDArray> loadAll(NDManager manager) {
-        Map<String, NDArray> out = new LinkedHashMap<>();
-        try {
-            for (String n : names) {
-                out.put(n, load(n, manager));
-            }
-        } catch (RuntimeException e) {
-            out.values().forEach(NDArray::close);
-            throw e;
-        }
-        return out;
     }
 
     /** Closes every file. Arrays already loaded remain valid. */

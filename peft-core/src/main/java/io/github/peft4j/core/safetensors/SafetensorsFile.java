@@ -55,7 +55,7 @@ import java.util.stream.Collectors;
  * }
  * }</pre>
  */
-public final class SafetensorsFile implements AutoCloseable {
+public final class SafetensorsFile implements TensorSource {
 
     private static final Logger LOG = LoggerFactory.getLogger(SafetensorsFile.class);
 
@@ -173,6 +173,7 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     /** @return the tensor names in the order of their data in the file */
+    @Override
     public List<String> names() {
         return names;
     }
@@ -249,6 +250,7 @@ public final class SafetensorsFile implements AutoCloseable {
      * @throws PeftFormatException when the tensor is absent, its dtype cannot be held by DJL
      *     (I16, U16, U32, U64, C64, F8_*, F4, F6_*), or the file cannot be read
      */
+    @Override
     public NDArray load(String name, NDManager manager) {
         TensorInfo info = info(name);
         ensureOpen();
@@ -276,26 +278,6 @@ public final class SafetensorsFile implements AutoCloseable {
         }
         array.setName(name);
         return array;
-    }
-
-    /**
-     * Loads every tensor, in file order. On failure the arrays already loaded are closed.
-     *
-     * @param manager the manager that will own the arrays
-     * @return name to array, in file order
-     * @throws PeftFormatException as {@link #load}
-     */
-    public Map<String, NDArray> loadAll(NDManager manager) {
-        Map<String, NDArray> out = new LinkedHashMap<>();
-        try {
-            for (String name : names) {
-                out.put(name, load(name, manager));
-            }
-        } catch (RuntimeException e) {
-            out.values().forEach(NDArray::close);
-            throw e;
-        }
-        return out;
     }
 
     /** Closes the file. Arrays already loaded remain valid. */
