@@ -1,9 +1,7 @@
 package io.github.peft4j.bitfit;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import io.github.peft4j.core.PeftConfig;
-import io.github.peft4j.core.PeftConfigException;
-import io.github.peft4j.core.target.TargetModules;
+import io.github.peft4j.core.TargetedPeftConfig;
 import java.util.List;
 
 /**
@@ -20,7 +18,7 @@ import java.util.List;
  * BitFitConfig llama = BitFitConfig.builder().targetModules("q_proj", "up_proj").addMissingBiases(true).build();
  * }</pre>
  */
-public final class BitFitConfig extends PeftConfig {
+public final class BitFitConfig extends TargetedPeftConfig {
 
     /** peft4j's {@code peft_type} for BitFit. */
     public static final String PEFT_TYPE = "BITFIT";
@@ -33,12 +31,6 @@ public final class BitFitConfig extends PeftConfig {
      */
     public static final List<String> PAPER_SUBSET = List.of("query", "intermediate.dense", "mlp.c_fc", "q_proj", "up_proj");
 
-    @JsonProperty("target_modules")
-    private TargetModules targetModules;
-
-    @JsonProperty("exclude_modules")
-    private TargetModules excludeModules;
-
     @JsonProperty("add_missing_biases")
     private boolean addMissingBiases;
 
@@ -49,26 +41,9 @@ public final class BitFitConfig extends PeftConfig {
         return PEFT_TYPE;
     }
 
-    /** @return the modules whose bias is trained, or {@code null} for every bias */
-    public TargetModules targetModules() {
-        return targetModules;
-    }
-
-    /** @return modules left alone, or {@code null} */
-    public TargetModules excludeModules() {
-        return excludeModules;
-    }
-
     /** @return whether bias-less linear layers among the targets get a zero bias to train */
     public boolean addMissingBiases() {
         return addMissingBiases;
-    }
-
-    @Override
-    public void validate() {
-        if (excludeModules != null && excludeModules.isAllLinear()) {
-            throw new PeftConfigException("exclude_modules cannot be 'all-linear'");
-        }
     }
 
     /** @return a builder: every bias, no added biases */
@@ -77,44 +52,10 @@ public final class BitFitConfig extends PeftConfig {
     }
 
     /** Builds a {@link BitFitConfig}. */
-    public static final class Builder extends PeftConfig.Builder<BitFitConfig, Builder> {
+    public static final class Builder extends TargetedPeftConfig.Builder<BitFitConfig, Builder> {
 
         private Builder() {
             super(new BitFitConfig());
-        }
-
-        /**
-         * @param names module names or dotted suffixes
-         * @return this builder
-         */
-        public Builder targetModules(String... names) {
-            return targetModules(TargetModules.names(names));
-        }
-
-        /**
-         * @param names module names or dotted suffixes
-         * @return this builder
-         */
-        public Builder targetModules(List<String> names) {
-            return targetModules(TargetModules.names(names));
-        }
-
-        /**
-         * @param targets names, a regex or all-linear; {@code null} for every bias
-         * @return this builder
-         */
-        public Builder targetModules(TargetModules targets) {
-            config.targetModules = targets;
-            return this;
-        }
-
-        /**
-         * @param exclude modules left alone
-         * @return this builder
-         */
-        public Builder excludeModules(TargetModules exclude) {
-            config.excludeModules = exclude;
-            return this;
         }
 
         /**

@@ -1,8 +1,8 @@
 package io.github.peft4j.adapters.ia3;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftConfigException;
+import io.github.peft4j.core.TargetedPeftConfig;
 import io.github.peft4j.core.target.TargetModules;
 import java.util.HashSet;
 import java.util.List;
@@ -22,16 +22,10 @@ import java.util.List;
  * PeftModel model = PeftModel.create(bert, config);
  * }</pre>
  */
-public final class Ia3Config extends PeftConfig {
+public final class Ia3Config extends TargetedPeftConfig {
 
     /** The {@code peft_type} of (IA)³. */
     public static final String PEFT_TYPE = "IA3";
-
-    @JsonProperty("target_modules")
-    private TargetModules targetModules;
-
-    @JsonProperty("exclude_modules")
-    private TargetModules excludeModules;
 
     @JsonProperty("feedforward_modules")
     private TargetModules feedforwardModules;
@@ -50,16 +44,6 @@ public final class Ia3Config extends PeftConfig {
     @Override
     public String peftType() {
         return PEFT_TYPE;
-    }
-
-    /** @return the modules to adapt, or {@code null} for PEFT's per-architecture default */
-    public TargetModules targetModules() {
-        return targetModules;
-    }
-
-    /** @return modules never adapted, or {@code null} */
-    public TargetModules excludeModules() {
-        return excludeModules;
     }
 
     /**
@@ -92,14 +76,13 @@ public final class Ia3Config extends PeftConfig {
     /** PEFT's {@code __post_init__} check: listed feed-forward modules must be listed targets. */
     @Override
     public void validate() {
-        if (feedforwardModules != null && targetModules != null && feedforwardModules.isNames() && targetModules.isNames()
-                && !new HashSet<>(targetModules.names()).containsAll(feedforwardModules.names())) {
+        TargetModules targets = targetModules();
+        if (feedforwardModules != null && targets != null && feedforwardModules.isNames() && targets.isNames()
+                && !new HashSet<>(targets.names()).containsAll(feedforwardModules.names())) {
             throw new PeftConfigException("`feedforward_modules` should be a subset of `target_modules`: "
-                    + feedforwardModules.names() + " is not within " + targetModules.names());
+                    + feedforwardModules.names() + " is not within " + targets.names());
         }
-        if (excludeModules != null && excludeModules.isAllLinear()) {
-            throw new PeftConfigException("exclude_modules cannot be 'all-linear'");
-        }
+        super.validate();
     }
 
     /** @return a builder holding PEFT's defaults */
@@ -108,36 +91,10 @@ public final class Ia3Config extends PeftConfig {
     }
 
     /** Builds an {@link Ia3Config}. */
-    public static final class Builder extends PeftConfig.Builder<Ia3Config, Builder> {
+    public static final class Builder extends TargetedPeftConfig.Builder<Ia3Config, Builder> {
 
         private Builder() {
             super(new Ia3Config());
-        }
-
-        /**
-         * @param names module names or dotted suffixes
-         * @return this builder
-         */
-        public Builder targetModules(String... names) {
-            return targetModules(TargetModules.names(names));
-        }
-
-        /**
-         * @param targets a name list, a regex or all-linear
-         * @return this builder
-         */
-        public Builder targetModules(TargetModules targets) {
-            config.targetModules = targets;
-            return this;
-        }
-
-        /**
-         * @param exclude modules never adapted
-         * @return this builder
-         */
-        public Builder excludeModules(TargetModules exclude) {
-            config.excludeModules = exclude;
-            return this;
         }
 
         /**

@@ -1,9 +1,7 @@
 package io.github.peft4j.bitfit.lntuning;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import io.github.peft4j.core.PeftConfig;
-import io.github.peft4j.core.PeftConfigException;
-import io.github.peft4j.core.target.TargetModules;
+import io.github.peft4j.core.TargetedPeftConfig;
 import java.util.List;
 
 /**
@@ -17,16 +15,10 @@ import java.util.List;
  * PeftModel bert = PeftModel.create(base2, LnTuningConfig.builder().targetModules("LayerNorm").build());
  * }</pre>
  */
-public final class LnTuningConfig extends PeftConfig {
+public final class LnTuningConfig extends TargetedPeftConfig {
 
     /** PEFT's {@code peft_type} for LN-tuning. */
     public static final String PEFT_TYPE = "LN_TUNING";
-
-    @JsonProperty("target_modules")
-    private TargetModules targetModules;
-
-    @JsonProperty("exclude_modules")
-    private TargetModules excludeModules;
 
     @JsonProperty("modules_to_save")
     private List<String> modulesToSave;
@@ -38,26 +30,9 @@ public final class LnTuningConfig extends PeftConfig {
         return PEFT_TYPE;
     }
 
-    /** @return the modules to tune, or {@code null} for PEFT's per-architecture default */
-    public TargetModules targetModules() {
-        return targetModules;
-    }
-
-    /** @return modules left alone, or {@code null} */
-    public TargetModules excludeModules() {
-        return excludeModules;
-    }
-
     /** @return PEFT's {@code modules_to_save}; not supported yet, so it must be empty */
     public List<String> modulesToSave() {
         return modulesToSave;
-    }
-
-    @Override
-    public void validate() {
-        if (excludeModules != null && excludeModules.isAllLinear()) {
-            throw new PeftConfigException("exclude_modules cannot be 'all-linear'");
-        }
     }
 
     /** @return a builder with PEFT's defaults */
@@ -66,36 +41,10 @@ public final class LnTuningConfig extends PeftConfig {
     }
 
     /** Builds an {@link LnTuningConfig}. */
-    public static final class Builder extends PeftConfig.Builder<LnTuningConfig, Builder> {
+    public static final class Builder extends TargetedPeftConfig.Builder<LnTuningConfig, Builder> {
 
         private Builder() {
             super(new LnTuningConfig());
-        }
-
-        /**
-         * @param names module names or dotted suffixes
-         * @return this builder
-         */
-        public Builder targetModules(String... names) {
-            return targetModules(TargetModules.names(names));
-        }
-
-        /**
-         * @param targets names or a regex
-         * @return this builder
-         */
-        public Builder targetModules(TargetModules targets) {
-            config.targetModules = targets;
-            return this;
-        }
-
-        /**
-         * @param exclude modules left alone
-         * @return this builder
-         */
-        public Builder excludeModules(TargetModules exclude) {
-            config.excludeModules = exclude;
-            return this;
         }
 
         /**
