@@ -2,7 +2,7 @@ package io.github.peft4j.examples;
 
 import ai.djl.ndarray.NDManager;
 import io.github.peft4j.core.PeftModel;
-import io.github.peft4j.core.target.TargetModules;
+import io.github.peft4j.core.targeting.TargetModules;
 import io.github.peft4j.lora.LoraConfig;
 import io.github.peft4j.models.HfModels;
 import io.github.peft4j.models.PretrainedModel;

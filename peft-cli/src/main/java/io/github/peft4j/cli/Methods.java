@@ -4,7 +4,7 @@ import io.github.peft4j.adapters.bottleneck.BottleneckConfig;
 import io.github.peft4j.adapters.ia3.Ia3Config;
 import io.github.peft4j.bitfit.BitFitConfig;
 import io.github.peft4j.core.PeftConfig;
-import io.github.peft4j.core.target.TargetModules;
+import io.github.peft4j.core.targeting.TargetModules;
 import io.github.peft4j.lora.LoraConfig;
 import io.github.peft4j.prefix.PrefixTuningConfig;
 import io.github.peft4j.prefix.PromptEncoderConfig;

@@ -325,6 +325,6 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     private static void writeString(Path file, String text) {
-        io.github.peft4j.core.io.AtomicFiles.write(file, text.getBytes(StandardCharsets.UTF_8));
+        io.github.peft4j.core.files.AtomicFiles.write(file, text.getBytes(StandardCharsets.UTF_8));
     }
 }

@@ -1,7 +1,7 @@
 package io.github.peft4j.core;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import io.github.peft4j.core.target.TargetModules;
+import io.github.peft4j.core.targeting.TargetModules;
 import java.util.List;
 
 /**

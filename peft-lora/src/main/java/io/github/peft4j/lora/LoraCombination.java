@@ -6,7 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.PeftModel;
-import io.github.peft4j.core.target.TargetModules;
+import io.github.peft4j.core.targeting.TargetModules;
 import io.github.peft4j.core.tuner.TunerLayer;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -3,7 +3,7 @@ package io.github.peft4j.lora;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.hooks.BaseModelInfo;
-import io.github.peft4j.core.target.TargetModules;
+import io.github.peft4j.core.targeting.TargetModules;
 import java.util.Map;
 import java.util.Optional;
 

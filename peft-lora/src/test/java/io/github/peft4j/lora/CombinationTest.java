@@ -11,7 +11,7 @@ import ai.djl.ndarray.NDManager;
 import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.PeftModel;
-import io.github.peft4j.core.target.TargetModules;
+import io.github.peft4j.core.targeting.TargetModules;
 import io.github.peft4j.core.tuner.TunerLayer;
 import io.github.peft4j.lora.LoraCombination.CombinationType;
 import io.github.peft4j.lora.LoraCombination.Options;

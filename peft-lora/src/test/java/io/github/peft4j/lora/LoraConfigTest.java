@@ -11,7 +11,7 @@ import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.PeftFormatException;
 import io.github.peft4j.core.PeftMethods;
 import io.github.peft4j.core.io.AdapterConfigJson;
-import io.github.peft4j.core.target.TargetModules;
+import io.github.peft4j.core.targeting.TargetModules;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;

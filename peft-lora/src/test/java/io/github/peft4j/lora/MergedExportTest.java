@@ -11,7 +11,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import io.github.peft4j.core.PeftModel;
-import io.github.peft4j.core.target.TargetModules;
+import io.github.peft4j.core.targeting.TargetModules;
 import io.github.peft4j.models.HfModels;
 import io.github.peft4j.models.ModelFactory;
 import io.github.peft4j.models.PretrainedModel;

@@ -5,7 +5,7 @@ import ai.djl.nn.Block;
 import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftFormatException;
 import io.github.peft4j.core.PeftModel;
-import io.github.peft4j.core.io.AtomicFiles;
+import io.github.peft4j.core.files.AtomicFiles;
 import io.github.peft4j.core.module.DequantizableLinear;
 import io.github.peft4j.core.module.ModuleTree;
 import io.github.peft4j.core.safetensors.SafetensorsCheckpoint;

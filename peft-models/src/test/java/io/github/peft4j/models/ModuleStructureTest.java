@@ -13,7 +13,7 @@ import ai.djl.nn.core.Linear;
 import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.module.LinearLike;
 import io.github.peft4j.core.module.ModuleTree;
-import io.github.peft4j.core.target.ModuleKind;
+import io.github.peft4j.core.targeting.ModuleKind;
 import io.github.peft4j.models.config.BertConfig;
 import io.github.peft4j.models.config.Gpt2Config;
 import io.github.peft4j.models.config.LlamaConfig;

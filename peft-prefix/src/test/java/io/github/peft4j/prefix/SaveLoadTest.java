@@ -121,7 +121,7 @@ class SaveLoadTest {
 
     private void writeAdapter(PeftConfig config, Map<String, NDArray> tensors) {
         SafetensorsWriter.write(tmp.resolve("adapter_model.safetensors"), tensors);
-        io.github.peft4j.core.io.AtomicFiles.write(tmp.resolve("adapter_config.json"),
+        io.github.peft4j.core.files.AtomicFiles.write(tmp.resolve("adapter_config.json"),
                 AdapterConfigJson.toJson(config).getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 

@@ -3,7 +3,7 @@ package io.github.peft4j.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.github.peft4j.core.PeftFormatException;
-import io.github.peft4j.core.io.AtomicFiles;
+import io.github.peft4j.core.files.AtomicFiles;
 import io.github.peft4j.core.io.PythonJson;
 import io.github.peft4j.core.safetensors.SafetensorsFile;
 import io.github.peft4j.core.safetensors.SafetensorsWriter;

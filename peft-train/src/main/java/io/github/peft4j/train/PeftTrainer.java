@@ -13,7 +13,7 @@ import ai.djl.training.ParameterStore;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.PeftFormatException;
-import io.github.peft4j.core.io.AtomicFiles;
+import io.github.peft4j.core.files.AtomicFiles;
 import io.github.peft4j.core.io.PythonJson;
 import io.github.peft4j.train.data.Batch;
 import io.github.peft4j.train.data.TokenizedDataset;

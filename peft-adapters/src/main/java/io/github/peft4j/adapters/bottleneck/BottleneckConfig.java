@@ -3,7 +3,7 @@ package io.github.peft4j.adapters.bottleneck;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftConfigException;
-import io.github.peft4j.core.target.TargetModules;
+import io.github.peft4j.core.targeting.TargetModules;
 import java.util.List;
 import java.util.Locale;
 

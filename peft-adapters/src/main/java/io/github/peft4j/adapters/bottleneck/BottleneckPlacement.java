@@ -2,8 +2,8 @@ package io.github.peft4j.adapters.bottleneck;
 
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.PeftModel;
-import io.github.peft4j.core.target.TargetMatcher;
-import io.github.peft4j.core.target.TargetModules;
+import io.github.peft4j.core.targeting.TargetMatcher;
+import io.github.peft4j.core.targeting.TargetModules;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -3,7 +3,7 @@ package io.github.peft4j.adapters.ia3;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.TargetedPeftConfig;
-import io.github.peft4j.core.target.TargetModules;
+import io.github.peft4j.core.targeting.TargetModules;
 import java.util.HashSet;
 import java.util.List;
 

@@ -1,7 +1,7 @@
 package io.github.peft4j.adapters.ia3;
 
 import io.github.peft4j.core.PeftConfigException;
-import io.github.peft4j.core.target.TargetModules;
+import io.github.peft4j.core.targeting.TargetModules;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;

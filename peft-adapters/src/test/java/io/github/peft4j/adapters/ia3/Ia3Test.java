@@ -25,7 +25,7 @@ import io.github.peft4j.core.module.LinearLike;
 import io.github.peft4j.core.module.ModuleTree;
 import io.github.peft4j.core.safetensors.SafetensorsFile;
 import io.github.peft4j.core.safetensors.SafetensorsWriter;
-import io.github.peft4j.core.target.TargetModules;
+import io.github.peft4j.core.targeting.TargetModules;
 import io.github.peft4j.core.testmodels.Module;
 import io.github.peft4j.core.testmodels.TinyBert;
 import io.github.peft4j.core.testmodels.TinyGpt2;

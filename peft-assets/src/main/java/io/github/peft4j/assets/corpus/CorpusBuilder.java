@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.PeftFormatException;
-import io.github.peft4j.core.io.AtomicFiles;
+import io.github.peft4j.core.files.AtomicFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

@@ -1,7 +1,7 @@
 package io.github.peft4j.assets.corpus;
 
 import io.github.peft4j.core.PeftFormatException;
-import io.github.peft4j.core.io.AtomicFiles;
+import io.github.peft4j.core.files.AtomicFiles;
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;

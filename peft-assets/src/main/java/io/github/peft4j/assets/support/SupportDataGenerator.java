@@ -4,7 +4,7 @@ import io.github.peft4j.assets.support.SupportExample.Origin;
 import io.github.peft4j.assets.support.SupportTemplates.Split;
 import io.github.peft4j.assets.support.SupportTemplates.Topic;
 import io.github.peft4j.core.PeftConfigException;
-import io.github.peft4j.core.io.AtomicFiles;
+import io.github.peft4j.core.files.AtomicFiles;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;

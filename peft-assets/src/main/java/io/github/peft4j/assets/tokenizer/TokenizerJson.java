@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.peft4j.core.PeftFormatException;
-import io.github.peft4j.core.io.AtomicFiles;
+import io.github.peft4j.core.files.AtomicFiles;
 import io.github.peft4j.core.io.PythonJson;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

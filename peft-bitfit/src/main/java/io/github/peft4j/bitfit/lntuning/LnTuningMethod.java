@@ -6,8 +6,8 @@ import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftMethod;
 import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.hooks.BaseModelInfo;
-import io.github.peft4j.core.target.TargetMatcher;
-import io.github.peft4j.core.target.TargetModules;
+import io.github.peft4j.core.targeting.TargetMatcher;
+import io.github.peft4j.core.targeting.TargetModules;
 import io.github.peft4j.core.tuner.TunerLayer;
 
 /**

@@ -1,5 +1,6 @@
 package io.github.peft4j.core.io;
 
+import io.github.peft4j.core.files.AtomicFiles;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationContext;

@@ -1,6 +1,6 @@
 package io.github.peft4j.core.safetensors;
 
-import io.github.peft4j.core.io.AtomicFiles;
+import io.github.peft4j.core.files.AtomicFiles;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.core.JsonParser;

@@ -10,7 +10,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import io.github.peft4j.core.PeftModel;
-import io.github.peft4j.core.target.ModuleKind;
+import io.github.peft4j.core.targeting.ModuleKind;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -3,7 +3,7 @@ package io.github.peft4j.core.testtuner;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftConfigException;
-import io.github.peft4j.core.target.TargetModules;
+import io.github.peft4j.core.targeting.TargetModules;
 
 /** Config of the test-only tuner: a low-rank delta on listed linear layers. */
 public final class DeltaConfig extends PeftConfig {

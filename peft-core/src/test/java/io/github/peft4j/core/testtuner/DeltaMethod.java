@@ -4,7 +4,7 @@ import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftMethod;
 import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.module.ModuleTree;
-import io.github.peft4j.core.target.TargetMatcher;
+import io.github.peft4j.core.targeting.TargetMatcher;
 import java.util.List;
 
 /** A test-only tuner registered through the SPI (src/test/resources/META-INF/services). */

@@ -10,7 +10,7 @@ import ai.djl.nn.Block;
 import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.module.LinearLike;
 import io.github.peft4j.core.module.ModuleTree;
-import io.github.peft4j.core.target.ModuleKind;
+import io.github.peft4j.core.targeting.ModuleKind;
 import io.github.peft4j.models.PretrainedModel;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -101,8 +101,8 @@ class QuantizedLoraTest {
             assertEquals(15, layers.size());
             assertEquals(14, layers.stream().filter(LoraLinear::quantizedBase).count(), "all but the F32 head");
             assertEquals(List.of("model.layers.0.self_attn.q_proj", "model.layers.0.self_attn.k_proj"),
-                    model.selectTargets(io.github.peft4j.core.target.TargetMatcher.builder()
-                            .targets(io.github.peft4j.core.target.TargetModules.allLinear()).build()).subList(0, 2),
+                    model.selectTargets(io.github.peft4j.core.targeting.TargetMatcher.builder()
+                            .targets(io.github.peft4j.core.targeting.TargetModules.allLinear()).build()).subList(0, 2),
                     "all-linear matches quantized layers");
 
             Map<Parameter, Boolean> lora = new IdentityHashMap<>();

@@ -5,7 +5,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftFormatException;
-import io.github.peft4j.core.io.AtomicFiles;
+import io.github.peft4j.core.files.AtomicFiles;
 import io.github.peft4j.core.module.ModuleTree;
 import io.github.peft4j.core.safetensors.SafetensorsCheckpoint;
 import io.github.peft4j.models.HfModel;

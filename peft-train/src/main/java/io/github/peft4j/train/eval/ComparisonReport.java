@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.github.peft4j.core.ParameterCount;
 import io.github.peft4j.core.PeftFormatException;
 import io.github.peft4j.core.PeftModel;
-import io.github.peft4j.core.io.AtomicFiles;
+import io.github.peft4j.core.files.AtomicFiles;
 import io.github.peft4j.train.data.TokenizedDataset;
 import io.github.peft4j.train.loss.TrainingLoss;
 import java.io.IOException;

@@ -3,7 +3,7 @@ package io.github.peft4j.train.testing;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftConfigException;
-import io.github.peft4j.core.target.TargetModules;
+import io.github.peft4j.core.targeting.TargetModules;
 
 /** Config of the test tuner: a LoRA-shaped low-rank update with input dropout. */
 public final class LowRankConfig extends PeftConfig {

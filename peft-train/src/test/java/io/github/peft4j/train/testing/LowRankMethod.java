@@ -3,7 +3,7 @@ package io.github.peft4j.train.testing;
 import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftMethod;
 import io.github.peft4j.core.PeftModel;
-import io.github.peft4j.core.target.TargetMatcher;
+import io.github.peft4j.core.targeting.TargetMatcher;
 
 /** The test tuner, registered in src/test/resources/META-INF/services. */
 public final class LowRankMethod implements PeftMethod {

@@ -1,4 +1,4 @@
-package io.github.peft4j.core.io;
+package io.github.peft4j.core.files;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -1,4 +1,4 @@
-package io.github.peft4j.core.target;
+package io.github.peft4j.core.targeting;
 
 import java.util.HashMap;
 import java.util.Map;

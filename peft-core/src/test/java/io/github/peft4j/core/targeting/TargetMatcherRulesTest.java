@@ -1,4 +1,4 @@
-package io.github.peft4j.core.target;
+package io.github.peft4j.core.targeting;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,4 +1,4 @@
-package io.github.peft4j.core.target;
+package io.github.peft4j.core.targeting;
 
 /**
  * What a module is, as far as {@code target_modules="all-linear"} cares. The caller classifies its

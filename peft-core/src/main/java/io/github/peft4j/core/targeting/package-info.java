@@ -11,4 +11,4 @@
  * int r = TargetMatcher.resolveInt(rankPattern, wrapped.get(0), 8);
  * }</pre>
  */
-package io.github.peft4j.core.target;
+package io.github.peft4j.core.targeting;

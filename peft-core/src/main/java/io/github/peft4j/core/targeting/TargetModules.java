@@ -1,4 +1,4 @@
-package io.github.peft4j.core.target;
+package io.github.peft4j.core.targeting;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
