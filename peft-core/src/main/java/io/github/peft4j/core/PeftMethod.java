@@ -13,18 +13,20 @@ import java.util.Map;
  * {@code peft_type}. Core never names a tuner: {@link PeftModel} asks {@link PeftMethods} for the
  * method of a config or of an adapter file and lets it inject its layers.
  *
- * <p>A tuner module provides a config class, a layer (usually a
- * {@link io.github.peft4j.core.tuner.BaseTunerLayer}) and an implementation of this interface,
- * listed in {@code META-INF/services/io.github.peft4j.core.PeftMethod}. The defaults save and load
- * every tensor of the adapter's tuner layers (and tensors registered with
- * {@link PeftModel#registerAdapterTensor}) under Hugging Face PEFT's key rules; prompt methods
- * override them.
+ * <p>A tuner module provides a config class, a layer (a
+ * {@link io.github.peft4j.core.tuner.BaseTunerLayer}, which owns forward, routing and merge
+ * bookkeeping) and an implementation of this interface, listed in
+ * {@code META-INF/services/io.github.peft4j.core.PeftMethod}. Every call gets the model's
+ * {@link InjectionContext}, the tuner's whole view of the model. The defaults save and load every
+ * tensor of the adapter's tuner layers (and tensors registered with
+ * {@link InjectionContext#registerAdapterTensor}) under Hugging Face PEFT's key rules; prompt
+ * methods override them. {@code modules_to_save} is core's ({@link ModulesToSave}).
  *
  * <pre>{@code
  * public final class LoraMethod implements PeftMethod {
  *     public String peftType() { return "LORA"; }
  *     public Class<LoraConfig> configClass() { return LoraConfig.class; }
- *     public void inject(PeftModel model, String adapter, PeftConfig config) {
+ *     public void inject(InjectionContext model, String adapter, PeftConfig config) {
  *         for (String path : model.selectTargets(...)) {
  *             model.replaceModule(path, base -> new LoraLinear(base, adapter, (LoraConfig) config));
  *         }
@@ -50,19 +52,19 @@ public interface PeftMethod {
      * @param config the config given by the caller (already validated)
      * @return the config to use, of the same class; never mutate {@code config} itself
      */
-    default PeftConfig prepareConfig(PeftModel model, PeftConfig config) {
+    default PeftConfig prepareConfig(InjectionContext model, PeftConfig config) {
         return config;
     }
 
     /**
      * Adds an adapter's trainable parts to the model: wraps target layers, adds tensors. Values
-     * are created with {@link PeftModel#manager()}.
+     * are created with {@link InjectionContext#manager()}.
      *
      * @param model the model
      * @param adapterName the new adapter's name
      * @param config its config (of {@link #configClass()})
      */
-    void inject(PeftModel model, String adapterName, PeftConfig config);
+    void inject(InjectionContext model, String adapterName, PeftConfig config);
 
     /**
      * Adds what this adapter contributes to one forward call (virtual tokens, key/value prefixes).
@@ -78,7 +80,7 @@ public interface PeftMethod {
      * @return the context to pass on
      */
     default ForwardContext contributeToForward(
-            PeftModel model,
+            InjectionContext model,
             String adapterName,
             ParameterStore parameterStore,
             NDList inputs,
@@ -95,7 +97,7 @@ public interface PeftMethod {
      * @param manager the manager for any tensor computed for the file
      * @return saved key to tensor
      */
-    default Map<String, NDArray> savedStateDict(PeftModel model, String adapterName, NDManager manager) {
+    default Map<String, NDArray> savedStateDict(InjectionContext model, String adapterName, NDManager manager) {
         return model.defaultSavedStateDict(adapterName);
     }
 
@@ -107,15 +109,16 @@ public interface PeftMethod {
      * @param tensors the file's tensors, keyed as on disk
      * @param source the file, for messages
      */
-    default void loadSavedStateDict(PeftModel model, String adapterName, Map<String, NDArray> tensors, Path source) {
+    default void loadSavedStateDict(InjectionContext model, String adapterName, Map<String, NDArray> tensors, Path source) {
         model.defaultLoadStateDict(adapterName, tensors, source);
     }
 
     /**
-     * Removes what {@link #inject} added outside tuner layers (tuner layers are handled by core).
+     * Removes what {@link #inject} added outside tuner layers (tuner layers and
+     * {@link InjectionContext#adapterState} are handled by core).
      *
      * @param model the model
      * @param adapterName the adapter being deleted
      */
-    default void remove(PeftModel model, String adapterName) {}
+    default void remove(InjectionContext model, String adapterName) {}
 }

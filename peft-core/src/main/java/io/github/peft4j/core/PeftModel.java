@@ -14,29 +14,20 @@ import io.github.peft4j.core.hooks.AdapterRouting;
 import io.github.peft4j.core.hooks.BaseModelInfo;
 import io.github.peft4j.core.hooks.ForwardContext;
 import io.github.peft4j.core.io.AdapterDirectory;
-import io.github.peft4j.core.module.BlockSurgery;
-import io.github.peft4j.core.module.EmbeddingLike;
-import io.github.peft4j.core.module.DequantizableLinear;
-import io.github.peft4j.core.module.LinearLike;
 import io.github.peft4j.core.module.ModuleTree;
-import io.github.peft4j.core.targeting.ModuleKind;
-import io.github.peft4j.core.targeting.TargetMatcher;
-import ai.djl.nn.core.AbstractEmbedding;
-import io.github.peft4j.core.tuner.AdapterKeys;
-import io.github.peft4j.core.tuner.Tensors;
+import io.github.peft4j.core.tuner.ModulesToSaveWrapper;
 import io.github.peft4j.core.tuner.TunerLayer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.TreeSet;
-import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,30 +60,13 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
     public static final String DEFAULT_ADAPTER = "default";
 
     private static final Logger LOG = LoggerFactory.getLogger(PeftModel.class);
-    private static final Pattern ADAPTER_NAME = Pattern.compile("[A-Za-z0-9_\\-]+");
 
     private final Block base;
     private final NDManager manager;
-    private final Map<String, Adapter> adapters = new LinkedHashMap<>();
+    private final Map<String, AdapterEntry> adapters = new LinkedHashMap<>();
+    private final ModelInjection injection = new ModelInjection(this);
     private List<String> active = List.of();
     private boolean disabled;
-
-    /** One registered adapter. */
-    private static final class Adapter {
-        final String name;
-        final PeftMethod method;
-        final Map<String, RegisteredTensor> registered = new LinkedHashMap<>();
-        final PeftConfig config;
-        boolean trainable = true;
-
-        Adapter(String name, PeftConfig config, PeftMethod method) {
-            this.name = name;
-            this.config = config;
-            this.method = method;
-        }
-    }
-
-    private record RegisteredTensor(String savedKey, Parameter parameter) {}
 
     /**
      * A tensor of an adapter, with its in-memory and on-disk keys.
@@ -122,7 +96,7 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
      * @return the model
      */
     public static PeftModel wrap(Block base) {
-        return new PeftModel(base, managerOf(base).newSubManager());
+        return new PeftModel(base, AdapterTensors.managerOf(base).newSubManager());
     }
 
     /**
@@ -153,15 +127,7 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
      * @return the model with that adapter active and trainable
      */
     public static PeftModel create(Block base, PeftConfig config, String adapterName) {
-        PeftModel model = wrap(base);
-        try {
-            model.addAdapter(adapterName, config);
-            model.setActiveAdapters(adapterName);
-        } catch (RuntimeException e) {
-            model.close();
-            throw e;
-        }
-        return model;
+        return withActiveAdapter(wrap(base), adapterName, model -> model.addAdapter(adapterName, config));
     }
 
     /**
@@ -184,26 +150,19 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
      * @return the model with that adapter active
      */
     public static PeftModel fromPretrained(Block base, Path dir, String adapterName, boolean trainable) {
-        PeftModel model = wrap(base);
+        return withActiveAdapter(wrap(base), adapterName, model -> model.loadAdapter(dir, adapterName, trainable));
+    }
+
+    /** Adds an adapter and activates it; a failure closes the new model. */
+    private static PeftModel withActiveAdapter(PeftModel model, String adapterName, Consumer<PeftModel> add) {
         try {
-            model.loadAdapter(dir, adapterName, trainable);
+            add.accept(model);
             model.setActiveAdapters(adapterName);
         } catch (RuntimeException e) {
             model.close();
             throw e;
         }
         return model;
-    }
-
-    private static NDManager managerOf(Block base) {
-        for (Parameter p : base.getParameters().values()) {
-            if (p.isInitialized()) {
-                return p.getArray().getManager();
-            }
-        }
-        throw new PeftConfigException(
-                base.getClass().getSimpleName() + " has no initialised parameters: load or initialise the base model"
-                        + " before wrapping it, or pass a manager to PeftModel.wrap");
     }
 
     /** @return the base model (with tuner layers in it while adapters are attached) */
@@ -238,51 +197,31 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
      *     completed config, which is the one saved
      */
     public void addAdapter(String adapterName, PeftConfig config) {
-        if (adapterName == null || !ADAPTER_NAME.matcher(adapterName).matches()) {
-            throw new PeftConfigException("adapter name '" + adapterName
-                    + "' is not allowed: use letters, digits, '_' and '-' (it becomes a key segment and a folder)");
-        }
-        if (AdapterRouting.BASE.equals(adapterName)) {
-            throw new PeftConfigException("'" + AdapterRouting.BASE + "' is reserved for rows without adapter");
-        }
+        AdapterEntry.checkName(adapterName);
         if (adapters.containsKey(adapterName)) {
             throw new PeftConfigException("adapter '" + adapterName + "' already exists; delete it first");
         }
         config.validate();
         PeftMethod method = PeftMethods.forType(config.peftType());
-        config = method.prepareConfig(this, config);
+        config = method.prepareConfig(injection, config);
         config.validate();
-        Adapter adapter = new Adapter(adapterName, config, method);
+        AdapterEntry adapter = new AdapterEntry(adapterName, config, method);
         adapters.put(adapterName, adapter);
         try {
-            method.inject(this, adapterName, config);
+            method.inject(injection, adapterName, config);
+            if (config instanceof ModulesToSave saved) {
+                ModulesToSaveWrapper.wrap(injection, adapterName, saved.modulesToSave());
+            }
         } catch (RuntimeException e) {
-            adapters.remove(adapterName);
             removeFromLayers(adapterName);
-            method.remove(this, adapterName);
+            method.remove(injection, adapterName);
+            adapters.remove(adapterName);
             throw e;
         }
         if (tensors(adapterName).isEmpty()) {
             LOG.warn("adapter '{}' ({}) added no tensors", adapterName, config.peftType());
         }
         refreshTrainability();
-    }
-
-    /**
-     * Makes tensors of {@code adapterName} that live outside tuner layers known to the model, so
-     * that they are counted, made trainable, saved and loaded with the adapter (a prompt encoder,
-     * a bias trained by BitFit).
-     *
-     * @param adapterName the adapter being injected
-     * @param key the in-memory key relative to the base model
-     * @param savedKey the key in the adapter file
-     * @param parameter the parameter
-     */
-    public void registerAdapterTensor(String adapterName, String key, String savedKey, Parameter parameter) {
-        Map<String, RegisteredTensor> registered = requireAdapter(adapterName).registered;
-        // Registering a parameter again moves it: its path changes when a later adapter wraps its module.
-        registered.values().removeIf(t -> t.parameter() == parameter);
-        registered.put(key, new RegisteredTensor(savedKey, parameter));
     }
 
     /**
@@ -340,14 +279,14 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
      * @param adapterName the adapter
      */
     public void deleteAdapter(String adapterName) {
-        Adapter adapter = requireAdapter(adapterName);
+        AdapterEntry adapter = requireAdapter(adapterName);
         for (TunerLayer layer : tunerLayers()) {
             if (layer.mergedAdapters().contains(adapterName)) {
                 throw new PeftConfigException("adapter '" + adapterName + "' is merged; unmerge it before deleting");
             }
         }
         removeFromLayers(adapterName);
-        adapter.method.remove(this, adapterName);
+        adapter.method.remove(injection, adapterName);
         adapters.remove(adapterName);
         active = active.stream().filter(a -> !a.equals(adapterName)).toList();
         refreshTrainability();
@@ -417,21 +356,7 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
     public void merge(List<String> adapterNames) {
         List<TunerLayer> layers = tunerLayers();
         for (String name : adapterNames) {
-            requireAdapter(name);
-            boolean hasLayer = false;
-            for (TunerLayer layer : layers) {
-                if (layer.adapterNames().contains(name)) {
-                    hasLayer = true;
-                    if (!layer.canMerge()) {
-                        throw new PeftCompatibilityException("adapter '" + name + "' cannot be merged: "
-                                + layer.getClass().getSimpleName() + " does not support merging");
-                    }
-                }
-            }
-            if (!hasLayer && !requireAdapter(name).registered.isEmpty()) {
-                throw new PeftCompatibilityException("adapter '" + name + "' (" + config(name).peftType()
-                        + ") has no layers to merge into the base weights");
-            }
+            AdapterMerging.checkMergeable(requireAdapter(name), layers);
         }
         for (TunerLayer layer : layers) {
             List<String> here = adapterNames.stream().filter(layer.adapterNames()::contains).toList();
@@ -472,23 +397,7 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
     }
 
     private Block unloadLayers() {
-        Map<Parameter, Boolean> baseParameters = new IdentityHashMap<>();
-        for (Parameter p : ModuleTree.of(base).parameters().values()) {
-            baseParameters.put(p, Boolean.TRUE);
-        }
-        for (Adapter adapter : adapters.values()) {
-            // Base parameters an adapter trains (biases) stay in the base model; anything else would be lost.
-            if (adapter.registered.values().stream().anyMatch(t -> !baseParameters.containsKey(t.parameter()))) {
-                throw new PeftCompatibilityException("adapter '" + adapter.name + "' (" + adapter.config.peftType()
-                        + ") lives outside the base layers; delete it before unloading");
-            }
-        }
-        for (ModuleTree.Module m : ModuleTree.of(base).modules().values()) {
-            if (m.block() instanceof TunerLayer layer && m.parent() != null) {
-                BlockSurgery.replace(m.parent(), layer, layer.baseLayer());
-                layer.discardAdapters();
-            }
-        }
+        AdapterMerging.unloadLayers(base, adapters.values());
         adapters.clear();
         active = List.of();
         return base;
@@ -519,21 +428,7 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
     }
 
     private List<Parameter> allParameters() {
-        Map<Parameter, Boolean> seen = new IdentityHashMap<>();
-        List<Parameter> out = new ArrayList<>();
-        for (Parameter p : ModuleTree.of(base).parameters().values()) {
-            if (seen.put(p, Boolean.TRUE) == null) {
-                out.add(p);
-            }
-        }
-        for (Adapter a : adapters.values()) {
-            for (RegisteredTensor t : a.registered.values()) {
-                if (seen.put(t.parameter(), Boolean.TRUE) == null) {
-                    out.add(t.parameter());
-                }
-            }
-        }
-        return out;
+        return AdapterTensors.allParameters(base, adapters.values());
     }
 
     /**
@@ -541,22 +436,7 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
      * @return its tensors with in-memory and saved keys, tuner layers first (in tree order)
      */
     public List<AdapterTensor> tensors(String adapterName) {
-        Adapter adapter = requireAdapter(adapterName);
-        List<AdapterTensor> out = new ArrayList<>();
-        for (ModuleTree.Module m : ModuleTree.of(base).modules().values()) {
-            if (m.block() instanceof TunerLayer layer) {
-                for (Map.Entry<String, Parameter> e : layer.adapterParameters(adapterName).entrySet()) {
-                    String key = m.path().isEmpty() ? e.getKey() : m.path() + "." + e.getKey();
-                    String saved = layer.savedName(e.getKey(), adapterName);
-                    String savedKey = AdapterKeys.withPrefix(m.path().isEmpty() ? saved : m.path() + "." + saved);
-                    out.add(new AdapterTensor(key, savedKey, e.getValue()));
-                }
-            }
-        }
-        for (Map.Entry<String, RegisteredTensor> e : adapter.registered.entrySet()) {
-            out.add(new AdapterTensor(e.getKey(), e.getValue().savedKey(), e.getValue().parameter()));
-        }
-        return out;
+        return AdapterTensors.tensors(base, requireAdapter(adapterName));
     }
 
     /**
@@ -574,7 +454,7 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
 
     private void refreshTrainability() {
         base.freezeParameters(true);
-        for (Adapter a : adapters.values()) {
+        for (AdapterEntry a : adapters.values()) {
             boolean train = a.trainable && active.contains(a.name);
             for (AdapterTensor t : tensors(a.name)) {
                 t.parameter().freeze(!train);
@@ -593,68 +473,6 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
         return out;
     }
 
-    /**
-     * Replaces the module at {@code path} of the base model, as tuners do when they wrap a layer.
-     *
-     * @param path the module's path
-     * @param wrap makes the replacement from the current block
-     * @param <B> the replacement's type
-     * @return the replacement
-     */
-    public <B extends Block> B replaceModule(String path, Function<Block, B> wrap) {
-        ModuleTree.Module m = ModuleTree.of(base).find(path)
-                .orElseThrow(() -> new PeftConfigException("no module '" + path + "' in the base model"));
-        if (m.parent() == null) {
-            throw new PeftConfigException("the root of the base model cannot be replaced");
-        }
-        B replacement = wrap.apply(m.block());
-        BlockSurgery.replace(m.parent(), m.block(), replacement);
-        return replacement;
-    }
-
-    /**
-     * The module paths a tuner config targets, by Hugging Face PEFT's rules. Modules inside tuner
-     * layers are not candidates (a wrapped layer is matched by its own path); the output head named
-     * by {@link BaseModelInfo#outputEmbeddingsPath()} is left out of {@code all-linear}.
-     *
-     * @param matcher the config's targeting rules
-     * @return the matched paths, in tree order
-     * @throws PeftConfigException listing the paths that exist if nothing matches
-     */
-    public List<String> selectTargets(TargetMatcher matcher) {
-        ModuleTree tree = modules();
-        String head = baseModelInfo().flatMap(BaseModelInfo::outputEmbeddingsPath).orElse(null);
-        List<String> tunerPaths = new ArrayList<>();
-        List<String> candidates = new ArrayList<>();
-        for (ModuleTree.Module m : tree.modules().values()) {
-            String path = m.path();
-            if (tunerPaths.stream().anyMatch(t -> path.startsWith(t + "."))) {
-                continue;
-            }
-            if (m.block() instanceof TunerLayer) {
-                tunerPaths.add(path);
-            }
-            candidates.add(path);
-        }
-        return matcher.select(candidates, path -> kindOf(tree.get(path), path.equals(head)));
-    }
-
-    /**
-     * @param block a module
-     * @param isOutputHead whether it is the model's output head
-     * @return its kind for target matching
-     */
-    public static ModuleKind kindOf(Block block, boolean isOutputHead) {
-        Block inner = block instanceof TunerLayer layer ? layer.baseLayer() : block;
-        if (LinearLike.of(inner).isPresent() || inner instanceof DequantizableLinear) {
-            return isOutputHead ? ModuleKind.OUTPUT_HEAD_LINEAR : ModuleKind.LINEAR;
-        }
-        if (inner instanceof AbstractEmbedding<?> || EmbeddingLike.of(inner).isPresent()) {
-            return ModuleKind.EMBEDDING;
-        }
-        return ModuleKind.OTHER;
-    }
-
     // ---------------------------------------------------------------- state dicts and files
 
     /**
@@ -662,72 +480,8 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
      * @return the tensors that {@link #save} writes for it, keyed as on disk
      */
     public Map<String, NDArray> savedStateDict(String adapterName) {
-        Adapter adapter = requireAdapter(adapterName);
-        return adapter.method.savedStateDict(this, adapterName, manager);
-    }
-
-    /**
-     * The default behind {@link PeftMethod#savedStateDict}: every tensor of the adapter under its
-     * saved key.
-     *
-     * @param adapterName an adapter
-     * @return saved key to tensor
-     */
-    public Map<String, NDArray> defaultSavedStateDict(String adapterName) {
-        Map<String, NDArray> out = new LinkedHashMap<>();
-        for (AdapterTensor t : tensors(adapterName)) {
-            if (out.put(t.savedKey(), t.parameter().getArray()) != null) {
-                throw new IllegalStateException("two tensors of adapter '" + adapterName + "' save as " + t.savedKey());
-            }
-        }
-        return out;
-    }
-
-    /**
-     * The default behind {@link PeftMethod#loadSavedStateDict}: copies each tensor of the file into
-     * the parameter with the same saved key (with or without the {@code base_model.model.}
-     * prefix). Missing and unexpected keys are logged, as PEFT warns; a file that fills nothing or
-     * a tensor of the wrong shape is an error.
-     *
-     * @param adapterName the adapter, already injected
-     * @param tensors the file's tensors
-     * @param source the file, for messages
-     */
-    public void defaultLoadStateDict(String adapterName, Map<String, NDArray> tensors, Path source) {
-        Map<String, Parameter> expected = new LinkedHashMap<>();
-        for (AdapterTensor t : tensors(adapterName)) {
-            expected.put(AdapterKeys.withoutPrefix(t.savedKey()), t.parameter());
-        }
-        Set<String> unexpected = new TreeSet<>();
-        Set<String> filled = new LinkedHashSet<>();
-        for (Map.Entry<String, NDArray> e : tensors.entrySet()) {
-            String key = AdapterKeys.withoutPrefix(e.getKey());
-            Parameter p = expected.get(key);
-            if (p == null) {
-                unexpected.add(e.getKey());
-                continue;
-            }
-            Shape want = p.getArray().getShape();
-            if (!want.equals(e.getValue().getShape())) {
-                throw new PeftFormatException(source, e.getKey(),
-                        "expected shape " + want + " but found " + e.getValue().getShape());
-            }
-            Tensors.assign(p.getArray(), e.getValue());
-            filled.add(key);
-        }
-        if (filled.isEmpty() && !expected.isEmpty()) {
-            throw new PeftCompatibilityException(source + ": none of its " + tensors.size()
-                    + " tensors belong to adapter '" + adapterName + "' on this model; expected keys such as "
-                    + expected.keySet().stream().limit(3).map(AdapterKeys::withPrefix).toList()
-                    + ", found " + tensors.keySet().stream().limit(3).toList());
-        }
-        List<String> missing = expected.keySet().stream().filter(k -> !filled.contains(k)).toList();
-        if (!missing.isEmpty()) {
-            LOG.warn("{}: found missing adapter keys while loading the checkpoint: {}", source, missing);
-        }
-        if (!unexpected.isEmpty()) {
-            LOG.warn("{}: ignoring keys that belong to no tensor of adapter '{}': {}", source, adapterName, unexpected);
-        }
+        AdapterEntry adapter = requireAdapter(adapterName);
+        return adapter.method.savedStateDict(injection, adapterName, manager);
     }
 
     /**
@@ -745,18 +499,12 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
      * @param adapterNames the adapters to write
      */
     public void save(Path dir, List<String> adapterNames) {
+        String nameOrPath = baseModelInfo().flatMap(BaseModelInfo::nameOrPath).orElse(null);
         for (String name : adapterNames) {
-            Adapter adapter = requireAdapter(name);
-            PeftConfig config = adapter.config;
-            if (config.baseModelNameOrPath() == null) {
-                String nameOrPath = baseModelInfo().flatMap(BaseModelInfo::nameOrPath).orElse(null);
-                if (nameOrPath != null) {
-                    config = config.withBaseModelNameOrPath(nameOrPath);
-                }
-            }
+            AdapterEntry adapter = requireAdapter(name);
             try (NDManager scratch = manager.newSubManager()) {
-                AdapterDirectory.write(AdapterDirectory.location(dir, name, DEFAULT_ADAPTER),
-                        config, adapter.method.savedStateDict(this, name, scratch));
+                AdapterFiles.write(AdapterDirectory.location(dir, name, DEFAULT_ADAPTER), adapter, nameOrPath,
+                        adapter.method.savedStateDict(injection, name, scratch));
             }
         }
     }
@@ -772,10 +520,10 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
     public void loadAdapter(Path dir, String adapterName, boolean trainable) {
         AdapterDirectory.Contents contents = AdapterDirectory.read(dir);
         addAdapter(adapterName, contents.config());
-        Adapter adapter = adapters.get(adapterName);
+        AdapterEntry adapter = adapters.get(adapterName);
         try (NDManager scratch = manager.newSubManager()) {
             Map<String, NDArray> tensors = contents.loadTensors(scratch);
-            adapter.method.loadSavedStateDict(this, adapterName, tensors, contents.weightsFile());
+            adapter.method.loadSavedStateDict(injection, adapterName, tensors, contents.weightsFile());
         } catch (RuntimeException e) {
             deleteAdapter(adapterName);
             throw e;
@@ -784,8 +532,18 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
         refreshTrainability();
     }
 
-    private Adapter requireAdapter(String adapterName) {
-        Adapter a = adapters.get(adapterName);
+    /** @return the tuners' view of this model (package-private: tuners get it through {@link PeftMethod}) */
+    InjectionContext injection() {
+        return injection;
+    }
+
+    /** @return the adapter's entry, for {@link ModelInjection} */
+    AdapterEntry entry(String adapterName) {
+        return requireAdapter(adapterName);
+    }
+
+    private AdapterEntry requireAdapter(String adapterName) {
+        AdapterEntry a = adapters.get(adapterName);
         if (a == null) {
             throw new PeftConfigException("no adapter named '" + adapterName + "'; adapters: " + adapters.keySet());
         }
@@ -800,7 +558,7 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
         ForwardContext ctx = ForwardContext.current(params);
         if (!disabled) {
             for (String name : active) {
-                ctx = adapters.get(name).method.contributeToForward(this, name, parameterStore, inputs, training, ctx);
+                ctx = adapters.get(name).method.contributeToForward(injection, name, parameterStore, inputs, training, ctx);
             }
         }
         try (ForwardContext.Scope scope = ctx.activate()) {
@@ -824,6 +582,11 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
         if (!unknown.isEmpty()) {
             throw new PeftConfigException("trying to infer with non-existing adapter(s) " + unknown + "; adapters: "
                     + adapters.keySet() + " (use '" + AdapterRouting.BASE + "' for rows without adapter)");
+        }
+        long rows = inputs.head().getShape().get(0);
+        if (adapterNames.size() != rows) {
+            throw new PeftConfigException("mixed batch: " + adapterNames.size() + " adapter names for a batch of "
+                    + rows + " rows; give exactly one name per row");
         }
         ForwardContext ctx = ForwardContext.empty().with(AdapterRouting.KEY, new AdapterRouting(adapterNames));
         return forward(parameterStore, inputs, false, ctx.addTo(null));

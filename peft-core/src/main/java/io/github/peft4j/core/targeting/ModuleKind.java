@@ -1,5 +1,12 @@
 package io.github.peft4j.core.targeting;
 
+import ai.djl.nn.Block;
+import ai.djl.nn.core.AbstractEmbedding;
+import io.github.peft4j.core.module.DequantizableLinear;
+import io.github.peft4j.core.module.EmbeddingLike;
+import io.github.peft4j.core.module.LinearLike;
+import io.github.peft4j.core.tuner.TunerLayer;
+
 /**
  * What a module is, as far as {@code target_modules="all-linear"} cares. The caller classifies its
  * modules because only it knows the block types and which linear layer is the model's output head.
@@ -13,9 +20,7 @@ package io.github.peft4j.core.targeting;
  * adapters.
  *
  * <pre>{@code
- * ModuleKind kind = path.equals("lm_head") ? ModuleKind.OUTPUT_HEAD_LINEAR
- *         : block instanceof Linear ? ModuleKind.LINEAR
- *         : ModuleKind.OTHER;
+ * ModuleKind kind = ModuleKind.of(block, path.equals("lm_head"));
  * }</pre>
  */
 public enum ModuleKind {
@@ -26,5 +31,24 @@ public enum ModuleKind {
     /** A token or position embedding; never part of all-linear. */
     EMBEDDING,
     /** Anything else: containers, norms, activations, dropout. */
-    OTHER
+    OTHER;
+
+    /**
+     * Classifies a module of a DJL tree: linear layers (DJL {@code Linear}, {@link LinearLike} blocks,
+     * quantized linears), embeddings, or other; a tuner layer counts as the layer it wraps.
+     *
+     * @param block a module
+     * @param isOutputHead whether it is the model's output head
+     * @return its kind for target matching
+     */
+    public static ModuleKind of(Block block, boolean isOutputHead) {
+        Block inner = block instanceof TunerLayer layer ? layer.baseLayer() : block;
+        if (LinearLike.of(inner).isPresent() || inner instanceof DequantizableLinear) {
+            return isOutputHead ? OUTPUT_HEAD_LINEAR : LINEAR;
+        }
+        if (inner instanceof AbstractEmbedding<?> || EmbeddingLike.of(inner).isPresent()) {
+            return EMBEDDING;
+        }
+        return OTHER;
+    }
 }

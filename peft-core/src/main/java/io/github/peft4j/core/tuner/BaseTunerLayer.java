@@ -1,12 +1,15 @@
 package io.github.peft4j.core.tuner;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.hooks.AdapterRouting;
 import io.github.peft4j.core.hooks.ForwardContext;
@@ -20,18 +23,21 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The bookkeeping every {@link TunerLayer} needs: the base layer as child
- * {@value #BASE_LAYER}, tensors registered per adapter, the active and merged adapters and the
- * disabled flag. A tuner's layer adds its tensors with {@link #addAdapterParameter} and writes
- * {@code forwardInternal} using {@link #adaptersForForward}.
+ * The template every {@link TunerLayer} follows, as PEFT's {@code BaseTunerLayer}: the base layer
+ * stays child {@value #BASE_LAYER}, tensors are registered per adapter, and one final forward
+ * decides what runs — the base alone when adapters are disabled, each row group's adapter under a
+ * mixed batch (PEFT's {@code adapter_names}, checked here once for every tuner), otherwise the active
+ * adapters that are not merged. A tuner writes only {@link #forwardWith} (or, for additive
+ * techniques, {@link AdditiveTunerLayer#delta}) and, if it can merge, {@link #mergeAdapter} /
+ * {@link #unmergeAdapter}.
  *
  * <pre>{@code
  * final class ScaleLayer extends BaseTunerLayer {
  *     ScaleLayer(Block base) { super(base); }
  *     void addAdapter(String name, NDArray scale) { addAdapterParameter(name, "scale." + name, scale); }
- *     protected NDList forwardInternal(ParameterStore ps, NDList x, boolean training, PairList<String, Object> p) {
- *         NDArray y = baseLayer().forward(ps, x, training, p).singletonOrThrow();
- *         for (String a : adaptersForForward()) y = y.mul(adapterParameters(a).get("scale." + a).getArray());
+ *     protected NDList forwardWith(ForwardCall call, List<String> adapters) {
+ *         NDArray y = forwardBase(call).singletonOrThrow();
+ *         for (String a : adapters) y = y.mul(call.value(adapterParameters(a).get("scale." + a)));
  *         return new NDList(y);
  *     }
  * }
@@ -163,21 +169,46 @@ public abstract class BaseTunerLayer extends AbstractBlock implements TunerLayer
     }
 
     /**
-     * Records merge state; a layer's {@code merge}/{@code unmerge} call these after changing the
-     * base weights.
-     *
-     * @param adapterName the adapter now folded into the base weights
+     * Folds the adapters into the base weights, most recent last; adapters already merged or not
+     * held by this layer are skipped.
      */
-    protected void markMerged(String adapterName) {
-        merged.add(adapterName);
+    @Override
+    public final void merge(List<String> adapterNames) {
+        for (String name : adapterNames) {
+            if (hasAdapter(name) && !merged.contains(name)) {
+                mergeAdapter(name);
+                merged.add(name);
+            }
+        }
     }
 
-    /** @return the merged adapters, most recent first, and forgets them (for unmerge) */
-    protected List<String> takeMergedForUnmerge() {
-        List<String> out = new ArrayList<>(merged);
-        Collections.reverse(out);
-        merged.clear();
-        return out;
+    /** Takes the merged adapters back out of the base weights, most recent first. */
+    @Override
+    public final void unmerge() {
+        while (!merged.isEmpty()) {
+            String name = merged.get(merged.size() - 1);
+            unmergeAdapter(name);
+            merged.remove(merged.size() - 1);
+        }
+    }
+
+    /**
+     * Changes the base layer's weights so that the base alone computes what base + adapter did.
+     * Only called when {@link #canMerge()} is true.
+     *
+     * @param adapterName an adapter of this layer, not merged yet
+     */
+    protected void mergeAdapter(String adapterName) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot merge");
+    }
+
+    /**
+     * Undoes {@link #mergeAdapter} for the most recently merged adapter.
+     *
+     * @param adapterName that adapter
+     */
+    protected void unmergeAdapter(String adapterName) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot unmerge");
     }
 
     /**
@@ -194,13 +225,68 @@ public abstract class BaseTunerLayer extends AbstractBlock implements TunerLayer
     }
 
     /**
-     * The per-row adapter routing of this forward call, if the caller sent one.
-     *
-     * @param params the forward call's params
-     * @return the routing
+     * The one forward of every tuner layer; tuners implement {@link #forwardWith}.
      */
-    protected Optional<AdapterRouting> routing(PairList<String, Object> params) {
-        return ForwardContext.current(params).get(AdapterRouting.KEY);
+    @Override
+    protected final NDList forwardInternal(
+            ParameterStore parameterStore, NDList inputs, boolean training, PairList<String, Object> params) {
+        ForwardCall call = new ForwardCall(parameterStore, inputs, training, params);
+        if (disabled) {
+            return forwardBase(call);
+        }
+        Optional<AdapterRouting> routing = ForwardContext.current(params).get(AdapterRouting.KEY);
+        if (routing.isPresent()) {
+            checkMixedBatch(call, routing.get());
+            return MixedBatch.apply(inputs, routing.get(), (adapter, rows) ->
+                    forwardWith(call.withInputs(rows), hasAdapter(adapter) ? List.of(adapter) : List.of()));
+        }
+        return forwardWith(call, adaptersForForward());
+    }
+
+    /**
+     * The layer's output with these adapters applied on top of the base layer.
+     *
+     * @param call the forward call (a sub-batch of it under a mixed batch)
+     * @param adapters the adapters to apply, in activation order: held by this layer, not merged;
+     *     empty means the base layer alone
+     * @return the output
+     */
+    protected abstract NDList forwardWith(ForwardCall call, List<String> adapters);
+
+    /**
+     * @param call a forward call
+     * @return the wrapped base layer's output for it
+     */
+    protected final NDList forwardBase(ForwardCall call) {
+        return baseLayer.forward(call.parameterStore(), call.inputs(), call.training(), call.params());
+    }
+
+    /**
+     * Refuses an adapter that cannot run in a mixed batch (PEFT's {@code _check_forward_args} for
+     * DoRA, say). The default accepts every adapter.
+     *
+     * @param adapterName an adapter named by the routing that this layer holds
+     * @throws PeftCompatibilityException if it cannot run per row
+     */
+    protected void checkMixedBatch(String adapterName) {}
+
+    /** PEFT's {@code _check_forward_args}, once for every tuner. */
+    private void checkMixedBatch(ForwardCall call, AdapterRouting routing) {
+        List<String> names = routing.adapterNames();
+        long rows = call.input().getShape().get(0);
+        if (rows != names.size()) {
+            throw new PeftConfigException("mixed batch: " + names.size() + " adapter names for a batch of " + rows
+                    + " rows; give exactly one name per row");
+        }
+        if (call.training()) {
+            throw new PeftCompatibilityException("a mixed batch (one adapter per row) is for inference;"
+                    + " train with setActiveAdapters instead");
+        }
+        if (!merged.isEmpty()) {
+            throw new PeftCompatibilityException("a mixed batch cannot run while adapters " + merged
+                    + " are merged into " + this + "; call unmerge() first");
+        }
+        names.stream().distinct().filter(this::hasAdapter).forEach(this::checkMixedBatch);
     }
 
     @Override

@@ -16,12 +16,12 @@ import java.util.function.BiFunction;
  * Forward for mixed-adapter batches (PEFT's {@code adapter_names}): the rows of a batch are grouped
  * by the adapter their {@link AdapterRouting} names, each group is computed on its own rows, and
  * the results are put back in the original row order. This is PEFT's {@code _mixed_batch_forward}
- * for any tuner layer.
+ * for any tuner layer; {@link BaseTunerLayer} runs every tuner's forward through it.
  *
  * <pre>{@code
- * Optional<AdapterRouting> routing = routing(params);
+ * Optional<AdapterRouting> routing = ForwardContext.current(params).get(AdapterRouting.KEY);
  * if (routing.isPresent()) {
- *     NDArray y = MixedBatch.apply(inputs, routing.get(),
+ *     NDList y = MixedBatch.apply(inputs, routing.get(),
  *             (adapter, rows) -> AdapterRouting.BASE.equals(adapter) ? base(rows) : adapted(adapter, rows));
  * }
  * }</pre>
@@ -47,16 +47,15 @@ public final class MixedBatch {
 
     /**
      * Computes {@code perAdapter} once per adapter on that adapter's rows and reassembles the
-     * batch. Every input must have the batch on axis 0.
+     * batch. Every input and every output must have the batch on axis 0.
      *
      * @param inputs the layer's inputs; rows are taken from each of them
      * @param routing one adapter name per row ({@value AdapterRouting#BASE} for the base model)
-     * @param perAdapter the layer's output for one adapter and the inputs restricted to its rows
-     * @return the output, rows in the original order
+     * @param perAdapter the layer's outputs for one adapter and the inputs restricted to its rows
+     * @return the outputs, rows in the original order
      * @throws PeftCompatibilityException if the routing does not have one name per row
      */
-    public static NDArray apply(
-            NDList inputs, AdapterRouting routing, BiFunction<String, NDList, NDArray> perAdapter) {
+    public static NDList apply(NDList inputs, AdapterRouting routing, BiFunction<String, NDList, NDList> perAdapter) {
         long batch = inputs.head().getShape().get(0);
         if (routing.adapterNames().size() != batch) {
             throw new PeftCompatibilityException("mixed batch: " + routing.adapterNames().size()
@@ -66,11 +65,11 @@ public final class MixedBatch {
         if (groups.size() == 1) {
             return perAdapter.apply(groups.keySet().iterator().next(), inputs);
         }
-        NDList parts = new NDList();
+        List<NDList> parts = new ArrayList<>();
         long[] order = new long[(int) batch];
         int filled = 0;
         for (Map.Entry<String, long[]> group : groups.entrySet()) {
-            NDArray index = inputs.head().getManager().create(group.getValue());
+            NDArray index = inputs.head().getManager().create(group.getValue()).toDevice(inputs.head().getDevice(), false);
             NDList rows = new NDList();
             for (NDArray input : inputs) {
                 rows.add(input.get(new NDIndex("{}", index)));
@@ -84,7 +83,16 @@ public final class MixedBatch {
         for (int position = 0; position < order.length; position++) {
             inverse[(int) order[position]] = position;
         }
-        NDArray stacked = NDArrays.concat(parts, 0);
-        return stacked.get(new NDIndex("{}", stacked.getManager().create(inverse)));
+        NDList out = new NDList();
+        for (int k = 0; k < parts.get(0).size(); k++) {
+            NDList piece = new NDList();
+            for (NDList part : parts) {
+                piece.add(part.get(k));
+            }
+            NDArray stacked = NDArrays.concat(piece, 0);
+            NDArray back = stacked.getManager().create(inverse).toDevice(stacked.getDevice(), false);
+            out.add(stacked.get(new NDIndex("{}", back)));
+        }
+        return out;
     }
 }

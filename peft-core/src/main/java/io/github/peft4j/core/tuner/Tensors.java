@@ -65,4 +65,19 @@ public final class Tensors {
         target.intern(copy);
         target.setRequiresGradient(grad);
     }
+
+    /**
+     * Moves an intermediate computed from parameters (which attaches to their long-lived manager)
+     * to the manager of the forward call's input, so it is freed with the call's other temporaries.
+     *
+     * @param computed the intermediate
+     * @param input an array of the forward call
+     * @return {@code computed}
+     */
+    public static NDArray local(NDArray computed, NDArray input) {
+        if (computed.getManager() != input.getManager()) {
+            computed.attach(input.getManager());
+        }
+        return computed;
+    }
 }

@@ -9,7 +9,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
-import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.targeting.ModuleKind;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -25,7 +24,7 @@ class EmbeddingLikeTest {
             assertSame(djl.getDirectParameters().get("embedding"), view.weight());
             assertEquals(5, view.numEmbeddings());
             assertEquals(3, view.embeddingDim());
-            assertEquals(ModuleKind.EMBEDDING, PeftModel.kindOf(djl, false));
+            assertEquals(ModuleKind.EMBEDDING, ModuleKind.of(djl, false));
         }
     }
 

@@ -1,15 +1,23 @@
 package io.github.peft4j.core.testtuner;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.github.peft4j.core.ModulesToSave;
 import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.targeting.TargetModules;
+import java.util.List;
 
 /** Config of the test-only tuner: a low-rank delta on listed linear layers. */
-public final class DeltaConfig extends PeftConfig {
+public final class DeltaConfig extends PeftConfig implements ModulesToSave {
 
     @JsonProperty("target_modules")
     private TargetModules targetModules;
+
+    // written only when set, so the saved-config bytes PeftModelTest pins stay those of a config without it
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @JsonProperty("modules_to_save")
+    private List<String> modulesToSave;
 
     @JsonProperty("r")
     private int r = 2;
@@ -26,6 +34,11 @@ public final class DeltaConfig extends PeftConfig {
 
     public TargetModules targetModules() {
         return targetModules;
+    }
+
+    @Override
+    public List<String> modulesToSave() {
+        return modulesToSave;
     }
 
     public int r() {
@@ -57,6 +70,11 @@ public final class DeltaConfig extends PeftConfig {
 
         public Builder targetModules(String... names) {
             config.targetModules = TargetModules.names(names);
+            return this;
+        }
+
+        public Builder modulesToSave(String... names) {
+            config.modulesToSave = List.of(names);
             return this;
         }
 

@@ -1,20 +1,18 @@
 package io.github.peft4j.core.testtuner;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 import io.github.peft4j.core.module.LinearLike;
-import io.github.peft4j.core.tuner.BaseTunerLayer;
+import io.github.peft4j.core.tuner.AdditiveTunerLayer;
+import io.github.peft4j.core.tuner.ForwardCall;
+import io.github.peft4j.core.tuner.Tensors;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 
-/** y = base(x) + scale * x A^T B^T, merged as W += scale * B A. */
-final class DeltaLayer extends BaseTunerLayer {
+/** y = base(x) + scale * x A^T B^T, merged as W += scale * B A: only the per-adapter delta, the template does the rest. */
+final class DeltaLayer extends AdditiveTunerLayer {
 
     private final LinearLike linear;
     private final Map<String, Double> scales = new HashMap<>();
@@ -41,15 +39,11 @@ final class DeltaLayer extends BaseTunerLayer {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray x = inputs.singletonOrThrow();
-        NDArray y = baseLayer().forward(ps, inputs, training, params).singletonOrThrow();
-        for (String name : adaptersForForward()) {
-            NDArray a = ps.getValue(adapterParameters(name).get("delta_A." + name + ".weight"), x.getDevice(), training);
-            NDArray b = ps.getValue(adapterParameters(name).get("delta_B." + name + ".weight"), x.getDevice(), training);
-            y = y.add(x.matMul(a.transpose()).matMul(b.transpose()).mul(scales.get(name)));
-        }
-        return new NDList(y);
+    protected NDArray delta(ForwardCall call, String adapter, NDArray resultSoFar) {
+        NDArray a = call.value(adapterParameters(adapter).get("delta_A." + adapter + ".weight"));
+        NDArray b = call.value(adapterParameters(adapter).get("delta_B." + adapter + ".weight"));
+        NDArray down = call.input().matMul(a.transpose()).matMul(b.transpose());
+        return down.mul(Tensors.scalar(down, scales.get(adapter)));
     }
 
     @Override
@@ -58,24 +52,16 @@ final class DeltaLayer extends BaseTunerLayer {
     }
 
     @Override
-    public void merge(List<String> adapterNames) {
-        for (String name : adapterNames) {
-            if (mergedAdapters().contains(name)) {
-                continue;
-            }
-            try (NDArray delta = deltaWeight(name)) {
-                linear.weight().getArray().addi(delta);
-            }
-            markMerged(name);
+    protected void mergeAdapter(String adapter) {
+        try (NDArray delta = deltaWeight(adapter)) {
+            linear.weight().getArray().addi(delta);
         }
     }
 
     @Override
-    public void unmerge() {
-        for (String name : takeMergedForUnmerge()) {
-            try (NDArray delta = deltaWeight(name)) {
-                linear.weight().getArray().subi(delta);
-            }
+    protected void unmergeAdapter(String adapter) {
+        try (NDArray delta = deltaWeight(adapter)) {
+            linear.weight().getArray().subi(delta);
         }
     }
 

@@ -2,7 +2,7 @@ package io.github.peft4j.core.testtuner;
 
 import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftMethod;
-import io.github.peft4j.core.PeftModel;
+import io.github.peft4j.core.InjectionContext;
 import io.github.peft4j.core.module.ModuleTree;
 import io.github.peft4j.core.targeting.TargetMatcher;
 import java.util.List;
@@ -23,7 +23,7 @@ public final class DeltaMethod implements PeftMethod {
     }
 
     @Override
-    public void inject(PeftModel model, String adapterName, PeftConfig config) {
+    public void inject(InjectionContext model, String adapterName, PeftConfig config) {
         DeltaConfig c = (DeltaConfig) config;
         List<String> paths = model.selectTargets(TargetMatcher.builder().targets(c.targetModules()).build());
         for (String path : paths) {

@@ -38,12 +38,12 @@ class MixedBatchTest {
                 assertEquals(2, rows.size(), "every input is split");
                 assertEquals(rows.get(0).getShape().get(0), rows.get(1).getShape().get(0));
                 seenRows.add((int) rows.get(0).getShape().get(0));
-                return switch (adapter) {
+                return new NDList(switch (adapter) {
                     case "x" -> rows.get(0).add(10f);
                     case "y" -> rows.get(0).mul(100f);
                     default -> rows.get(0);
-                };
-            });
+                });
+            }).singletonOrThrow();
             assertEquals(List.of(2, 2, 1), seenRows);
             assertEquals(new Shape(5, 2, 3), out.getShape());
             float[] expected = {0, 11, 2, 13, 400};
@@ -62,8 +62,8 @@ class MixedBatchTest {
             NDArray x = m.arange(1f, 7f).reshape(3, 2);
             NDArray out = MixedBatch.apply(new NDList(x), new AdapterRouting(List.of("a", "a", "a")), (a, rows) -> {
                 assertEquals(x, rows.head());
-                return rows.head().neg();
-            });
+                return new NDList(rows.head().neg());
+            }).singletonOrThrow();
             assertArrayEquals(new float[] {-1, -2, -3, -4, -5, -6}, out.toFloatArray());
         }
     }
@@ -73,7 +73,7 @@ class MixedBatchTest {
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray x = m.zeros(new Shape(3, 2));
             PeftCompatibilityException e = assertThrows(PeftCompatibilityException.class,
-                    () -> MixedBatch.apply(new NDList(x), new AdapterRouting(List.of("a", "b")), (a, r) -> r.head()));
+                    () -> MixedBatch.apply(new NDList(x), new AdapterRouting(List.of("a", "b")), (a, r) -> r));
             assertEquals("mixed batch: 2 adapter names for a batch of 3 rows; give exactly one name per row", e.getMessage());
         }
     }

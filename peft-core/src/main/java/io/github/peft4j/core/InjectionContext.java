@@ -1,0 +1,133 @@
+package io.github.peft4j.core;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import io.github.peft4j.core.hooks.BaseModelInfo;
+import io.github.peft4j.core.module.ModuleTree;
+import io.github.peft4j.core.targeting.TargetMatcher;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * What a {@link PeftMethod} may do to a {@link PeftModel}: select target modules, replace a module,
+ * register tensors that live outside tuner layers, keep per-adapter state, and read or write the
+ * adapter's tensors. It is the tuner's whole view of the model — the user API (activating,
+ * merging, saving) is not part of it. One context belongs to one model for its whole life.
+ *
+ * <pre>{@code
+ * public void inject(InjectionContext model, String adapter, PeftConfig config) {
+ *     for (String path : model.selectTargets(TargetMatcher.builder().targets(c.targetModules()).build())) {
+ *         MyLayer layer = model.modules().get(path) instanceof MyLayer existing
+ *                 ? existing : model.replaceModule(path, MyLayer::new);
+ *         layer.addAdapter(adapter, c, model.manager());
+ *     }
+ * }
+ * }</pre>
+ */
+public interface InjectionContext {
+
+    /** @return the manager adapter tensors are created with (their device is its device) */
+    NDManager manager();
+
+    /** @return the base model, with the tuner layers already in it */
+    Block baseModel();
+
+    /** @return the base model's modules with their Hugging Face paths */
+    ModuleTree modules();
+
+    /** @return what the base model says about itself, if it implements {@link BaseModelInfo} */
+    Optional<BaseModelInfo> baseModelInfo();
+
+    /**
+     * @param adapterName an adapter of the model
+     * @return its config (as prepared by its method)
+     */
+    PeftConfig config(String adapterName);
+
+    /**
+     * The module paths a config targets, by Hugging Face PEFT's rules. Modules inside tuner layers
+     * are not candidates (a wrapped layer is matched by its own path); the output head named by
+     * {@link BaseModelInfo#outputEmbeddingsPath()} is left out of {@code all-linear}.
+     *
+     * @param matcher the config's targeting rules
+     * @return the matched paths, in tree order
+     * @throws PeftConfigException listing the paths that exist if nothing matches
+     */
+    List<String> selectTargets(TargetMatcher matcher);
+
+    /**
+     * Replaces the module at {@code path}. A new tuner layer starts with the model's active
+     * adapters and disabled state, so it behaves like the layers already there.
+     *
+     * @param path the module's path
+     * @param wrap makes the replacement from the current block
+     * @param <B> the replacement's type
+     * @return the replacement
+     */
+    <B extends Block> B replaceModule(String path, Function<Block, B> wrap);
+
+    /**
+     * Makes a tensor of {@code adapterName} that lives outside tuner layers known to the model, so
+     * that it is counted, made trainable, saved and loaded with the adapter (a prompt encoder, a
+     * bias trained by BitFit).
+     *
+     * @param adapterName the adapter being injected
+     * @param key the in-memory key relative to the base model
+     * @param savedKey the key in the adapter file
+     * @param parameter the parameter
+     */
+    void registerAdapterTensor(String adapterName, String key, String savedKey, Parameter parameter);
+
+    /**
+     * Per-adapter state of a method (a prompt encoder, say), created on first use and dropped when
+     * the adapter is deleted, so methods keep no maps of their own.
+     *
+     * @param adapterName the adapter
+     * @param type the state's class (one state per class and adapter)
+     * @param create makes the state the first time
+     * @param <T> the state's type
+     * @return the state
+     */
+    <T> T adapterState(String adapterName, Class<T> type, Supplier<T> create);
+
+    /**
+     * @param adapterName an adapter
+     * @param type the state's class
+     * @param <T> the state's type
+     * @return the state stored by {@link #adapterState}, if any
+     */
+    <T> Optional<T> findAdapterState(String adapterName, Class<T> type);
+
+    /**
+     * @param adapterName an adapter
+     * @return its tensors with in-memory and saved keys, tuner layers first (in tree order)
+     */
+    List<PeftModel.AdapterTensor> tensors(String adapterName);
+
+    /**
+     * The default behind {@link PeftMethod#savedStateDict}: every tensor of the adapter under its
+     * saved key.
+     *
+     * @param adapterName an adapter
+     * @return saved key to tensor
+     */
+    Map<String, NDArray> defaultSavedStateDict(String adapterName);
+
+    /**
+     * The default behind {@link PeftMethod#loadSavedStateDict}: copies each tensor of the file into
+     * the parameter with the same saved key (with or without the {@code base_model.model.}
+     * prefix). Missing and unexpected keys are logged, as PEFT warns; a file that fills nothing or
+     * a tensor of the wrong shape is an error.
+     *
+     * @param adapterName the adapter, already injected
+     * @param tensors the file's tensors
+     * @param source the file, for messages
+     */
+    void defaultLoadStateDict(String adapterName, Map<String, NDArray> tensors, Path source);
+}
