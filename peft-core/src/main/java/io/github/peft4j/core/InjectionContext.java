@@ -23,9 +23,7 @@ import java.util.function.Supplier;
  * <pre>{@code
  * public void inject(InjectionContext model, String adapter, PeftConfig config) {
  *     for (String path : model.selectTargets(TargetMatcher.builder().targets(c.targetModules()).build())) {
- *         MyLayer layer = model.modules().get(path) instanceof MyLayer existing
- *                 ? existing : model.replaceModule(path, MyLayer::new);
- *         layer.addAdapter(adapter, c, model.manager());
+ *         model.tunerLayerAt(path, MyLayer.class, MyLayer::new).addAdapter(adapter, c, model.manager());
  *     }
  * }
  * }</pre>
@@ -71,6 +69,21 @@ public interface InjectionContext {
      * @return the replacement
      */
     <B extends Block> B replaceModule(String path, Function<Block, B> wrap);
+
+    /**
+     * The tuner layer of {@code type} at {@code path}: the one already there (a second adapter of the
+     * same method shares it, as in PEFT), or the module wrapped by {@code wrap}.
+     *
+     * @param path the module's path
+     * @param type the tuner's layer class
+     * @param wrap makes the layer from the module when it is not one yet
+     * @param <L> the layer type
+     * @return the layer
+     */
+    default <L extends Block> L tunerLayerAt(String path, Class<L> type, Function<Block, L> wrap) {
+        Block current = modules().get(path);
+        return type.isInstance(current) ? type.cast(current) : replaceModule(path, wrap);
+    }
 
     /**
      * Makes a tensor of {@code adapterName} that lives outside tuner layers known to the model, so
