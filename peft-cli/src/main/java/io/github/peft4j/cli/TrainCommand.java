@@ -2,12 +2,12 @@ package io.github.peft4j.cli;
 
 import ai.djl.ndarray.NDManager;
 import io.github.peft4j.core.PeftModel;
-import io.github.peft4j.lora.quant.QuantizationConfig;
-import io.github.peft4j.lora.quant.QuantizationType;
-import io.github.peft4j.lora.quant.Quantizer;
 import io.github.peft4j.models.PretrainedModel;
 import io.github.peft4j.models.generation.GenerationConfig;
 import io.github.peft4j.models.tokenizer.HfTokenizer;
+import io.github.peft4j.quant.QuantizationConfig;
+import io.github.peft4j.quant.QuantizationType;
+import io.github.peft4j.quant.Quantizer;
 import io.github.peft4j.train.ConsoleProgressBar;
 import io.github.peft4j.train.PeftTrainer;
 import io.github.peft4j.train.TrainResult;

@@ -6,7 +6,7 @@ import java.util.Objects;
 /**
  * How {@link HfModels#load(java.nio.file.Path, ai.djl.ndarray.NDManager, LoadOptions)} builds a model:
  * the seed of weights the checkpoint lacks, and a {@link LinearTransform} applied to each linear
- * layer as soon as it is read (for example {@code Quantizer.atLoad(...)} from peft-lora).
+ * layer as soon as it is read (for example {@code Quantizer.atLoad(...)} from peft-quant).
  *
  * <pre>{@code
  * LoadOptions options = LoadOptions.builder().linearTransform(Quantizer.atLoad(nf4)).build();

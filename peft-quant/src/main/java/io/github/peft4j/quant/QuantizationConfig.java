@@ -1,11 +1,11 @@
-package io.github.peft4j.lora.quant;
+package io.github.peft4j.quant;
 
 import io.github.peft4j.core.PeftConfigException;
 import java.util.List;
 
 /**
  * What {@link Quantizer} does to a model: the storage type, NF4's block size and double
- * quantization, the modules left in full precision, and what merging a LoRA adapter into a
+ * quantization, the modules left in full precision, and what merging an adapter (LoRA) into a
  * quantized layer produces. Embeddings and norms are never quantized (they are not linear layers);
  * the output head is skipped by default, as transformers' bitsandbytes integration does.
  *

@@ -1,18 +1,25 @@
-package io.github.peft4j.lora.quant;
+package io.github.peft4j.bench;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.lora.LoraConfig;
 import io.github.peft4j.models.CausalLmLoss;
+import io.github.peft4j.models.ModelFactory;
 import io.github.peft4j.models.PretrainedModel;
 import io.github.peft4j.models.config.LlamaConfig;
+import io.github.peft4j.quant.MemoryReport;
+import io.github.peft4j.quant.QuantizationConfig;
+import io.github.peft4j.quant.QuantizationType;
+import io.github.peft4j.quant.Quantizer;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Random;
 
 /**
  * Memory and quality cost of int8 / NF4 / NF4 with double quantization against F32 on a random Llama
@@ -21,8 +28,9 @@ import java.util.Map;
  * from the F32 model, top-1 agreement, eval loss delta and forward time. Numbers in docs/quantization.md.
  *
  * <pre>{@code
- * DJL_OFFLINE=true OPT_OUT_TRACKING=true mvn -o -q -pl peft-core,peft-models,peft-lora install -DskipTests
- * DJL_OFFLINE=true OPT_OUT_TRACKING=true mvn -o -q -pl peft-lora test-compile exec:java@quant-bench
+ * mvn -o -q -pl peft-bench -am package -DskipTests
+ * DJL_OFFLINE=true OPT_OUT_TRACKING=true java -Dai.djl.offline=true -Dai.djl.pytorch.num_threads=1 \
+ *     -cp "$(cat peft-bench/target/classpath.txt):peft-bench/target/classes" io.github.peft4j.bench.QuantizationBench
  * }</pre>
  */
 public final class QuantizationBench {
@@ -43,22 +51,22 @@ public final class QuantizationBench {
         System.out.println("| variant | frozen bytes | shrink | + LoRA r16 + Adam | rel. logit error | KL(f32‖q) | top-1 agree | eval loss | Δ loss | quantize ms | forward ms |");
         System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         try (NDManager manager = NDManager.newBaseManager()) {
-            NDArray ids = TinyLlamas.randomIds(manager, 256, 4, 64, 11);
+            NDArray ids = randomIds(manager, 256, 4, 64, 11);
             float[] reference = null;
             double referenceLoss = 0;
             long referenceBytes = 0;
             for (Map.Entry<String, QuantizationConfig> v : variants.entrySet()) {
-                try (PretrainedModel model = TinyLlamas.create(config, manager, 42)) {
+                try (PretrainedModel model = ModelFactory.create(config, manager, 42)) {
                     long t0 = System.nanoTime();
                     if (v.getValue() != null) {
                         Quantizer.quantize(model.block(), v.getValue());
                     }
                     double quantizeMs = (System.nanoTime() - t0) / 1e6;
                     long frozen = MemoryReport.ofBase(model.block()).frozenBytes();
-                    float[] logits = TinyLlamas.logits(model.block(), manager, ids);
+                    float[] logits = logits(model.block(), manager, ids);
                     long t1 = System.nanoTime();
                     for (int i = 0; i < 5; i++) {
-                        TinyLlamas.logits(model.block(), manager, ids);
+                        logits(model.block(), manager, ids);
                     }
                     double forwardMs = (System.nanoTime() - t1) / 5e6;
                     double loss = evalLoss(model.block(), manager, ids);
@@ -79,11 +87,40 @@ public final class QuantizationBench {
                     double[] kl = klAndAgreement(reference, logits, 256);
                     System.out.printf(Locale.ROOT, "| %s | %,d | %.2f× | %,d | %.4f | %.5f | %.3f | %.4f | %+.4f | %.0f | %.1f |%n",
                             v.getKey(), frozen, (double) referenceBytes / frozen, qlora,
-                            TinyLlamas.relativeError(logits, reference), kl[0], kl[1], loss, loss - referenceLoss,
+                            relativeError(logits, reference), kl[0], kl[1], loss, loss - referenceLoss,
                             quantizeMs, forwardMs);
                 }
             }
         }
+    }
+
+    private static NDArray randomIds(NDManager manager, int vocab, int batch, int length, long seed) {
+        Random r = new Random(seed);
+        long[] ids = new long[batch * length];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = r.nextInt(vocab);
+        }
+        return manager.create(ids, new Shape(batch, length));
+    }
+
+    private static float[] logits(Block block, NDManager manager, NDArray ids) {
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray x = ids.duplicate();
+            x.attach(scope);
+            return block.forward(new ParameterStore(scope, false), new NDList(x), false).head().toFloatArray();
+        }
+    }
+
+    /** ‖a − b‖ / ‖b‖ in double precision. */
+    private static double relativeError(float[] a, float[] b) {
+        double num = 0;
+        double den = 0;
+        for (int i = 0; i < a.length; i++) {
+            double d = a[i] - b[i];
+            num += d * d;
+            den += (double) b[i] * b[i];
+        }
+        return Math.sqrt(num / den);
     }
 
     private static double evalLoss(Block block, NDManager manager, NDArray ids) {

@@ -1,4 +1,4 @@
-package io.github.peft4j.lora.quant;
+package io.github.peft4j.lora;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -19,10 +19,16 @@ import ai.djl.training.ParameterStore;
 import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.module.ModuleTree;
-import io.github.peft4j.lora.InitLoraWeights;
-import io.github.peft4j.lora.LoraConfig;
-import io.github.peft4j.lora.LoraLinear;
+import io.github.peft4j.models.HfModels;
+import io.github.peft4j.models.LoadOptions;
 import io.github.peft4j.models.PretrainedModel;
+import io.github.peft4j.quant.MemoryReport;
+import io.github.peft4j.quant.QuantizationConfig;
+import io.github.peft4j.quant.QuantizationType;
+import io.github.peft4j.quant.QuantizedLinear;
+import io.github.peft4j.quant.Quantizer;
+import io.github.peft4j.quant.TinyLlamas;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -31,8 +37,12 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-/** QLoRA: LoRA over an NF4 base trains, leaves the base untouched, and merges (F32 export or requantized). */
+/**
+ * QLoRA: LoRA over an NF4 base (peft-quant, test scope) trains, also on a base quantized while it loads,
+ * leaves the base untouched, and merges (F32 export or requantized).
+ */
 class QuantizedLoraTest {
 
     private static final int VOCAB = 16;
@@ -67,16 +77,6 @@ class QuantizedLoraTest {
     private static NDArray loss(PeftModel model, ParameterStore ps, NDArray inputs, NDArray labels, boolean training) {
         NDArray logits = model.forward(ps, new NDList(inputs), training).head();
         return logits.logSoftmax(-1).gather(labels.expandDims(-1), -1).neg().mean();
-    }
-
-    private static Map<String, byte[]> quantizedCodes(Block block) {
-        Map<String, byte[]> out = new LinkedHashMap<>();
-        for (ModuleTree.Module m : ModuleTree.of(block).modules().values()) {
-            if (m.block() instanceof QuantizedLinear q) {
-                out.put(m.path(), q.codes().toByteArray());
-            }
-        }
-        return out;
     }
 
     @Test
@@ -114,7 +114,7 @@ class QuantizedLoraTest {
                     baseBefore.put(k, p.getArray().toFloatArray());
                 }
             });
-            Map<String, byte[]> codesBefore = quantizedCodes(model.baseModel());
+            Map<String, byte[]> codesBefore = TinyLlamas.quantizedCodes(model.baseModel());
             assertEquals(14, codesBefore.size());
             Map<Parameter, float[]> loraBefore = new IdentityHashMap<>();
             lora.keySet().forEach(p -> loraBefore.put(p, p.getArray().toFloatArray()));
@@ -141,7 +141,7 @@ class QuantizedLoraTest {
                     assertArrayEquals(baseBefore.get(k), p.getArray().toFloatArray(), 0f, k + " changed");
                 }
             });
-            Map<String, byte[]> codesAfter = quantizedCodes(model.baseModel());
+            Map<String, byte[]> codesAfter = TinyLlamas.quantizedCodes(model.baseModel());
             codesBefore.forEach((k, v) -> assertArrayEquals(v, codesAfter.get(k), k + " codes changed"));
             for (Parameter p : lora.keySet()) {
                 assertFalse(java.util.Arrays.equals(loraBefore.get(p), p.getArray().toFloatArray()), p.getName());
@@ -160,7 +160,7 @@ class QuantizedLoraTest {
             Block merged = model.mergeAndUnload();
             ModuleTree tree = ModuleTree.of(merged);
             assertTrue(tree.get("model.layers.0.self_attn.q_proj") instanceof Linear);
-            assertTrue(quantizedCodes(merged).isEmpty(), "no quantized layer left");
+            assertTrue(TinyLlamas.quantizedCodes(merged).isEmpty(), "no quantized layer left");
             float[] after = TinyLlamas.logits(merged, manager, ids);
             double worst = 0;
             for (int i = 0; i < after.length; i++) {
@@ -199,6 +199,49 @@ class QuantizedLoraTest {
     }
 
     @Test
+    void loraOnABaseQuantizedAtLoadTrains(@TempDir Path dir) {
+        Engine.getInstance().setRandomSeed(11);
+        try (PretrainedModel f32 = TinyLlamas.create(TinyLlamas.trainable(), manager, 5)) {
+            HfModels.save(f32, dir);
+        }
+        QuantizationConfig nf4 = QuantizationConfig.builder().type(QuantizationType.NF4).doubleQuant(true).build();
+        LoadOptions options = LoadOptions.builder().linearTransform(Quantizer.atLoad(nf4)).build();
+        NDArray ids = TinyLlamas.randomIds(manager, 16, 4, 8, 9);
+        NDArray inputs = ids.get(":, :-1");
+        NDArray labels = ids.get(":, 1:");
+        try (PretrainedModel base = HfModels.load(dir, manager, options);
+                PeftModel model = PeftModel.create(base.block(),
+                        LoraConfig.builder().r(4).loraAlpha(8).targetModules("all-linear").build())) {
+            Map<String, byte[]> codesBefore = TinyLlamas.quantizedCodes(model.baseModel());
+            assertEquals(14, codesBefore.size());
+            ParameterStore ps = new ParameterStore(manager, false);
+            float[] losses = new float[4];
+            for (int step = 0; step < losses.length; step++) {
+                try (NDManager scope = manager.newSubManager()) {
+                    NDArray x = inputs.duplicate();
+                    x.attach(scope);
+                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        NDArray loss = loss(model, ps, x, labels, true);
+                        losses[step] = loss.getFloat();
+                        gc.backward(loss);
+                    }
+                }
+                for (Parameter p : model.trainableParameters()) {
+                    try (NDArray g = p.getArray().getGradient()) {
+                        p.getArray().subi(g.mul(0.5f));
+                        g.muli(0);
+                    }
+                }
+            }
+            for (int step = 1; step < losses.length; step++) {
+                assertTrue(losses[step] < losses[step - 1], "loss falls: " + java.util.Arrays.toString(losses));
+            }
+            Map<String, byte[]> codesAfter = TinyLlamas.quantizedCodes(model.baseModel());
+            codesBefore.forEach((k, v) -> assertArrayEquals(v, codesAfter.get(k), k + " codes changed"));
+        }
+    }
+
+    @Test
     void weightRewritingInitialisationsAndDoraAreRefused() {
         for (LoraConfig config : List.of(LoraConfig.builder().targetModules("q_proj").useDora(true).build(),
                 LoraConfig.builder().targetModules("v_proj").initLoraWeights(InitLoraWeights.PISSA).build())) {
@@ -210,11 +253,11 @@ class QuantizedLoraTest {
     }
 
     @Test
-    void aQuantizedModelIsNotSavedAsACheckpoint(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+    void aQuantizedModelIsNotSavedAsACheckpoint(@TempDir Path dir) {
         try (PretrainedModel base = TinyLlamas.create(TinyLlamas.trainable(), manager, 9)) {
             Quantizer.quantize(base.block(), QuantizationConfig.of(QuantizationType.INT8));
             PeftCompatibilityException e = assertThrows(PeftCompatibilityException.class,
-                    () -> io.github.peft4j.models.HfModels.save(base.block(), dir));
+                    () -> HfModels.save(base.block(), dir));
             assertTrue(e.getMessage().contains("model.layers.0.self_attn.q_proj"), e.getMessage());
         }
     }

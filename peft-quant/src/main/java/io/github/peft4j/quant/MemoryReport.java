@@ -1,4 +1,4 @@
-package io.github.peft4j.lora.quant;
+package io.github.peft4j.quant;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Block;

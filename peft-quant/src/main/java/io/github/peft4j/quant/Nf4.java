@@ -1,4 +1,4 @@
-package io.github.peft4j.lora.quant;
+package io.github.peft4j.quant;
 
 /**
  * QLoRA's 4-bit NormalFloat: 16 levels in [-1, 1] spaced by the quantiles of a standard normal

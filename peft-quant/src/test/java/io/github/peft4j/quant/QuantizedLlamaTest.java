@@ -1,4 +1,4 @@
-package io.github.peft4j.lora.quant;
+package io.github.peft4j.quant;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,4 +1,4 @@
-package io.github.peft4j.lora.quant;
+package io.github.peft4j.quant;
 
 /**
  * How a frozen linear weight is stored.

@@ -1,4 +1,4 @@
-package io.github.peft4j.lora.quant;
+package io.github.peft4j.quant;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * through block surgery, and its F32 weight closed right away, so the process never holds more than
  * one layer's F32 weight beyond the quantized model. Embeddings and norms are not linear layers and
  * stay F32; the output head and {@code skipModules} are skipped. Run it before wrapping the model
- * with LoRA.
+ * with a tuner (a model already holding tuner layers is refused).
  *
  * <pre>{@code
  * PretrainedModel base = HfModels.load(dir, manager);

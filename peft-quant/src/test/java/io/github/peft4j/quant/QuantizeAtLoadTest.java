@@ -1,24 +1,18 @@
-package io.github.peft4j.lora.quant;
+package io.github.peft4j.quant;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import ai.djl.training.GradientCollector;
-import ai.djl.training.ParameterStore;
-import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.module.LinearLike;
 import io.github.peft4j.core.module.LinearTransform;
 import io.github.peft4j.core.module.ModuleTree;
-import io.github.peft4j.lora.LoraConfig;
 import io.github.peft4j.models.HfModels;
 import io.github.peft4j.models.LoadOptions;
 import io.github.peft4j.models.PretrainedModel;
@@ -71,16 +65,6 @@ class QuantizeAtLoadTest {
         return live;
     }
 
-    private static Map<String, byte[]> codes(Block root) {
-        Map<String, byte[]> out = new LinkedHashMap<>();
-        for (ModuleTree.Module m : ModuleTree.of(root).modules().values()) {
-            if (m.block() instanceof QuantizedLinear q) {
-                out.put(m.path(), q.codes().toByteArray());
-            }
-        }
-        return out;
-    }
-
     @Test
     void quantizingAtLoadEqualsLoadThenQuantizeAndHoldsOneF32LinearAtATime() {
         NDArray ids = TinyLlamas.randomIds(manager, 16, 2, 9, 4);
@@ -90,7 +74,7 @@ class QuantizeAtLoadTest {
             assertEquals(15, liveF32LinearWeights(later.block()).size(), "a plain load holds every linear weight in F32");
             Quantizer.quantize(later.block(), NF4);
             expected = TinyLlamas.logits(later.block(), manager, ids);
-            expectedCodes = codes(later.block());
+            expectedCodes = TinyLlamas.quantizedCodes(later.block());
         }
 
         Map<String, List<String>> liveAtCall = new LinkedHashMap<>();
@@ -112,49 +96,10 @@ class QuantizeAtLoadTest {
             replacedWeights.forEach(w -> assertFalse(w.isInitialized(), w.getName() + " F32 weight released"));
             assertEquals(List.of("lm_head"), liveF32LinearWeights(atLoad.block()));
 
-            Map<String, byte[]> actualCodes = codes(atLoad.block());
+            Map<String, byte[]> actualCodes = TinyLlamas.quantizedCodes(atLoad.block());
             assertEquals(expectedCodes.keySet(), actualCodes.keySet());
             expectedCodes.forEach((k, v) -> assertArrayEquals(v, actualCodes.get(k), k));
             assertArrayEquals(expected, TinyLlamas.logits(atLoad.block(), manager, ids), 1e-6f);
-        }
-    }
-
-    @Test
-    void loraOnABaseQuantizedAtLoadTrains() {
-        LoadOptions options = LoadOptions.builder().linearTransform(Quantizer.atLoad(NF4)).build();
-        NDArray ids = TinyLlamas.randomIds(manager, 16, 4, 8, 9);
-        NDArray inputs = ids.get(":, :-1");
-        NDArray labels = ids.get(":, 1:");
-        try (PretrainedModel base = HfModels.load(dir, manager, options);
-                PeftModel model = PeftModel.create(base.block(),
-                        LoraConfig.builder().r(4).loraAlpha(8).targetModules("all-linear").build())) {
-            Map<String, byte[]> codesBefore = codes(model.baseModel());
-            assertEquals(14, codesBefore.size());
-            ParameterStore ps = new ParameterStore(manager, false);
-            float[] losses = new float[4];
-            for (int step = 0; step < losses.length; step++) {
-                try (NDManager scope = manager.newSubManager()) {
-                    NDArray x = inputs.duplicate();
-                    x.attach(scope);
-                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        NDArray logits = model.forward(ps, new NDList(x), true).head();
-                        NDArray loss = logits.logSoftmax(-1).gather(labels.expandDims(-1), -1).neg().mean();
-                        losses[step] = loss.getFloat();
-                        gc.backward(loss);
-                    }
-                }
-                for (Parameter p : model.trainableParameters()) {
-                    try (NDArray g = p.getArray().getGradient()) {
-                        p.getArray().subi(g.mul(0.5f));
-                        g.muli(0);
-                    }
-                }
-            }
-            for (int step = 1; step < losses.length; step++) {
-                assertTrue(losses[step] < losses[step - 1], "loss falls: " + java.util.Arrays.toString(losses));
-            }
-            Map<String, byte[]> codesAfter = codes(model.baseModel());
-            codesBefore.forEach((k, v) -> assertArrayEquals(v, codesAfter.get(k), k + " codes changed"));
         }
     }
 }

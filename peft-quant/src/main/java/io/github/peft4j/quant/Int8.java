@@ -1,4 +1,4 @@
-package io.github.peft4j.lora.quant;
+package io.github.peft4j.quant;
 
 /**
  * Symmetric int8 quantization along rows: each row (an output channel of a [out, in] weight, or a
