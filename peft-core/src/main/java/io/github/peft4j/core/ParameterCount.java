@@ -1,5 +1,7 @@
 package io.github.peft4j.core;
 
+import ai.djl.nn.Parameter;
+import java.util.Collection;
 import java.util.Locale;
 
 /**
@@ -15,6 +17,26 @@ import java.util.Locale;
  * @param all elements in every parameter of the model, adapters included
  */
 public record ParameterCount(long trainable, long all) {
+
+    /**
+     * @param parameters parameters, each once; uninitialised ones are skipped
+     * @return their element counts, all and those that receive gradients
+     */
+    public static ParameterCount of(Collection<Parameter> parameters) {
+        long trainable = 0;
+        long all = 0;
+        for (Parameter p : parameters) {
+            if (!p.isInitialized()) {
+                continue;
+            }
+            long n = p.getArray().size();
+            all += n;
+            if (p.requiresGradient()) {
+                trainable += n;
+            }
+        }
+        return new ParameterCount(trainable, all);
+    }
 
     /** @return trainable as a percentage of all */
     public double trainablePercent() {

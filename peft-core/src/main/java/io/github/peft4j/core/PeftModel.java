@@ -18,7 +18,6 @@ import io.github.peft4j.core.module.ModuleTree;
 import io.github.peft4j.core.tuner.ModulesToSaveWrapper;
 import io.github.peft4j.core.tuner.TunerLayer;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -27,8 +26,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
-import java.util.TreeSet;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -213,7 +210,7 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
                 ModulesToSaveWrapper.wrap(injection, adapterName, saved.modulesToSave());
             }
         } catch (RuntimeException e) {
-            removeFromLayers(adapterName);
+            TunerLayers.of(base).delete(adapterName);
             method.remove(injection, adapterName);
             adapters.remove(adapterName);
             throw e;
@@ -240,9 +237,7 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
             requireAdapter(name);
         }
         active = List.copyOf(new LinkedHashSet<>(adapterNames));
-        for (TunerLayer layer : tunerLayers()) {
-            layer.setActiveAdapters(active);
-        }
+        TunerLayers.of(base).setActive(active);
         refreshTrainability();
     }
 
@@ -280,22 +275,15 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
      */
     public void deleteAdapter(String adapterName) {
         AdapterEntry adapter = requireAdapter(adapterName);
-        for (TunerLayer layer : tunerLayers()) {
-            if (layer.mergedAdapters().contains(adapterName)) {
-                throw new PeftConfigException("adapter '" + adapterName + "' is merged; unmerge it before deleting");
-            }
+        TunerLayers layers = TunerLayers.of(base);
+        if (layers.isMerged(adapterName)) {
+            throw new PeftConfigException("adapter '" + adapterName + "' is merged; unmerge it before deleting");
         }
-        removeFromLayers(adapterName);
+        layers.delete(adapterName);
         adapter.method.remove(injection, adapterName);
         adapters.remove(adapterName);
         active = active.stream().filter(a -> !a.equals(adapterName)).toList();
         refreshTrainability();
-    }
-
-    private void removeFromLayers(String adapterName) {
-        for (TunerLayer layer : tunerLayers()) {
-            layer.deleteAdapter(adapterName);
-        }
     }
 
     /**
@@ -312,20 +300,17 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
      */
     public DisabledAdapters disableAdapters() {
         boolean wasDisabled = disabled;
-        List<TunerLayer> layers = tunerLayers();
-        if (layers.stream().anyMatch(l -> !l.mergedAdapters().isEmpty())) {
+        if (TunerLayers.of(base).anyMerged()) {
             LOG.warn("unmerging merged adapters before disabling them");
             unmerge();
         }
-        setDisabled(layers, true);
-        return () -> setDisabled(tunerLayers(), wasDisabled);
+        setDisabled(true);
+        return () -> setDisabled(wasDisabled);
     }
 
-    private void setDisabled(List<TunerLayer> layers, boolean value) {
+    private void setDisabled(boolean value) {
         disabled = value;
-        for (TunerLayer layer : layers) {
-            layer.setAdaptersDisabled(value);
-        }
+        TunerLayers.of(base).setDisabled(value);
     }
 
     /** @return whether adapters are disabled */
@@ -354,25 +339,12 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
      * @throws PeftCompatibilityException if one of them has layers that cannot merge, or no layers
      */
     public void merge(List<String> adapterNames) {
-        List<TunerLayer> layers = tunerLayers();
-        for (String name : adapterNames) {
-            AdapterMerging.checkMergeable(requireAdapter(name), layers);
-        }
-        for (TunerLayer layer : layers) {
-            List<String> here = adapterNames.stream().filter(layer.adapterNames()::contains).toList();
-            if (!here.isEmpty()) {
-                layer.merge(here);
-            }
-        }
+        TunerLayers.of(base).merge(adapterNames.stream().map(this::requireAdapter).toList());
     }
 
     /** PEFT's {@code unmerge_adapter}: takes every merged adapter back out of the base weights. */
     public void unmerge() {
-        for (TunerLayer layer : tunerLayers()) {
-            if (!layer.mergedAdapters().isEmpty()) {
-                layer.unmerge();
-            }
-        }
+        TunerLayers.of(base).unmerge();
     }
 
     /**
@@ -397,7 +369,7 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
     }
 
     private Block unloadLayers() {
-        AdapterMerging.unloadLayers(base, adapters.values());
+        TunerLayers.unloadLayers(base, adapters.values());
         adapters.clear();
         active = List.of();
         return base;
@@ -407,19 +379,7 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
 
     /** @return trainable and total parameter counts, as PEFT's {@code print_trainable_parameters} */
     public ParameterCount countParameters() {
-        long trainable = 0;
-        long all = 0;
-        for (Parameter p : allParameters()) {
-            if (!p.isInitialized()) {
-                continue;
-            }
-            long n = p.getArray().size();
-            all += n;
-            if (p.requiresGradient()) {
-                trainable += n;
-            }
-        }
-        return new ParameterCount(trainable, all);
+        return ParameterCount.of(allParameters());
     }
 
     /** @return the parameters that receive gradients: tensors of active, trainable adapters */
@@ -464,13 +424,7 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
 
     /** @return every tuner layer in the base model, in tree order */
     public List<TunerLayer> tunerLayers() {
-        List<TunerLayer> out = new ArrayList<>();
-        for (ModuleTree.Module m : ModuleTree.of(base).modules().values()) {
-            if (m.block() instanceof TunerLayer layer) {
-                out.add(layer);
-            }
-        }
-        return out;
+        return TunerLayers.of(base).list();
     }
 
     // ---------------------------------------------------------------- state dicts and files
@@ -576,19 +530,8 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
      * @return the outputs
      */
     public NDList forward(ParameterStore parameterStore, NDList inputs, List<String> adapterNames) {
-        Set<String> unknown = new TreeSet<>(adapterNames);
-        unknown.remove(AdapterRouting.BASE);
-        unknown.removeAll(adapters.keySet());
-        if (!unknown.isEmpty()) {
-            throw new PeftConfigException("trying to infer with non-existing adapter(s) " + unknown + "; adapters: "
-                    + adapters.keySet() + " (use '" + AdapterRouting.BASE + "' for rows without adapter)");
-        }
-        long rows = inputs.head().getShape().get(0);
-        if (adapterNames.size() != rows) {
-            throw new PeftConfigException("mixed batch: " + adapterNames.size() + " adapter names for a batch of "
-                    + rows + " rows; give exactly one name per row");
-        }
-        ForwardContext ctx = ForwardContext.empty().with(AdapterRouting.KEY, new AdapterRouting(adapterNames));
+        AdapterRouting routing = AdapterRouting.validated(adapterNames, inputs.head().getShape().get(0), adapters.keySet());
+        ForwardContext ctx = ForwardContext.empty().with(AdapterRouting.KEY, routing);
         return forward(parameterStore, inputs, false, ctx.addTo(null));
     }
 
