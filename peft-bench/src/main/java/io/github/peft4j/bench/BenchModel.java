@@ -1,5 +1,6 @@
 package io.github.peft4j.bench;
 
+import io.github.peft4j.core.AdapterTensor;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
@@ -147,7 +148,7 @@ public final class BenchModel implements AutoCloseable {
     public Map<String, Parameter> trainable() {
         Map<String, Parameter> out = new java.util.LinkedHashMap<>();
         if (peft != null) {
-            for (PeftModel.AdapterTensor t : peft.tensors(PeftModel.DEFAULT_ADAPTER)) {
+            for (AdapterTensor t : peft.tensors(PeftModel.DEFAULT_ADAPTER)) {
                 if (t.parameter().requiresGradient()) {
                     out.put(t.key(), t.parameter());
                 }

@@ -33,20 +33,20 @@ final class AdapterTensors {
     private AdapterTensors() {}
 
     /** An adapter's tensors with in-memory and saved keys, tuner layers first (in tree order). */
-    static List<PeftModel.AdapterTensor> tensors(Block base, AdapterEntry adapter) {
-        List<PeftModel.AdapterTensor> out = new ArrayList<>();
+    static List<AdapterTensor> tensors(Block base, AdapterEntry adapter) {
+        List<AdapterTensor> out = new ArrayList<>();
         for (ModuleTree.Module m : ModuleTree.of(base).modules().values()) {
             if (m.block() instanceof TunerLayer layer) {
                 for (Map.Entry<String, Parameter> e : layer.adapterParameters(adapter.name).entrySet()) {
                     String key = m.path().isEmpty() ? e.getKey() : m.path() + "." + e.getKey();
                     String saved = layer.savedName(e.getKey(), adapter.name);
                     String savedKey = AdapterKeys.withPrefix(m.path().isEmpty() ? saved : m.path() + "." + saved);
-                    out.add(new PeftModel.AdapterTensor(key, savedKey, e.getValue()));
+                    out.add(new AdapterTensor(key, savedKey, e.getValue()));
                 }
             }
         }
         for (Map.Entry<String, AdapterEntry.RegisteredTensor> e : adapter.registered.entrySet()) {
-            out.add(new PeftModel.AdapterTensor(e.getKey(), e.getValue().savedKey(), e.getValue().parameter()));
+            out.add(new AdapterTensor(e.getKey(), e.getValue().savedKey(), e.getValue().parameter()));
         }
         return out;
     }
@@ -82,10 +82,30 @@ final class AdapterTensors {
         return out;
     }
 
+    /** Tensors by in-memory key, as PEFT's {@code named_parameters}. */
+    static Map<String, Parameter> byKey(List<AdapterTensor> adapterTensors) {
+        Map<String, Parameter> out = new LinkedHashMap<>();
+        for (AdapterTensor t : adapterTensors) {
+            out.put(t.key(), t.parameter());
+        }
+        return out;
+    }
+
+    /** Freezes the base and every adapter but the active, trainable ones. */
+    static void refreshTrainability(Block base, Collection<AdapterEntry> adapters, List<String> active) {
+        base.freezeParameters(true);
+        for (AdapterEntry a : adapters) {
+            boolean train = a.trainable && active.contains(a.name);
+            for (AdapterTensor t : tensors(base, a)) {
+                t.parameter().freeze(!train);
+            }
+        }
+    }
+
     /** Every tensor of the adapter under its saved key. */
-    static Map<String, NDArray> saved(List<PeftModel.AdapterTensor> adapterTensors, String adapterName) {
+    static Map<String, NDArray> saved(List<AdapterTensor> adapterTensors, String adapterName) {
         Map<String, NDArray> out = new LinkedHashMap<>();
-        for (PeftModel.AdapterTensor t : adapterTensors) {
+        for (AdapterTensor t : adapterTensors) {
             if (out.put(t.savedKey(), t.parameter().getArray()) != null) {
                 throw new IllegalStateException("two tensors of adapter '" + adapterName + "' save as " + t.savedKey());
             }
@@ -97,10 +117,10 @@ final class AdapterTensors {
      * Copies each tensor of a file into the parameter with the same saved key (with or without the
      * {@code base_model.model.} prefix); see {@link InjectionContext#defaultLoadStateDict}.
      */
-    static void load(List<PeftModel.AdapterTensor> adapterTensors, String adapterName, Map<String, NDArray> tensors,
+    static void load(List<AdapterTensor> adapterTensors, String adapterName, Map<String, NDArray> tensors,
             Path source) {
         Map<String, Parameter> expected = new LinkedHashMap<>();
-        for (PeftModel.AdapterTensor t : adapterTensors) {
+        for (AdapterTensor t : adapterTensors) {
             expected.put(AdapterKeys.withoutPrefix(t.savedKey()), t.parameter());
         }
         Set<String> unexpected = new TreeSet<>();

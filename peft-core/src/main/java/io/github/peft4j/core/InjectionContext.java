@@ -121,7 +121,7 @@ public interface InjectionContext {
      * @param adapterName an adapter
      * @return its tensors with in-memory and saved keys, tuner layers first (in tree order)
      */
-    List<PeftModel.AdapterTensor> tensors(String adapterName);
+    List<AdapterTensor> tensors(String adapterName);
 
     /**
      * The default behind {@link PeftMethod#savedStateDict}: every tensor of the adapter under its

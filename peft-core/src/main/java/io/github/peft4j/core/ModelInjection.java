@@ -5,10 +5,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import io.github.peft4j.core.hooks.BaseModelInfo;
+import io.github.peft4j.core.io.AdapterDirectory;
 import io.github.peft4j.core.module.BlockSurgery;
 import io.github.peft4j.core.module.ModuleTree;
 import io.github.peft4j.core.targeting.ModuleKind;
 import io.github.peft4j.core.targeting.TargetMatcher;
+import io.github.peft4j.core.tuner.ModulesToSaveWrapper;
 import io.github.peft4j.core.tuner.TunerLayer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,14 +19,69 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The {@link InjectionContext} of one {@link PeftModel}. */
+/** The {@link InjectionContext} of one {@link PeftModel}, and how the model runs a method's injection. */
 final class ModelInjection implements InjectionContext {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ModelInjection.class);
 
     private final PeftModel model;
 
     ModelInjection(PeftModel model) {
         this.model = model;
+    }
+
+    /**
+     * PEFT's {@code _prepare_adapter_config}: the adapter's method and the config it completes from
+     * the model, both validated.
+     */
+    AdapterEntry prepare(String adapterName, PeftConfig config) {
+        config.validate();
+        PeftMethod method = PeftMethods.forType(config.peftType());
+        PeftConfig prepared = method.prepareConfig(this, config);
+        prepared.validate();
+        return new AdapterEntry(adapterName, prepared, method);
+    }
+
+    /**
+     * Injects a registered adapter's layers and its {@code modules_to_save}; on failure removes
+     * what was injected, so the model is as it was.
+     */
+    void inject(AdapterEntry adapter) {
+        try {
+            adapter.method.inject(this, adapter.name, adapter.config);
+            if (adapter.config instanceof ModulesToSave saved) {
+                ModulesToSaveWrapper.wrap(this, adapter.name, saved.modulesToSave());
+            }
+        } catch (RuntimeException e) {
+            TunerLayers.of(baseModel()).delete(adapter.name);
+            adapter.method.remove(this, adapter.name);
+            throw e;
+        }
+        if (tensors(adapter.name).isEmpty()) {
+            LOG.warn("adapter '{}' ({}) added no tensors", adapter.name, adapter.config.peftType());
+        }
+    }
+
+    /** Puts an adapter directory's tensors into an injected adapter. */
+    void fill(AdapterEntry adapter, AdapterDirectory.Contents contents) {
+        try (NDManager scratch = manager().newSubManager()) {
+            Map<String, NDArray> tensors = contents.loadTensors(scratch);
+            adapter.method.loadSavedStateDict(this, adapter.name, tensors, contents.weightsFile());
+        }
+    }
+
+    /** Writes an adapter's config and saved state dict into its own directory. */
+    void save(Path dir, AdapterEntry adapter, String baseNameOrPath) {
+        PeftConfig config = adapter.config;
+        if (config.baseModelNameOrPath() == null && baseNameOrPath != null) {
+            config = config.withBaseModelNameOrPath(baseNameOrPath);
+        }
+        try (NDManager scratch = manager().newSubManager()) {
+            AdapterDirectory.write(dir, config, adapter.method.savedStateDict(this, adapter.name, scratch));
+        }
     }
 
     @Override
@@ -106,7 +163,7 @@ final class ModelInjection implements InjectionContext {
     }
 
     @Override
-    public List<PeftModel.AdapterTensor> tensors(String adapterName) {
+    public List<AdapterTensor> tensors(String adapterName) {
         return model.tensors(adapterName);
     }
 

@@ -15,7 +15,6 @@ import io.github.peft4j.core.hooks.BaseModelInfo;
 import io.github.peft4j.core.hooks.ForwardContext;
 import io.github.peft4j.core.io.AdapterDirectory;
 import io.github.peft4j.core.module.ModuleTree;
-import io.github.peft4j.core.tuner.ModulesToSaveWrapper;
 import io.github.peft4j.core.tuner.TunerLayer;
 import java.nio.file.Path;
 import java.util.Collections;
@@ -64,16 +63,6 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
     private final ModelInjection injection = new ModelInjection(this);
     private List<String> active = List.of();
     private boolean disabled;
-
-    /**
-     * A tensor of an adapter, with its in-memory and on-disk keys.
-     *
-     * @param key the in-memory key relative to the base model ({@code q_proj.lora_A.default.weight})
-     * @param savedKey the key in {@code adapter_model.safetensors}
-     *     ({@code base_model.model.q_proj.lora_A.weight})
-     * @param parameter the parameter
-     */
-    public record AdapterTensor(String key, String savedKey, Parameter parameter) {}
 
     /**
      * @param base the base model, already initialised (its parameters hold arrays)
@@ -182,8 +171,6 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
         return base instanceof BaseModelInfo info ? Optional.of(info) : Optional.empty();
     }
 
-    // ---------------------------------------------------------------- adapters
-
     /**
      * PEFT's {@code add_adapter}: injects a new, untrained adapter. It is not activated; call
      * {@link #setActiveAdapters} to use and train it.
@@ -198,25 +185,13 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
         if (adapters.containsKey(adapterName)) {
             throw new PeftConfigException("adapter '" + adapterName + "' already exists; delete it first");
         }
-        config.validate();
-        PeftMethod method = PeftMethods.forType(config.peftType());
-        config = method.prepareConfig(injection, config);
-        config.validate();
-        AdapterEntry adapter = new AdapterEntry(adapterName, config, method);
+        AdapterEntry adapter = injection.prepare(adapterName, config);
         adapters.put(adapterName, adapter);
         try {
-            method.inject(injection, adapterName, config);
-            if (config instanceof ModulesToSave saved) {
-                ModulesToSaveWrapper.wrap(injection, adapterName, saved.modulesToSave());
-            }
+            injection.inject(adapter);
         } catch (RuntimeException e) {
-            TunerLayers.of(base).delete(adapterName);
-            method.remove(injection, adapterName);
             adapters.remove(adapterName);
             throw e;
-        }
-        if (tensors(adapterName).isEmpty()) {
-            LOG.warn("adapter '{}' ({}) added no tensors", adapterName, config.peftType());
         }
         refreshTrainability();
     }
@@ -234,7 +209,7 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
     /** @param adapterNames the adapters to activate, in order */
     public void setActiveAdapters(List<String> adapterNames) {
         for (String name : adapterNames) {
-            requireAdapter(name);
+            entry(name);
         }
         active = List.copyOf(new LinkedHashSet<>(adapterNames));
         TunerLayers.of(base).setActive(active);
@@ -256,7 +231,7 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
      * @return its config
      */
     public PeftConfig config(String adapterName) {
-        return requireAdapter(adapterName).config;
+        return entry(adapterName).config;
     }
 
     /**
@@ -264,7 +239,7 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
      * @param trainable whether its tensors receive gradients when it is active
      */
     public void setTrainable(String adapterName, boolean trainable) {
-        requireAdapter(adapterName).trainable = trainable;
+        entry(adapterName).trainable = trainable;
         refreshTrainability();
     }
 
@@ -274,7 +249,7 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
      * @param adapterName the adapter
      */
     public void deleteAdapter(String adapterName) {
-        AdapterEntry adapter = requireAdapter(adapterName);
+        AdapterEntry adapter = entry(adapterName);
         TunerLayers layers = TunerLayers.of(base);
         if (layers.isMerged(adapterName)) {
             throw new PeftConfigException("adapter '" + adapterName + "' is merged; unmerge it before deleting");
@@ -325,11 +300,7 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
         void close();
     }
 
-    // ---------------------------------------------------------------- merging
-
-    /**
-     * PEFT's {@code merge_adapter}: folds the active adapters into the base weights.
-     */
+    /** PEFT's {@code merge_adapter}: folds the active adapters into the base weights. */
     public void merge() {
         merge(active);
     }
@@ -339,7 +310,7 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
      * @throws PeftCompatibilityException if one of them has layers that cannot merge, or no layers
      */
     public void merge(List<String> adapterNames) {
-        TunerLayers.of(base).merge(adapterNames.stream().map(this::requireAdapter).toList());
+        TunerLayers.of(base).merge(adapterNames.stream().map(this::entry).toList());
     }
 
     /** PEFT's {@code unmerge_adapter}: takes every merged adapter back out of the base weights. */
@@ -375,20 +346,14 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
         return base;
     }
 
-    // ---------------------------------------------------------------- parameters
-
     /** @return trainable and total parameter counts, as PEFT's {@code print_trainable_parameters} */
     public ParameterCount countParameters() {
-        return ParameterCount.of(allParameters());
+        return ParameterCount.of(AdapterTensors.allParameters(base, adapters.values()));
     }
 
     /** @return the parameters that receive gradients: tensors of active, trainable adapters */
     public List<Parameter> trainableParameters() {
-        return allParameters().stream().filter(Parameter::requiresGradient).toList();
-    }
-
-    private List<Parameter> allParameters() {
-        return AdapterTensors.allParameters(base, adapters.values());
+        return AdapterTensors.allParameters(base, adapters.values()).stream().filter(Parameter::requiresGradient).toList();
     }
 
     /**
@@ -396,7 +361,7 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
      * @return its tensors with in-memory and saved keys, tuner layers first (in tree order)
      */
     public List<AdapterTensor> tensors(String adapterName) {
-        return AdapterTensors.tensors(base, requireAdapter(adapterName));
+        return AdapterTensors.tensors(base, entry(adapterName));
     }
 
     /**
@@ -405,21 +370,11 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
      *     {@code base_model.model.} prefix)
      */
     public Map<String, Parameter> adapterParameters(String adapterName) {
-        Map<String, Parameter> out = new LinkedHashMap<>();
-        for (AdapterTensor t : tensors(adapterName)) {
-            out.put(t.key(), t.parameter());
-        }
-        return out;
+        return AdapterTensors.byKey(tensors(adapterName));
     }
 
     private void refreshTrainability() {
-        base.freezeParameters(true);
-        for (AdapterEntry a : adapters.values()) {
-            boolean train = a.trainable && active.contains(a.name);
-            for (AdapterTensor t : tensors(a.name)) {
-                t.parameter().freeze(!train);
-            }
-        }
+        AdapterTensors.refreshTrainability(base, adapters.values(), active);
     }
 
     /** @return every tuner layer in the base model, in tree order */
@@ -427,14 +382,12 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
         return TunerLayers.of(base).list();
     }
 
-    // ---------------------------------------------------------------- state dicts and files
-
     /**
      * @param adapterName an adapter
      * @return the tensors that {@link #save} writes for it, keyed as on disk
      */
     public Map<String, NDArray> savedStateDict(String adapterName) {
-        AdapterEntry adapter = requireAdapter(adapterName);
+        AdapterEntry adapter = entry(adapterName);
         return adapter.method.savedStateDict(injection, adapterName, manager);
     }
 
@@ -455,11 +408,7 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
     public void save(Path dir, List<String> adapterNames) {
         String nameOrPath = baseModelInfo().flatMap(BaseModelInfo::nameOrPath).orElse(null);
         for (String name : adapterNames) {
-            AdapterEntry adapter = requireAdapter(name);
-            try (NDManager scratch = manager.newSubManager()) {
-                AdapterFiles.write(AdapterDirectory.location(dir, name, DEFAULT_ADAPTER), adapter, nameOrPath,
-                        adapter.method.savedStateDict(injection, name, scratch));
-            }
+            injection.save(AdapterDirectory.location(dir, name, DEFAULT_ADAPTER), entry(name), nameOrPath);
         }
     }
 
@@ -475,9 +424,8 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
         AdapterDirectory.Contents contents = AdapterDirectory.read(dir);
         addAdapter(adapterName, contents.config());
         AdapterEntry adapter = adapters.get(adapterName);
-        try (NDManager scratch = manager.newSubManager()) {
-            Map<String, NDArray> tensors = contents.loadTensors(scratch);
-            adapter.method.loadSavedStateDict(injection, adapterName, tensors, contents.weightsFile());
+        try {
+            injection.fill(adapter, contents);
         } catch (RuntimeException e) {
             deleteAdapter(adapterName);
             throw e;
@@ -486,25 +434,19 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
         refreshTrainability();
     }
 
-    /** @return the tuners' view of this model (package-private: tuners get it through {@link PeftMethod}) */
+    /** @return the tuners' view of this model (tuners get it through {@link PeftMethod}) */
     InjectionContext injection() {
         return injection;
     }
 
-    /** @return the adapter's entry, for {@link ModelInjection} */
+    /** @return the adapter's entry (also for {@link ModelInjection}) */
     AdapterEntry entry(String adapterName) {
-        return requireAdapter(adapterName);
-    }
-
-    private AdapterEntry requireAdapter(String adapterName) {
         AdapterEntry a = adapters.get(adapterName);
         if (a == null) {
             throw new PeftConfigException("no adapter named '" + adapterName + "'; adapters: " + adapters.keySet());
         }
         return a;
     }
-
-    // ---------------------------------------------------------------- DJL Block
 
     @Override
     protected NDList forwardInternal(
@@ -531,8 +473,7 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
      */
     public NDList forward(ParameterStore parameterStore, NDList inputs, List<String> adapterNames) {
         AdapterRouting routing = AdapterRouting.validated(adapterNames, inputs.head().getShape().get(0), adapters.keySet());
-        ForwardContext ctx = ForwardContext.empty().with(AdapterRouting.KEY, routing);
-        return forward(parameterStore, inputs, false, ctx.addTo(null));
+        return forward(parameterStore, inputs, false, ForwardContext.empty().with(AdapterRouting.KEY, routing).addTo(null));
     }
 
     @Override
@@ -553,7 +494,6 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "PeftModel(adapters=" + adapters.keySet() + ", active=" + active + ", base="
-                + base.getClass().getSimpleName() + ")";
+        return "PeftModel(adapters=" + adapters.keySet() + ", active=" + active + ", base=" + base.getClass().getSimpleName() + ")";
     }
 }

@@ -390,7 +390,7 @@ class PeftModelTest {
         model.injection().registerAdapterTensor("default", "old.bias", "base_model.model.old.bias", bias);
         model.injection().registerAdapterTensor("default", "model.layers.0.self_attn.q_proj.base_layer.bias",
                 "base_model.model.model.layers.0.self_attn.q_proj.base_layer.bias", bias);
-        List<String> keys = model.tensors("default").stream().map(PeftModel.AdapterTensor::key).toList();
+        List<String> keys = model.tensors("default").stream().map(AdapterTensor::key).toList();
         assertFalse(keys.contains("old.bias"));
         assertTrue(keys.contains("model.layers.0.self_attn.q_proj.base_layer.bias"));
         model.setActiveAdapters("default");

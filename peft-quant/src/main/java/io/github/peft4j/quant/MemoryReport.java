@@ -1,5 +1,6 @@
 package io.github.peft4j.quant;
 
+import io.github.peft4j.core.AdapterTensor;
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
@@ -45,7 +46,7 @@ public record MemoryReport(long quantizedBytes, long fullPrecisionBytes, long ad
         Map<NDArray, Boolean> adapter = new IdentityHashMap<>();
         long adapterBytes = 0;
         for (String name : model.adapterNames()) {
-            for (PeftModel.AdapterTensor t : model.tensors(name)) {
+            for (AdapterTensor t : model.tensors(name)) {
                 if (t.parameter().isInitialized() && adapter.put(t.parameter().getArray(), true) == null) {
                     adapterBytes += bytes(t.parameter().getArray());
                 }

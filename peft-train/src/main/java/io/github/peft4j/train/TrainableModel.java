@@ -1,5 +1,6 @@
 package io.github.peft4j.train;
 
+import io.github.peft4j.core.AdapterTensor;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
@@ -71,7 +72,7 @@ abstract class TrainableModel {
         List<NamedParameter> parameters(DecayRule decay) {
             List<NamedParameter> out = new ArrayList<>();
             for (String name : trainedAdapters()) {
-                for (PeftModel.AdapterTensor t : model.tensors(name)) {
+                for (AdapterTensor t : model.tensors(name)) {
                     if (t.parameter().requiresGradient()) {
                         out.add(new NamedParameter(t.key(), t.parameter(), decay.decays(t.key())));
                     }
