@@ -13,7 +13,7 @@ import io.github.peft4j.models.CausalLmLoss;
 import io.github.peft4j.models.HfModels;
 import io.github.peft4j.models.PretrainedModel;
 import io.github.peft4j.prefix.PromptAdapters;
-import io.github.peft4j.prefix.PromptTuningConfig;
+import io.github.peft4j.prefix.prompttuning.PromptTuningConfig;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;

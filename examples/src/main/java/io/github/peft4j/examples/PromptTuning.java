@@ -12,7 +12,7 @@ import io.github.peft4j.models.generation.GenerationConfig;
 import io.github.peft4j.models.generation.Generator;
 import io.github.peft4j.models.tokenizer.HfTokenizer;
 import io.github.peft4j.prefix.PromptAdapters;
-import io.github.peft4j.prefix.PromptTuningConfig;
+import io.github.peft4j.prefix.prompttuning.PromptTuningConfig;
 import io.github.peft4j.train.PeftTrainer;
 import io.github.peft4j.train.TrainingArguments;
 import io.github.peft4j.train.data.Batch;

@@ -6,10 +6,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.module.LinearLike;
+import io.github.peft4j.core.tuner.ForwardCall;
 import java.util.Map;
 import java.util.Optional;
 
@@ -20,7 +19,7 @@ import java.util.Optional;
  * to the output; such a layer cannot be merged, since there is no base bias to fold it into.
  *
  * <pre>{@code
- * BitFitLayer layer = model.replaceModule("bert.encoder.layer.0.attention.self.query", BitFitLayer::new);
+ * BitFitLayer layer = model.tunerLayerAt("bert.encoder.layer.0.attention.self.query", BitFitLayer.class, BitFitLayer::new);
  * layer.addAdapter("default", model.manager());
  * }</pre>
  */
@@ -72,6 +71,7 @@ public final class BitFitLayer extends ParameterCopyLayer {
      * @param adapterName the adapter
      * @param manager the model's manager
      */
+    @Override
     public void addAdapter(String adapterName, NDManager manager) {
         NDArray value;
         if (baseBias != null) {
@@ -98,14 +98,12 @@ public final class BitFitLayer extends ParameterCopyLayer {
     }
 
     @Override
-    protected NDList adapted(String adapterName, ParameterStore ps, NDList inputs, boolean training,
-            PairList<String, Object> params) {
+    protected NDList adapted(ForwardCall call, String adapterName) {
         if (baseBias != null) {
-            return super.adapted(adapterName, ps, inputs, training, params);
+            return super.adapted(call, adapterName);
         }
-        NDArray y = baseLayer().forward(ps, inputs, training, params).singletonOrThrow();
-        NDArray bias = ps.getValue(adapterParameters(adapterName).get(key(adapterName)), y.getDevice(), training);
-        return new NDList(y.add(bias));
+        NDArray y = forwardBase(call).singletonOrThrow();
+        return new NDList(y.add(call.value(adapterParameters(adapterName).get(key(adapterName)))));
     }
 
     @Override

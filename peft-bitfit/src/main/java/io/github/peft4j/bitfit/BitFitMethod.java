@@ -1,11 +1,10 @@
 package io.github.peft4j.bitfit;
 
 import ai.djl.nn.Block;
-import io.github.peft4j.core.PeftCompatibilityException;
+import io.github.peft4j.core.InjectionContext;
 import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.PeftMethod;
-import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.hooks.BaseModelInfo;
 import io.github.peft4j.core.module.LinearLike;
 import io.github.peft4j.core.module.ModuleTree;
@@ -39,7 +38,7 @@ public final class BitFitMethod implements PeftMethod {
     }
 
     @Override
-    public void inject(PeftModel model, String adapterName, PeftConfig config) {
+    public void inject(InjectionContext model, String adapterName, PeftConfig config) {
         BitFitConfig c = (BitFitConfig) config;
         TargetModules targets = c.targetModules() != null ? c.targetModules() : TargetModules.regex(".+");
         List<String> matched = model.selectTargets(TargetMatcher.builder().targets(targets).exclude(c.excludeModules()).build());
@@ -72,17 +71,7 @@ public final class BitFitMethod implements PeftMethod {
                     + ModuleTree.summarize(model.modules().paths()));
         }
         for (String path : chosen) {
-            Block block = model.modules().get(path);
-            BitFitLayer layer;
-            if (block instanceof BitFitLayer existing) {
-                layer = existing;
-            } else if (block instanceof TunerLayer other) {
-                throw new PeftCompatibilityException("BitFit cannot tune " + path + ": it is already wrapped by "
-                        + other.getClass().getSimpleName() + " (one tuner type per module)");
-            } else {
-                layer = model.replaceModule(path, BitFitLayer::new);
-            }
-            layer.addAdapter(adapterName, model.manager());
+            ParameterCopyLayer.addAdapterAt(model, path, adapterName, BitFitLayer.class, BitFitLayer::new, "BitFit");
         }
     }
 }

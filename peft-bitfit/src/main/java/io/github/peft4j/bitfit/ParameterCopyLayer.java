@@ -2,40 +2,38 @@ package io.github.peft4j.bitfit;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
+import io.github.peft4j.core.InjectionContext;
 import io.github.peft4j.core.PeftCompatibilityException;
-import io.github.peft4j.core.hooks.AdapterRouting;
 import io.github.peft4j.core.tuner.BaseTunerLayer;
-import io.github.peft4j.core.tuner.MixedBatch;
+import io.github.peft4j.core.tuner.ForwardCall;
 import io.github.peft4j.core.tuner.Tensors;
+import io.github.peft4j.core.tuner.TunerLayer;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import java.util.function.Function;
 
 /**
  * A layer whose adapters are trained copies of some of the wrapped block's own parameters (as
  * PEFT's LN-tuning keeps a trained copy of the norm module). The base parameters are never
  * written by training: forward runs the block with the active adapter's copies in their place
  * ({@link ParameterSubstitution}), disabling or deleting the adapter gives the base block back,
- * and several adapters can live on one model. One adapter runs at a time, as in PEFT's LN-tuning;
- * a mixed batch runs each row with its own adapter. Merging swaps the copies into the base
- * parameters (PEFT swaps the modules) and unmerging swaps them back, so both are exact.
+ * and several adapters can live on one model. One adapter runs at a time, as in PEFT's LN-tuning
+ * (the template in {@link BaseTunerLayer} runs each row group of a mixed batch with its own adapter).
+ * Merging swaps the copies into the base parameters (PEFT swaps the modules) and unmerging swaps
+ * them back, so both are exact.
  *
  * <pre>{@code
  * final class ScaleCopy extends ParameterCopyLayer {
+ *     public void addAdapter(String adapter, NDManager m) { addAdapterParameter(adapter, "scale." + adapter, baseWeight.getArray().duplicate()); }
  *     protected Map<Parameter, Parameter> copies(String adapter) { return Map.of(baseWeight, copyOf(adapter)); }
  *     protected String tunerName() { return "ScaleCopy"; }
  * }
  * }</pre>
  */
 public abstract class ParameterCopyLayer extends BaseTunerLayer {
-
-    private static final Logger LOG = LoggerFactory.getLogger(ParameterCopyLayer.class);
 
     /** @param base the block whose parameters the adapters copy */
     protected ParameterCopyLayer(Block base) {
@@ -46,6 +44,37 @@ public abstract class ParameterCopyLayer extends BaseTunerLayer {
     protected abstract String tunerName();
 
     /**
+     * Adds an adapter that starts out computing what the base block computes (copies of the base
+     * parameters' current values).
+     *
+     * @param adapterName the adapter
+     * @param manager the model's manager
+     */
+    public abstract void addAdapter(String adapterName, NDManager manager);
+
+    /**
+     * Adds an adapter to the module at {@code path}, wrapping it in this tuner's layer unless a
+     * previous adapter already did (several adapters of one tuner share the layer, as in PEFT).
+     *
+     * @param model the model being injected
+     * @param path the module's path
+     * @param adapterName the adapter
+     * @param type the tuner's layer class
+     * @param wrap makes the layer from the module
+     * @param tuner the tuner's name, for messages
+     * @param <L> the layer type
+     * @throws PeftCompatibilityException if another tuner's layer already wraps the module
+     */
+    public static <L extends ParameterCopyLayer> void addAdapterAt(InjectionContext model, String path,
+            String adapterName, Class<L> type, Function<Block, L> wrap, String tuner) {
+        if (model.modules().get(path) instanceof TunerLayer other && !type.isInstance(other)) {
+            throw new PeftCompatibilityException(tuner + " cannot tune " + path + ": it is already wrapped by "
+                    + other.getClass().getSimpleName() + " (one tuner type per module)");
+        }
+        model.tunerLayerAt(path, type, wrap).addAdapter(adapterName, model.manager());
+    }
+
+    /**
      * @param adapterName an adapter of this layer
      * @return each base parameter it replaces, with the adapter's copy
      */
@@ -54,44 +83,25 @@ public abstract class ParameterCopyLayer extends BaseTunerLayer {
     /**
      * The block's output with one adapter; by default the block run with the adapter's copies.
      *
+     * @param call the forward call
      * @param adapterName the adapter
-     * @param ps the parameter store
-     * @param inputs the inputs
-     * @param training whether this is a training forward
-     * @param params the call's params
      * @return the output
      */
-    protected NDList adapted(String adapterName, ParameterStore ps, NDList inputs, boolean training,
-            PairList<String, Object> params) {
-        return ParameterSubstitution.forward(baseLayer(), copies(adapterName), ps, inputs, training, params,
+    protected NDList adapted(ForwardCall call, String adapterName) {
+        return ParameterSubstitution.forward(baseLayer(), copies(adapterName), call,
                 tunerName() + " adapter '" + adapterName + "'");
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        if (adaptersDisabled()) {
-            return baseLayer().forward(ps, inputs, training, params);
+    protected NDList forwardWith(ForwardCall call, List<String> adapters) {
+        if (adapters.isEmpty()) {
+            return forwardBase(call);
         }
-        Optional<AdapterRouting> routing = routing(params);
-        if (routing.isPresent()) {
-            if (!mergedAdapters().isEmpty()) {
-                throw new PeftCompatibilityException("a mixed batch cannot run while " + tunerName() + " adapter "
-                        + mergedAdapters() + " is merged; unmerge it first");
-            }
-            NDArray out = MixedBatch.apply(inputs, routing.get(), (adapter, rows) -> (hasAdapter(adapter)
-                    ? adapted(adapter, ps, rows, training, params)
-                    : baseLayer().forward(ps, rows, training, params)).head());
-            return new NDList(out);
-        }
-        List<String> active = adaptersForForward();
-        if (active.isEmpty()) {
-            return baseLayer().forward(ps, inputs, training, params);
-        }
-        if (active.size() > 1) {
-            throw new PeftCompatibilityException(tunerName() + " runs one adapter at a time, but " + active
+        if (adapters.size() > 1) {
+            throw new PeftCompatibilityException(tunerName() + " runs one adapter at a time, but " + adapters
                     + " are active; activate one of them (or route rows to them in a mixed batch)");
         }
-        return adapted(active.get(0), ps, inputs, training, params);
+        return adapted(call, adapters.get(0));
     }
 
     @Override
@@ -99,33 +109,25 @@ public abstract class ParameterCopyLayer extends BaseTunerLayer {
         return true;
     }
 
-    /** Swaps the adapter's copies into the base parameters; one adapter at a time, as PEFT's LN-tuning. */
+    /**
+     * Swaps the adapter's copies into the base parameters. One adapter at a time, as PEFT's
+     * LN-tuning: merging a second one while another is merged is refused (the template merges a
+     * list one by one, so "two in one call" and "one after another" look the same here).
+     */
     @Override
-    public void merge(List<String> adapterNames) {
-        List<String> toMerge = adapterNames.stream()
-                .filter(this::hasAdapter)
-                .filter(a -> !mergedAdapters().contains(a))
-                .toList();
-        if (toMerge.isEmpty()) {
-            return;
-        }
-        if (toMerge.size() > 1) {
-            throw new PeftCompatibilityException("Trying to merge " + toMerge.size() + " adapters " + toMerge + ", but "
-                    + tunerName() + " does not allow merging more than one adapter at a time");
-        }
+    protected void mergeAdapter(String adapterName) {
         if (!mergedAdapters().isEmpty()) {
-            LOG.warn("Already merged with {}. Unmerging first.", mergedAdapters());
-            unmerge();
+            throw new PeftCompatibilityException("Trying to merge '" + adapterName + "' while " + mergedAdapters()
+                    + " is merged, but " + tunerName() + " does not allow merging more than one adapter at a time;"
+                    + " call unmerge() first");
         }
-        swap(toMerge.get(0));
-        markMerged(toMerge.get(0));
+        swap(adapterName);
     }
 
+    /** Swaps the copies back out: a swap is its own inverse, so unmerging is exact. */
     @Override
-    public void unmerge() {
-        for (String adapter : takeMergedForUnmerge()) {
-            swap(adapter);
-        }
+    protected void unmergeAdapter(String adapterName) {
+        swap(adapterName);
     }
 
     private void swap(String adapter) {

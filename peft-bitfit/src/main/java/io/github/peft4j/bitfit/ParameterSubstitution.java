@@ -6,8 +6,8 @@ import ai.djl.ndarray.NDList;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 import io.github.peft4j.core.PeftCompatibilityException;
+import io.github.peft4j.core.tuner.ForwardCall;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -22,7 +22,7 @@ import java.util.Set;
  *
  * <pre>{@code
  * NDList y = ParameterSubstitution.forward(layerNorm, Map.of(lnWeight, adapterWeight, lnBias, adapterBias),
- *         ps, inputs, training, params, "LN-tuning of bert.encoder.layer.0.output.LayerNorm");
+ *         call, "LN-tuning of bert.encoder.layer.0.output.LayerNorm");
  * }</pre>
  */
 public final class ParameterSubstitution {
@@ -32,19 +32,15 @@ public final class ParameterSubstitution {
     /**
      * @param block the block to run
      * @param replacements base parameter → the parameter to read in its place
-     * @param ps the forward call's parameter store
-     * @param inputs the inputs
-     * @param training whether this is a training forward
-     * @param params the forward call's params
+     * @param call the forward call (its parameter store answers for the parameters not replaced)
      * @param what the tuner and module, for messages
      * @return the block's output computed with the replacements
      * @throws PeftCompatibilityException if the block did not read a replaced parameter through
      *     the store (it would silently compute with the original)
      */
-    public static NDList forward(Block block, Map<Parameter, Parameter> replacements, ParameterStore ps, NDList inputs,
-            boolean training, PairList<String, Object> params, String what) {
-        Store store = new Store(ps, replacements);
-        NDList out = block.forward(store, inputs, training, params);
+    public static NDList forward(Block block, Map<Parameter, Parameter> replacements, ForwardCall call, String what) {
+        Store store = new Store(call.parameterStore(), replacements);
+        NDList out = block.forward(store, call.inputs(), call.training(), call.params());
         if (store.read.size() != replacements.size()) {
             List<String> unread = replacements.keySet().stream()
                     .filter(p -> !store.read.contains(p)).map(Parameter::getName).toList();

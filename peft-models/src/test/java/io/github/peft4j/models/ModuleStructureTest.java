@@ -103,9 +103,9 @@ class ModuleStructureTest {
             assertEquals(List.of(32L, 128L), shape(tree.parameters(), "transformer.h.0.mlp.c_fc.weight"));
             LinearLike head = LinearLike.of(tree.get("lm_head")).orElseThrow();
             assertSame(tree.parameters().get("transformer.wte.weight"), head.weight(), "lm_head is tied to wte");
-            assertEquals(ModuleKind.OUTPUT_HEAD_LINEAR, PeftModel.kindOf(tree.get("lm_head"), true));
-            assertEquals(ModuleKind.LINEAR, PeftModel.kindOf(cAttn, false));
-            assertEquals(ModuleKind.EMBEDDING, PeftModel.kindOf(tree.get("transformer.wte"), false));
+            assertEquals(ModuleKind.OUTPUT_HEAD_LINEAR, ModuleKind.of(tree.get("lm_head"), true));
+            assertEquals(ModuleKind.LINEAR, ModuleKind.of(cAttn, false));
+            assertEquals(ModuleKind.EMBEDDING, ModuleKind.of(tree.get("transformer.wte"), false));
         }
     }
 

@@ -23,13 +23,22 @@ import java.util.Map;
  * <p>Tensor names are PEFT's module paths inside the encoder ({@code embedding.weight},
  * {@code transform.0.weight}, {@code mlp_head.2.bias}, {@code lstm_head.weight_ih_l0_reverse}).
  * The tensors are never changed by a forward call, so one encoder serves any number of threads.
+ * An encoder is the per-adapter state of its {@link PromptLearningMethod}.
+ *
+ * <pre>{@code
+ * final class TableOnly extends BasePromptEncoder {
+ *     TableOnly(int rows, int width, NDManager m) { add(EMBEDDING, m.randomNormal(new Shape(rows, width))); }
+ *     protected boolean reparameterized() { return false; }
+ * }
+ * }</pre>
  */
-abstract class BasePromptEncoder {
+public abstract class BasePromptEncoder {
 
     /** The key of the single tensor of a PEFT prompt-learning adapter file. */
     static final String SAVED_KEY = "prompt_embeddings";
 
-    static final String EMBEDDING = "embedding.weight";
+    /** The virtual-token table's name, PEFT's {@code embedding.weight}. */
+    protected static final String EMBEDDING = "embedding.weight";
 
     private final Map<String, Parameter> parameters = new LinkedHashMap<>();
 
@@ -38,7 +47,7 @@ abstract class BasePromptEncoder {
      * @param array its value
      * @return the new parameter
      */
-    final Parameter add(String name, NDArray array) {
+    protected final Parameter add(String name, NDArray array) {
         Parameter p = Parameter.builder().setName(name).setType(Parameter.Type.WEIGHT).optArray(array).build();
         if (parameters.put(name, p) != null) {
             throw new IllegalStateException("tensor " + name + " added twice");
@@ -62,7 +71,7 @@ abstract class BasePromptEncoder {
     }
 
     /** @return whether a network sits between the table and the output (PEFT's training-only heads) */
-    abstract boolean reparameterized();
+    protected abstract boolean reparameterized();
 
     /**
      * The encoder's output for the rows {@code 0..rows-1}, as PEFT's {@code prompt_encoder(arange(n))}.
@@ -85,7 +94,7 @@ abstract class BasePromptEncoder {
      * @param training whether this is a training forward
      * @return the network's output, attached to x's manager
      */
-    NDArray head(ParameterStore ps, NDArray x, boolean training) {
+    protected NDArray head(ParameterStore ps, NDArray x, boolean training) {
         return x;
     }
 

@@ -9,8 +9,13 @@ import ai.djl.training.ParameterStore;
 /**
  * The tensors of one {@code torch.nn.Linear} inside a prompt encoder, initialised as torch does
  * (weight and bias uniform in ±1/√in_features).
+ *
+ * <pre>{@code
+ * Dense up = Dense.create(encoder, "mlp_head.0", tokenDim, hidden, manager);
+ * NDArray y = up.apply(ps, x, training); // x·Wᵀ + b
+ * }</pre>
  */
-final class Dense {
+public final class Dense {
 
     private final Parameter weight;
     private final Parameter bias;
@@ -28,7 +33,7 @@ final class Dense {
      * @param manager where the tensors live
      * @return the layer, registered as {@code <name>.weight} [out, in] and {@code <name>.bias} [out]
      */
-    static Dense create(BasePromptEncoder encoder, String name, int in, int out, NDManager manager) {
+    public static Dense create(BasePromptEncoder encoder, String name, int in, int out, NDManager manager) {
         float bound = (float) (1 / Math.sqrt(in));
         Parameter w = encoder.add(name + ".weight", manager.randomUniform(-bound, bound, new Shape(out, in)));
         Parameter b = encoder.add(name + ".bias", manager.randomUniform(-bound, bound, new Shape(out)));
@@ -36,7 +41,7 @@ final class Dense {
     }
 
     /** Sets both tensors to zero (PEFT's {@code init_weights="zero"} on the last layer). */
-    void zero() {
+    public void zero() {
         weight.getArray().muli(0);
         bias.getArray().muli(0);
     }
@@ -47,7 +52,7 @@ final class Dense {
      * @param training whether this is a training forward
      * @return x·Wᵀ + b, attached to x's manager
      */
-    NDArray apply(ParameterStore ps, NDArray x, boolean training) {
+    public NDArray apply(ParameterStore ps, NDArray x, boolean training) {
         NDArray w = ps.getValue(weight, x.getDevice(), training);
         NDArray b = ps.getValue(bias, x.getDevice(), training);
         return x.getNDArrayInternal().linear(x, w, b).singletonOrThrow();

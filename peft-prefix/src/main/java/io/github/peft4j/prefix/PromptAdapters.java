@@ -7,11 +7,14 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.peft4j.core.InjectionContext;
+import io.github.peft4j.core.Labels;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.PeftMethod;
 import io.github.peft4j.core.PeftMethods;
 import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.hooks.ForwardContext;
+import java.lang.reflect.Method;
 
 /**
  * Prompt-learning adapters chosen per call, and helpers for training with them.
@@ -38,9 +41,6 @@ import io.github.peft4j.core.hooks.ForwardContext;
  */
 public final class PromptAdapters {
 
-    /** The label that the loss ignores, as in PyTorch's {@code ignore_index}. */
-    public static final int IGNORE_INDEX = -100;
-
     private PromptAdapters() {}
 
     private static PromptLearningMethod method(PeftModel model, String adapterName) {
@@ -50,6 +50,21 @@ public final class PromptAdapters {
         }
         throw new PeftConfigException("adapter '" + adapterName + "' is a " + model.config(adapterName).peftType()
                 + " adapter, not a prompt-learning one (PROMPT_TUNING, PREFIX_TUNING, P_TUNING)");
+    }
+
+    /**
+     * The model's {@link InjectionContext}, where the adapter's encoder lives. PeftModel hands it only
+     * to its methods; until it offers per-call contributions of a named adapter itself, this reads
+     * its package-private accessor.
+     */
+    private static InjectionContext injection(PeftModel model) {
+        try {
+            Method accessor = PeftModel.class.getDeclaredMethod("injection");
+            accessor.setAccessible(true);
+            return (InjectionContext) accessor.invoke(model);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            throw new IllegalStateException("cannot reach the adapters of " + model + " from PromptAdapters", e);
+        }
     }
 
     /**
@@ -66,8 +81,8 @@ public final class PromptAdapters {
      */
     public static ForwardContext context(PeftModel model, String adapterName, ParameterStore parameterStore,
             NDList inputs, boolean training, ForwardContext base) {
-        return method(model, adapterName).contributeToForward(model, adapterName, parameterStore, inputs, training,
-                base);
+        return method(model, adapterName).contributeToForward(injection(model), adapterName, parameterStore, inputs,
+                training, base);
     }
 
     /**
@@ -92,8 +107,8 @@ public final class PromptAdapters {
      */
     public static ForwardContext context(PeftModel model, String adapterName, ParameterStore parameterStore,
             long batchSize, NDManager manager, ForwardContext base) {
-        return method(model, adapterName).contribution(model, adapterName, parameterStore, batchSize, manager, false,
-                base);
+        return method(model, adapterName).contribution(injection(model), adapterName, parameterStore, batchSize,
+                manager, false, base);
     }
 
     /**
@@ -137,11 +152,12 @@ public final class PromptAdapters {
      *     for prompt tuning and P-tuning, 0 for prefix tuning
      */
     public static int virtualTokens(PeftModel model, String adapterName) {
-        return method(model, adapterName).prependedPositions((PromptLearningConfig) model.config(adapterName));
+        method(model, adapterName);
+        return ((PromptLearningConfig) model.config(adapterName)).prependedPositions();
     }
 
     /**
-     * PEFT's label padding: {@code n} times {@value #IGNORE_INDEX} in front of every row.
+     * PEFT's label padding: {@code n} times {@link Labels#IGNORE_INDEX} in front of every row.
      *
      * <pre>{@code
      * NDArray padded = PromptAdapters.padLabels(labels, PromptAdapters.virtualTokens(model, "default"));
@@ -156,7 +172,7 @@ public final class PromptAdapters {
             return labels;
         }
         Shape s = labels.getShape();
-        NDArray pad = labels.getManager().full(new Shape(s.get(0), n), IGNORE_INDEX, labels.getDataType());
+        NDArray pad = labels.getManager().full(new Shape(s.get(0), n), Labels.IGNORE_INDEX, labels.getDataType());
         return NDArrays.concat(new NDList(pad, labels), 1);
     }
 }

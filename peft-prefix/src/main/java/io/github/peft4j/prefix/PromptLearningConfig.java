@@ -1,6 +1,7 @@
 package io.github.peft4j.prefix;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.github.peft4j.core.ModulesToSave;
 import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftConfigException;
@@ -10,7 +11,8 @@ import java.util.List;
 /**
  * The fields every prompt-learning config shares, Hugging Face PEFT's {@code PromptLearningConfig}:
  * {@code num_virtual_tokens}, {@code token_dim}, {@code num_transformer_submodules},
- * {@code num_attention_heads}, {@code num_layers} and {@code modules_to_save}. Only
+ * {@code num_attention_heads}, {@code num_layers} and {@code modules_to_save} (modules trained in
+ * full beside the prompt, a classifier head for {@code SEQ_CLS}; core's {@link ModulesToSave}). Only
  * {@code num_virtual_tokens} is required; the sizes left {@code null} are read from the base model
  * when the adapter is added ({@link #prepareFor}), and the completed config is the one saved.
  *
@@ -20,7 +22,7 @@ import java.util.List;
  * ((PromptLearningConfig) model.config("default")).tokenDim(); // the model's hidden size
  * }</pre>
  */
-public abstract class PromptLearningConfig extends PeftConfig {
+public abstract class PromptLearningConfig extends PeftConfig implements ModulesToSave {
 
     @JsonProperty("num_virtual_tokens")
     private Integer numVirtualTokens;
@@ -69,6 +71,7 @@ public abstract class PromptLearningConfig extends PeftConfig {
     }
 
     /** @return PEFT's {@code modules_to_save}, or {@code null} */
+    @Override
     public List<String> modulesToSave() {
         return modulesToSave;
     }
@@ -76,6 +79,15 @@ public abstract class PromptLearningConfig extends PeftConfig {
     /** @return the number of rows of the prompt table: {@code num_virtual_tokens · num_transformer_submodules} */
     public int totalVirtualTokens() {
         return numVirtualTokens * (numTransformerSubmodules == null ? 1 : numTransformerSubmodules);
+    }
+
+    /**
+     * @return the positions the adapter prepends to the model's sequence (and to its outputs): the
+     *     virtual tokens of prompt tuning and P-tuning; prefix tuning overrides it with 0, its prefix
+     *     lives in the attention layers
+     */
+    public int prependedPositions() {
+        return totalVirtualTokens();
     }
 
     @Override
@@ -148,21 +160,8 @@ public abstract class PromptLearningConfig extends PeftConfig {
             throw new PeftCompatibilityException("num_transformer_submodules is " + numTransformerSubmodules
                     + " (an encoder-decoder setup); peft4j's models are decoder-only or encoder-only and need 1");
         }
-        if (modulesToSave != null && !modulesToSave.isEmpty()) {
-            throw new PeftCompatibilityException("modules_to_save " + modulesToSave
-                    + " is not supported with prompt-learning adapters in peft4j yet; train those modules with a"
-                    + " separate adapter");
-        }
-    }
-
-    /**
-     * For methods that prepend virtual tokens to the input embeddings (prompt tuning, P-tuning):
-     * {@code token_dim} must be the model's hidden size.
-     *
-     * @param model the base model
-     */
-    protected final void checkTokensFitTheEmbeddings(PromptLearningModel model) {
-        if (tokenDim() != model.hiddenSize()) {
+        // virtual tokens are prepended to the input embeddings, so they must be as wide
+        if (prependedPositions() > 0 && tokenDim() != model.hiddenSize()) {
             throw new PeftCompatibilityException("token_dim " + tokenDim() + " does not fit the model: virtual tokens"
                     + " are prepended to the input embeddings, so token_dim must be the hidden size "
                     + model.hiddenSize());
@@ -244,7 +243,7 @@ public abstract class PromptLearningConfig extends PeftConfig {
         }
 
         /**
-         * @param modules PEFT's {@code modules_to_save} (kept in the file; not yet supported in training)
+         * @param modules PEFT's {@code modules_to_save}: modules trained in full, one copy per adapter
          * @return this builder
          */
         public B modulesToSave(List<String> modules) {

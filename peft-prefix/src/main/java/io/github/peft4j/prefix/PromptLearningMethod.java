@@ -3,13 +3,13 @@ package io.github.peft4j.prefix;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
+import io.github.peft4j.core.InjectionContext;
 import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftConfig;
-import io.github.peft4j.core.PeftFormatException;
 import io.github.peft4j.core.PeftMethod;
-import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.hooks.AdapterRouting;
 import io.github.peft4j.core.hooks.ForwardContext;
 import io.github.peft4j.core.hooks.PrefixKeyValues;
@@ -17,31 +17,30 @@ import io.github.peft4j.core.hooks.PromptLearningModel;
 import io.github.peft4j.core.hooks.VirtualTokens;
 import io.github.peft4j.core.tuner.AdapterKeys;
 import java.nio.file.Path;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
-import java.util.WeakHashMap;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * What the three prompt-learning methods share: the config is completed from the base model, the
- * adapter's encoder is registered with the {@link PeftModel} as {@code prompt_encoder.<adapter>.*},
- * each forward call gets the encoder's output through the {@link ForwardContext}, and the file holds
- * PEFT's single {@code prompt_embeddings} tensor.
+ * What the three prompt-learning methods share, as PEFT's {@code PeftModel} does for them: the config
+ * is completed from the base model, the adapter's encoder is its per-adapter state
+ * ({@link InjectionContext#adapterState}) with its tensors registered as
+ * {@code prompt_encoder.<adapter>.*}, each forward call gets the encoder's output through the
+ * {@link ForwardContext} (as virtual tokens unless a method overrides {@link #contribute}), and the
+ * file holds PEFT's {@code prompt_embeddings} (plus the copies of {@code modules_to_save}, if any).
+ *
+ * <pre>{@code
+ * public final class PromptTuningMethod extends PromptLearningMethod {
+ *     public String peftType() { return "PROMPT_TUNING"; }
+ *     public Class<PromptTuningConfig> configClass() { return PromptTuningConfig.class; }
+ *     protected BasePromptEncoder createEncoder(PromptLearningConfig c, PromptLearningModel m, NDManager manager) {
+ *         return new PromptEmbedding((PromptTuningConfig) c, m, manager);
+ *     }
+ * }
+ * }</pre>
  */
-abstract class PromptLearningMethod implements PeftMethod {
-
-    private static final Logger LOG = LoggerFactory.getLogger(PromptLearningMethod.class);
+public abstract class PromptLearningMethod implements PeftMethod {
 
     /** PEFT's attribute holding the encoders: in-memory keys are {@code prompt_encoder.<adapter>.<name>}. */
     static final String ENCODER_PREFIX = "prompt_encoder.";
-
-    /** The encoders of each model, by adapter; a model's entry goes when the model is unreachable. */
-    private final Map<PeftModel, Map<String, BasePromptEncoder>> encoders =
-            Collections.synchronizedMap(new WeakHashMap<>());
 
     /**
      * @param config the completed config
@@ -49,10 +48,12 @@ abstract class PromptLearningMethod implements PeftMethod {
      * @param manager where the encoder's tensors live
      * @return a new encoder
      */
-    abstract BasePromptEncoder createEncoder(PromptLearningConfig config, PromptLearningModel model, NDManager manager);
+    protected abstract BasePromptEncoder createEncoder(PromptLearningConfig config, PromptLearningModel model,
+            NDManager manager);
 
     /**
-     * Puts the encoder's output into the context the model reads.
+     * Puts the encoder's output into the context the model reads; by default as {@link VirtualTokens}
+     * prepended to the input embeddings (prompt tuning, P-tuning): the same rows for every sequence.
      *
      * @param config the adapter's config
      * @param output the encoder's output, [rows, width]
@@ -60,16 +61,14 @@ abstract class PromptLearningMethod implements PeftMethod {
      * @param context the context so far
      * @return the context with this adapter's contribution
      */
-    abstract ForwardContext contribute(PromptLearningConfig config, NDArray output, long batchSize,
-            ForwardContext context);
+    protected ForwardContext contribute(PromptLearningConfig config, NDArray output, long batchSize,
+            ForwardContext context) {
+        Shape s = output.getShape();
+        return context.with(VirtualTokens.KEY,
+                new VirtualTokens(output.expandDims(0).broadcast(new Shape(batchSize, s.get(0), s.get(1)))));
+    }
 
-    /**
-     * @param config the adapter's config
-     * @return the positions this adapter prepends to the model's sequence
-     */
-    abstract int prependedPositions(PromptLearningConfig config);
-
-    static PromptLearningModel promptModel(PeftModel model) {
+    static PromptLearningModel promptModel(InjectionContext model) {
         if (model.baseModel() instanceof PromptLearningModel m) {
             return m;
         }
@@ -80,12 +79,12 @@ abstract class PromptLearningMethod implements PeftMethod {
     }
 
     @Override
-    public PeftConfig prepareConfig(PeftModel model, PeftConfig config) {
+    public PeftConfig prepareConfig(InjectionContext model, PeftConfig config) {
         return ((PromptLearningConfig) config).prepareFor(promptModel(model));
     }
 
     @Override
-    public void inject(PeftModel model, String adapterName, PeftConfig config) {
+    public void inject(InjectionContext model, String adapterName, PeftConfig config) {
         PromptLearningConfig c = (PromptLearningConfig) config;
         BasePromptEncoder encoder = createEncoder(c, promptModel(model), model.manager());
         for (Map.Entry<String, Parameter> e : encoder.parameters().entrySet()) {
@@ -95,21 +94,16 @@ abstract class PromptLearningMethod implements PeftMethod {
                     : AdapterKeys.removeAdapterName(key, adapterName); // never written: only the output is saved
             model.registerAdapterTensor(adapterName, key, savedKey, e.getValue());
         }
-        encoders.computeIfAbsent(model, k -> Collections.synchronizedMap(new LinkedHashMap<>()))
-                .put(adapterName, encoder);
+        model.adapterState(adapterName, BasePromptEncoder.class, () -> encoder);
     }
 
-    BasePromptEncoder encoder(PeftModel model, String adapterName) {
-        Map<String, BasePromptEncoder> forModel = encoders.get(model);
-        BasePromptEncoder encoder = forModel == null ? null : forModel.get(adapterName);
-        if (encoder == null) {
-            throw new IllegalStateException("no prompt encoder for adapter '" + adapterName + "' of " + model);
-        }
-        return encoder;
+    static BasePromptEncoder encoder(InjectionContext model, String adapterName) {
+        return model.findAdapterState(adapterName, BasePromptEncoder.class).orElseThrow(() ->
+                new IllegalStateException("no prompt encoder for adapter '" + adapterName + "'"));
     }
 
     @Override
-    public ForwardContext contributeToForward(PeftModel model, String adapterName, ParameterStore parameterStore,
+    public ForwardContext contributeToForward(InjectionContext model, String adapterName, ParameterStore parameterStore,
             NDList inputs, boolean training, ForwardContext context) {
         if (inputs.isEmpty()) {
             throw new IllegalArgumentException("a forward call with a prompt-learning adapter needs inputs whose first"
@@ -132,11 +126,11 @@ abstract class PromptLearningMethod implements PeftMethod {
      * @param context the context so far
      * @return the extended context
      */
-    ForwardContext contribution(PeftModel model, String adapterName, ParameterStore parameterStore, long batchSize,
+    ForwardContext contribution(InjectionContext model, String adapterName, ParameterStore parameterStore, long batchSize,
             NDManager manager, boolean training, ForwardContext context) {
         if (context.get(VirtualTokens.KEY).isPresent() || context.get(PrefixKeyValues.KEY).isPresent()) {
             throw new PeftCompatibilityException("adapter '" + adapterName + "': a forward call can use only one"
-                    + " prompt-learning adapter, as in PEFT; active adapters: " + model.activeAdapters());
+                    + " prompt-learning adapter, as in PEFT");
         }
         if (context.get(AdapterRouting.KEY).isPresent()) {
             throw new PeftCompatibilityException("adapter '" + adapterName + "': per-row adapters (adapter_names) are"
@@ -148,32 +142,19 @@ abstract class PromptLearningMethod implements PeftMethod {
     }
 
     @Override
-    public Map<String, NDArray> savedStateDict(PeftModel model, String adapterName, NDManager manager) {
-        return Map.of(BasePromptEncoder.SAVED_KEY, encoder(model, adapterName).promptEmbeddingsToSave(manager));
+    public Map<String, NDArray> savedStateDict(InjectionContext model, String adapterName, NDManager manager) {
+        return PromptStateDict.saved(model, adapterName, encoder(model, adapterName), manager);
     }
 
     @Override
-    public void loadSavedStateDict(PeftModel model, String adapterName, Map<String, NDArray> tensors, Path source) {
-        NDArray saved = tensors.get(BasePromptEncoder.SAVED_KEY);
-        if (saved == null) {
-            throw new PeftFormatException(source, BasePromptEncoder.SAVED_KEY, "missing: a "
-                    + model.config(adapterName).peftType() + " adapter file holds this single tensor; found "
-                    + new TreeSet<>(tensors.keySet()));
-        }
-        encoder(model, adapterName).loadPromptEmbeddings(saved, source);
-        Set<String> others = new TreeSet<>(tensors.keySet());
-        others.remove(BasePromptEncoder.SAVED_KEY);
-        if (!others.isEmpty()) {
-            LOG.warn("{}: ignoring tensors besides {}: {}", source, BasePromptEncoder.SAVED_KEY, others);
-        }
+    public void loadSavedStateDict(InjectionContext model, String adapterName, Map<String, NDArray> tensors,
+            Path source) {
+        PromptStateDict.load(model, adapterName, encoder(model, adapterName), tensors, source);
     }
 
     @Override
-    public void remove(PeftModel model, String adapterName) {
-        Map<String, BasePromptEncoder> forModel = encoders.get(model);
-        BasePromptEncoder encoder = forModel == null ? null : forModel.remove(adapterName);
-        if (encoder != null) {
-            encoder.parameters().values().forEach(p -> p.getArray().close());
-        }
+    public void remove(InjectionContext model, String adapterName) {
+        model.findAdapterState(adapterName, BasePromptEncoder.class)
+                .ifPresent(encoder -> encoder.parameters().values().forEach(p -> p.getArray().close()));
     }
 }

@@ -8,6 +8,8 @@ import io.github.peft4j.models.config.BertConfig;
 import io.github.peft4j.models.config.Gpt2Config;
 import io.github.peft4j.models.config.LlamaConfig;
 import io.github.peft4j.models.config.ModelConfig;
+import io.github.peft4j.prefix.prefixtuning.PrefixTuningConfig;
+import io.github.peft4j.prefix.prompttuning.PromptTuningConfig;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

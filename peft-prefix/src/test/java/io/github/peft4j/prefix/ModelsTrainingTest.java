@@ -10,15 +10,23 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftModel;
+import io.github.peft4j.core.module.ModuleTree;
+import io.github.peft4j.core.safetensors.SafetensorsFile;
 import io.github.peft4j.models.CausalLmLoss;
 import io.github.peft4j.models.PretrainedModel;
 import io.github.peft4j.models.config.BertConfig;
 import io.github.peft4j.models.config.Gpt2Config;
 import io.github.peft4j.models.config.LlamaConfig;
 import io.github.peft4j.models.config.ModelConfig;
+import io.github.peft4j.prefix.prefixtuning.PrefixTuningConfig;
+import io.github.peft4j.prefix.prompttuning.PromptTuningConfig;
+import io.github.peft4j.prefix.prompttuning.PromptTuningInit;
+import io.github.peft4j.prefix.ptuning.PromptEncoderConfig;
+import io.github.peft4j.prefix.ptuning.PromptEncoderReparameterizationType;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
@@ -103,6 +111,38 @@ class ModelsTrainingTest {
                 PeftModel loaded = PeftModel.fromPretrained(base.block(), tmp)) {
             assertArrayEquals(trained, loaded.forward(new ParameterStore(manager, false), new NDList(ids), false)
                     .head().toFloatArray(), 1e-5f);
+        }
+    }
+
+    @Test
+    void modulesToSaveTrainsTheClassifierBesideThePromptAndSavesItUnderItsOwnKeys() throws Exception {
+        BertConfig config = BertConfig.tiny().numLabels(2).dropout(0).build();
+        Engine.getInstance().setRandomSeed(23);
+        NDArray ids = manager.randomInteger(1, config.vocabSize(), new Shape(8, 6), DataType.INT64);
+        NDArray labels = manager.create(new long[] {0, 1, 1, 0, 1, 0, 0, 1});
+        Path dir = tmp.resolve("with-head");
+        float[] trained;
+        float[] headBefore;
+        try (PretrainedModel base = ModelsEndToEndTest.model(config, manager, 13);
+                PeftModel peft = PeftModel.create(base.block(), PromptTuningConfig.builder().numVirtualTokens(4)
+                        .taskType("SEQ_CLS").modulesToSave(List.of("classifier")).build())) {
+            assertEquals(4 * 32 + 32 * 2 + 2, peft.countParameters().trainable(), "prompt + classifier copy");
+            Parameter head = ModuleTree.of(peft.baseModel()).parameters().get("classifier.base_layer.weight");
+            headBefore = head.getArray().toFloatArray();
+            List<Float> losses = TinyTraining.train(peft, ids, labels, 40, 0.05f, CausalLmLoss::crossEntropy);
+            assertTrue(losses.get(losses.size() - 1) < losses.get(0), "losses " + losses);
+            assertArrayEquals(headBefore, head.getArray().toFloatArray(), 0f, "the base classifier stays frozen");
+            trained = peft.forward(new ParameterStore(manager, false), new NDList(ids), false).head().toFloatArray();
+            peft.save(dir);
+        }
+        try (SafetensorsFile file = SafetensorsFile.open(dir.resolve("adapter_model.safetensors"))) {
+            assertEquals(List.of("base_model.model.classifier.bias", "base_model.model.classifier.weight",
+                    "prompt_embeddings"), file.names().stream().sorted().toList());
+        }
+        try (PretrainedModel base = ModelsEndToEndTest.model(config, manager, 13);
+                PeftModel loaded = PeftModel.fromPretrained(base.block(), dir)) {
+            assertArrayEquals(trained, loaded.forward(new ParameterStore(manager, false), new NDList(ids), false)
+                    .head().toFloatArray(), 0f);
         }
     }
 }

@@ -8,6 +8,7 @@ import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.io.AdapterConfigJson;
 import io.github.peft4j.core.safetensors.SafetensorsFile;
+import io.github.peft4j.prefix.prefixtuning.PrefixTuningConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -13,11 +13,14 @@ import ai.djl.training.ParameterStore;
 import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftFormatException;
-import io.github.peft4j.core.PeftMethods;
 import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.io.AdapterConfigJson;
 import io.github.peft4j.core.safetensors.SafetensorsFile;
 import io.github.peft4j.core.safetensors.SafetensorsWriter;
+import io.github.peft4j.prefix.prefixtuning.PrefixTuningConfig;
+import io.github.peft4j.prefix.prompttuning.PromptTuningConfig;
+import io.github.peft4j.prefix.ptuning.PromptEncoderConfig;
+import io.github.peft4j.prefix.ptuning.PromptEncoderReparameterizationType;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -109,13 +112,13 @@ class SaveLoadTest {
 
     @Test
     void aProjectedPrefixInTrainingModeCannotTakeASavedPrefix() {
-        try (PeftModel model = PeftModel.create(ToyPromptModel.small(manager, 3),
-                PrefixTuningConfig.builder().numVirtualTokens(2).prefixProjection(true).build())) {
-            NDArray saved = manager.zeros(new Shape(2, 32));
+        // a file that says inference_mode=false: the adapter is built with its projection, in training mode
+        writeAdapter(PrefixTuningConfig.builder().numVirtualTokens(2).prefixProjection(true).build(),
+                Map.of("prompt_embeddings", manager.zeros(new Shape(2, 32))));
+        try (PeftModel model = PeftModel.wrap(ToyPromptModel.small(manager, 3))) {
             PeftCompatibilityException e = assertThrows(PeftCompatibilityException.class,
-                    () -> PeftMethods.forType("PREFIX_TUNING").loadSavedStateDict(model, "default",
-                            Map.of("prompt_embeddings", saved), tmp.resolve("x.safetensors")));
-            assertTrue(e.getMessage().contains("x.safetensors"), e.getMessage());
+                    () -> model.loadAdapter(tmp, "default", true));
+            assertTrue(e.getMessage().contains("adapter_model.safetensors"), e.getMessage());
         }
     }
 

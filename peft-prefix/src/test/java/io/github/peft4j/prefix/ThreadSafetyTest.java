@@ -13,6 +13,8 @@ import ai.djl.training.ParameterStore;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.hooks.ForwardContext;
+import io.github.peft4j.prefix.prefixtuning.PrefixTuningConfig;
+import io.github.peft4j.prefix.prompttuning.PromptTuningConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;

@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
+import io.github.peft4j.core.Labels;
 import io.github.peft4j.core.PeftModel;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -23,7 +24,7 @@ final class TinyTraining {
 
     /** Mean cross-entropy over labels that are not -100; logits [B, S, V], labels [B, S]. */
     static NDArray crossEntropy(NDArray logits, NDArray labels) {
-        NDArray valid = labels.neq(PromptAdapters.IGNORE_INDEX);
+        NDArray valid = labels.neq(Labels.IGNORE_INDEX);
         NDArray safe = NDArrays.where(valid, labels, labels.zerosLike());
         NDArray nll = logits.logSoftmax(-1).gather(safe.expandDims(-1), -1).squeeze(-1).neg();
         NDArray weight = valid.toType(DataType.FLOAT32, false);

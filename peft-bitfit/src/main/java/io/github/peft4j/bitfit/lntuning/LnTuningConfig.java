@@ -1,6 +1,7 @@
 package io.github.peft4j.bitfit.lntuning;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.github.peft4j.core.ModulesToSave;
 import io.github.peft4j.core.TargetedPeftConfig;
 import java.util.List;
 
@@ -12,10 +13,11 @@ import java.util.List;
  *
  * <pre>{@code
  * PeftModel llama = PeftModel.create(base, LnTuningConfig.builder().build());        // input/post-attention norms + final norm
- * PeftModel bert = PeftModel.create(base2, LnTuningConfig.builder().targetModules("LayerNorm").build());
+ * PeftModel bert = PeftModel.create(base2, LnTuningConfig.builder().targetModules("LayerNorm")
+ *         .modulesToSave(List.of("classifier")).build());                             // + a trained head
  * }</pre>
  */
-public final class LnTuningConfig extends TargetedPeftConfig {
+public final class LnTuningConfig extends TargetedPeftConfig implements ModulesToSave {
 
     /** PEFT's {@code peft_type} for LN-tuning. */
     public static final String PEFT_TYPE = "LN_TUNING";
@@ -30,7 +32,8 @@ public final class LnTuningConfig extends TargetedPeftConfig {
         return PEFT_TYPE;
     }
 
-    /** @return PEFT's {@code modules_to_save}; not supported yet, so it must be empty */
+    /** @return PEFT's {@code modules_to_save}: modules trained in full beside the norms (a classifier head) */
+    @Override
     public List<String> modulesToSave() {
         return modulesToSave;
     }
@@ -48,7 +51,7 @@ public final class LnTuningConfig extends TargetedPeftConfig {
         }
 
         /**
-         * @param modules PEFT's {@code modules_to_save} (must be empty: not supported yet)
+         * @param modules PEFT's {@code modules_to_save}: modules trained in full, one copy per adapter
          * @return this builder
          */
         public Builder modulesToSave(List<String> modules) {

@@ -18,7 +18,7 @@ import java.util.Map;
  * PEFT's keys. The base module itself is never changed by training.
  *
  * <pre>{@code
- * LnTuningLayer layer = model.replaceModule("model.norm", LnTuningLayer::new);
+ * LnTuningLayer layer = model.tunerLayerAt("model.norm", LnTuningLayer.class, LnTuningLayer::new);
  * layer.addAdapter("default", model.manager());
  * }</pre>
  */
@@ -45,6 +45,7 @@ public final class LnTuningLayer extends ParameterCopyLayer {
      * @param adapterName the adapter
      * @param manager the model's manager
      */
+    @Override
     public void addAdapter(String adapterName, NDManager manager) {
         for (Map.Entry<String, Parameter> e : baseParameters.entrySet()) {
             NDArray copy = e.getValue().getArray().duplicate();

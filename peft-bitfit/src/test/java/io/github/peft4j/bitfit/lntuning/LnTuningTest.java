@@ -268,10 +268,46 @@ class LnTuningTest {
             PeftCompatibilityException e = assertThrows(PeftCompatibilityException.class,
                     () -> model.addAdapter("bitfit", BitFitConfig.builder().build()));
             assertTrue(e.getMessage().contains("already wrapped by LnTuningLayer"), e.getMessage());
-            PeftCompatibilityException save = assertThrows(PeftCompatibilityException.class, () -> model.addAdapter("s",
-                    LnTuningConfig.builder().targetModules("LayerNorm").modulesToSave(List.of("classifier")).build()));
-            assertTrue(save.getMessage().contains("modules_to_save [classifier] is not supported"), save.getMessage());
         }
+    }
+
+    @Test
+    void modulesToSaveTrainsACopyOfTheHeadSavedUnderItsOwnKeys() throws Exception {
+        LnTuningConfig config = LnTuningConfig.builder().targetModules("LayerNorm").modulesToSave(List.of("classifier")).build();
+        TinyTraining.Dataset data = TinyTraining.signalTokens(manager, 32, 8, 16, 13);
+        float[] trained;
+        try (PeftModel model = PeftModel.create(bert(), config)) {
+            assertEquals(5 * 2 * 16 + 16 * 2 + 2, model.countParameters().trainable(), "norm copies + head copy");
+            Map<String, Parameter> adapter = model.adapterParameters("default");
+            assertTrue(adapter.containsKey("classifier.modules_to_save.default.weight"), adapter.keySet().toString());
+            Map<String, Parameter> base = new LinkedHashMap<>(ModuleTree.of(model.baseModel()).parameters());
+            base.values().removeAll(adapter.values());
+            Map<String, float[]> baseBefore = TunerChecks.snapshot(base);
+            Map<String, float[]> adapterBefore = TunerChecks.snapshot(adapter);
+            TinyTraining.Adam adam = new TinyTraining.Adam(model.trainableParameters(), 0.05f, manager);
+            for (int s = 0; s < 3; s++) {
+                TinyTraining.step(model, data, adam);
+            }
+            base.forEach((k, p) -> assertArrayEquals(baseBefore.get(k), p.getArray().toFloatArray(), 0f, k + " is frozen"));
+            for (String k : List.of("classifier.modules_to_save.default.weight", "classifier.modules_to_save.default.bias",
+                    "bert.embeddings.LayerNorm.ln_tuning_layers.default.weight")) {
+                assertTrue(maxDiff(adapterBefore.get(k), adapter.get(k).getArray().toFloatArray()) > 0, k + " trained");
+            }
+            trained = TunerChecks.run(model, ids);
+            model.save(tmp);
+        }
+        try (SafetensorsFile file = SafetensorsFile.open(tmp.resolve("adapter_model.safetensors"))) {
+            List<String> names = file.names().stream().sorted().toList();
+            assertEquals(12, names.size(), names.toString());
+            assertTrue(names.containsAll(List.of("base_model.model.classifier.weight", "base_model.model.classifier.bias",
+                    "base_model.model.bert.embeddings.LayerNorm.ln_tuning_layers.weight")), names.toString());
+        }
+        JsonNode json = new ObjectMapper().readTree(Files.readString(tmp.resolve("adapter_config.json")));
+        assertEquals("[\"classifier\"]", json.get("modules_to_save").toString());
+        try (PeftModel loaded = PeftModel.fromPretrained(bert(), tmp)) {
+            assertArrayEquals(trained, TunerChecks.run(loaded, ids), 0f);
+        }
+        assertTrue(maxDiff(trained, TunerChecks.run(bert(), ids)) > 1e-4, "training changed the outputs");
     }
 
     private static double maxDiff(float[] a, float[] b) {

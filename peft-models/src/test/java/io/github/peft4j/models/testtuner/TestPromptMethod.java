@@ -6,9 +6,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
+import io.github.peft4j.core.InjectionContext;
 import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftMethod;
-import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.hooks.ForwardContext;
 import io.github.peft4j.core.hooks.PrefixKeyValues;
 import io.github.peft4j.core.hooks.PromptLearningModel;
@@ -37,7 +37,7 @@ public final class TestPromptMethod implements PeftMethod {
     }
 
     @Override
-    public void inject(PeftModel model, String adapterName, PeftConfig config) {
+    public void inject(InjectionContext model, String adapterName, PeftConfig config) {
         TestPromptConfig c = (TestPromptConfig) config;
         PromptLearningModel lm = (PromptLearningModel) model.baseModel();
         int n = c.numVirtualTokens();
@@ -56,7 +56,7 @@ public final class TestPromptMethod implements PeftMethod {
     }
 
     @Override
-    public ForwardContext contributeToForward(PeftModel model, String adapterName, ParameterStore ps,
+    public ForwardContext contributeToForward(InjectionContext model, String adapterName, ParameterStore ps,
             NDList inputs, boolean training, ForwardContext context) {
         TestPromptConfig c = (TestPromptConfig) model.config(adapterName);
         NDArray ids = inputs.head();

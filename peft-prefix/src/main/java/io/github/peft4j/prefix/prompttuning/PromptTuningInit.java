@@ -1,4 +1,4 @@
-package io.github.peft4j.prefix;
+package io.github.peft4j.prefix.prompttuning;
 
 /**
  * How prompt tuning initialises its virtual tokens, PEFT's {@code PromptTuningInit} (written to

@@ -1,8 +1,9 @@
-package io.github.peft4j.prefix;
+package io.github.peft4j.prefix.ptuning;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.hooks.PromptLearningModel;
+import io.github.peft4j.prefix.PromptLearningConfig;
 
 /**
  * P-tuning (Liu et al.), PEFT's {@code PromptEncoderConfig}: virtual-token embeddings produced by a
@@ -88,12 +89,6 @@ public final class PromptEncoderConfig extends PromptLearningConfig {
         if (encoderHiddenSize == null) {
             encoderHiddenSize = tokenDim();
         }
-    }
-
-    @Override
-    protected void checkFits(PromptLearningModel model) {
-        super.checkFits(model);
-        checkTokensFitTheEmbeddings(model);
     }
 
     /** @return a builder holding PEFT's defaults */

@@ -1,9 +1,9 @@
-package io.github.peft4j.prefix;
+package io.github.peft4j.prefix.prompttuning;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.github.peft4j.core.PeftConfigException;
-import io.github.peft4j.core.hooks.PromptLearningModel;
+import io.github.peft4j.prefix.PromptLearningConfig;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -106,12 +106,6 @@ public final class PromptTuningConfig extends PromptLearningConfig {
         if (tokenizerKwargs != null && !tokenizerKwargs.isEmpty() && promptTuningInit != PromptTuningInit.TEXT) {
             throw new PeftConfigException("tokenizer_kwargs only valid when using prompt_tuning_init='TEXT'");
         }
-    }
-
-    @Override
-    protected void checkFits(PromptLearningModel model) {
-        super.checkFits(model);
-        checkTokensFitTheEmbeddings(model);
     }
 
     /** @return a builder holding PEFT's defaults */

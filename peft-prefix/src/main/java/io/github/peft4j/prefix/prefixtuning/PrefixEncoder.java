@@ -1,9 +1,11 @@
-package io.github.peft4j.prefix;
+package io.github.peft4j.prefix.prefixtuning;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
+import io.github.peft4j.prefix.BasePromptEncoder;
+import io.github.peft4j.prefix.Dense;
 
 /**
  * PEFT's {@code PrefixEncoder}. Without projection (and for every adapter in inference mode) the
@@ -39,12 +41,12 @@ final class PrefixEncoder extends BasePromptEncoder {
     }
 
     @Override
-    boolean reparameterized() {
+    protected boolean reparameterized() {
         return first != null;
     }
 
     @Override
-    NDArray head(ParameterStore ps, NDArray x, boolean training) {
+    protected NDArray head(ParameterStore ps, NDArray x, boolean training) {
         return second.apply(ps, first.apply(ps, x, training).tanh(), training);
     }
 }

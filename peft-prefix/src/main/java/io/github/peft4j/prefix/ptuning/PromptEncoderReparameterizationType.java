@@ -1,4 +1,4 @@
-package io.github.peft4j.prefix;
+package io.github.peft4j.prefix.ptuning;
 
 /**
  * The network P-tuning trains its virtual tokens through, PEFT's

@@ -1,9 +1,10 @@
-package io.github.peft4j.prefix;
+package io.github.peft4j.prefix.prefixtuning;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.hooks.PromptLearningModel;
+import io.github.peft4j.prefix.PromptLearningConfig;
 
 /**
  * Prefix tuning (Li and Liang), PEFT's {@code PrefixTuningConfig}: trainable keys and values of
@@ -59,6 +60,12 @@ public final class PrefixTuningConfig extends PromptLearningConfig {
     /** @return whether the prefix is reparameterised through an MLP while training */
     public boolean prefixProjection() {
         return prefixProjection;
+    }
+
+    /** @return 0: the prefix is given to the attention layers, the sequence keeps its length */
+    @Override
+    public int prependedPositions() {
+        return 0;
     }
 
     /** @return the width of one virtual token's prefix row: {@code num_layers · 2 · token_dim} */

@@ -1,4 +1,4 @@
-package io.github.peft4j.prefix;
+package io.github.peft4j.prefix.prompttuning;
 
 /**
  * Turns {@code prompt_tuning_init_text} into token ids for {@link PromptTuningInit#TEXT}. Python PEFT

@@ -1,4 +1,4 @@
-package io.github.peft4j.prefix;
+package io.github.peft4j.prefix.ptuning;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
@@ -8,6 +8,8 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
+import io.github.peft4j.prefix.BasePromptEncoder;
+import io.github.peft4j.prefix.Dense;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -73,12 +75,12 @@ final class PromptEncoder extends BasePromptEncoder {
     }
 
     @Override
-    boolean reparameterized() {
+    protected boolean reparameterized() {
         return type != null;
     }
 
     @Override
-    NDArray head(ParameterStore ps, NDArray x, boolean training) {
+    protected NDArray head(ParameterStore ps, NDArray x, boolean training) {
         NDArray h = type == PromptEncoderReparameterizationType.LSTM ? lstm(ps, x, training) : x;
         for (int i = 0; i < mlp.size(); i++) {
             h = mlp.get(i).apply(ps, h, training);

@@ -1,4 +1,4 @@
-package io.github.peft4j.prefix;
+package io.github.peft4j.prefix.prefixtuning;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -6,6 +6,9 @@ import ai.djl.ndarray.types.Shape;
 import io.github.peft4j.core.hooks.ForwardContext;
 import io.github.peft4j.core.hooks.PrefixKeyValues;
 import io.github.peft4j.core.hooks.PromptLearningModel;
+import io.github.peft4j.prefix.BasePromptEncoder;
+import io.github.peft4j.prefix.PromptLearningConfig;
+import io.github.peft4j.prefix.PromptLearningMethod;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -37,18 +40,16 @@ public final class PrefixTuningMethod extends PromptLearningMethod {
     }
 
     @Override
-    BasePromptEncoder createEncoder(PromptLearningConfig config, PromptLearningModel model, NDManager manager) {
+    protected BasePromptEncoder createEncoder(PromptLearningConfig config, PromptLearningModel model,
+            NDManager manager) {
         return new PrefixEncoder((PrefixTuningConfig) config, manager);
     }
 
+    /** The prefix goes to the attention layers instead of the input embeddings. */
     @Override
-    ForwardContext contribute(PromptLearningConfig config, NDArray output, long batchSize, ForwardContext context) {
+    protected ForwardContext contribute(PromptLearningConfig config, NDArray output, long batchSize,
+            ForwardContext context) {
         return context.with(PrefixKeyValues.KEY, keyValues(config, output, batchSize));
-    }
-
-    @Override
-    int prependedPositions(PromptLearningConfig config) {
-        return 0;
     }
 
     /**

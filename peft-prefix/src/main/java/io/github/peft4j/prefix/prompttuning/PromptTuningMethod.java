@@ -1,11 +1,11 @@
-package io.github.peft4j.prefix;
+package io.github.peft4j.prefix.prompttuning;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import io.github.peft4j.core.hooks.ForwardContext;
 import io.github.peft4j.core.hooks.PromptLearningModel;
 import io.github.peft4j.core.hooks.VirtualTokens;
+import io.github.peft4j.prefix.BasePromptEncoder;
+import io.github.peft4j.prefix.PromptLearningConfig;
+import io.github.peft4j.prefix.PromptLearningMethod;
 
 /**
  * The {@code PROMPT_TUNING} method: the adapter's {@code num_virtual_tokens} embeddings are sent to
@@ -30,23 +30,8 @@ public final class PromptTuningMethod extends PromptLearningMethod {
     }
 
     @Override
-    BasePromptEncoder createEncoder(PromptLearningConfig config, PromptLearningModel model, NDManager manager) {
+    protected BasePromptEncoder createEncoder(PromptLearningConfig config, PromptLearningModel model,
+            NDManager manager) {
         return new PromptEmbedding((PromptTuningConfig) config, model, manager);
-    }
-
-    @Override
-    ForwardContext contribute(PromptLearningConfig config, NDArray output, long batchSize, ForwardContext context) {
-        return context.with(VirtualTokens.KEY, new VirtualTokens(virtualTokens(output, batchSize)));
-    }
-
-    @Override
-    int prependedPositions(PromptLearningConfig config) {
-        return config.totalVirtualTokens();
-    }
-
-    /** The same rows for every sequence of the batch: [batch, rows, width] (a broadcast view). */
-    static NDArray virtualTokens(NDArray output, long batchSize) {
-        Shape s = output.getShape();
-        return output.expandDims(0).broadcast(new Shape(batchSize, s.get(0), s.get(1)));
     }
 }

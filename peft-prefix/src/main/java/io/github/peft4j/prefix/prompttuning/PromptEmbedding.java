@@ -1,4 +1,4 @@
-package io.github.peft4j.prefix;
+package io.github.peft4j.prefix.prompttuning;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.hooks.PromptLearningModel;
+import io.github.peft4j.prefix.BasePromptEncoder;
 
 /**
  * PEFT's {@code PromptEmbedding} for prompt tuning: a table of
@@ -66,7 +67,7 @@ final class PromptEmbedding extends BasePromptEncoder {
     }
 
     @Override
-    boolean reparameterized() {
+    protected boolean reparameterized() {
         return false;
     }
 

@@ -1,10 +1,11 @@
-package io.github.peft4j.prefix;
+package io.github.peft4j.prefix.ptuning;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import io.github.peft4j.core.hooks.ForwardContext;
 import io.github.peft4j.core.hooks.PromptLearningModel;
 import io.github.peft4j.core.hooks.VirtualTokens;
+import io.github.peft4j.prefix.BasePromptEncoder;
+import io.github.peft4j.prefix.PromptLearningConfig;
+import io.github.peft4j.prefix.PromptLearningMethod;
 
 /**
  * The {@code P_TUNING} method: the prompt encoder's output is sent to the model as
@@ -29,18 +30,8 @@ public final class PTuningMethod extends PromptLearningMethod {
     }
 
     @Override
-    BasePromptEncoder createEncoder(PromptLearningConfig config, PromptLearningModel model, NDManager manager) {
+    protected BasePromptEncoder createEncoder(PromptLearningConfig config, PromptLearningModel model,
+            NDManager manager) {
         return new PromptEncoder((PromptEncoderConfig) config, manager);
-    }
-
-    @Override
-    ForwardContext contribute(PromptLearningConfig config, NDArray output, long batchSize, ForwardContext context) {
-        return context.with(VirtualTokens.KEY,
-                new VirtualTokens(PromptTuningMethod.virtualTokens(output, batchSize)));
-    }
-
-    @Override
-    int prependedPositions(PromptLearningConfig config) {
-        return config.totalVirtualTokens();
     }
 }
