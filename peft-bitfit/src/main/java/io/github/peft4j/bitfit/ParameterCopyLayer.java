@@ -109,18 +109,15 @@ public abstract class ParameterCopyLayer extends BaseTunerLayer {
         return true;
     }
 
-    /**
-     * Swaps the adapter's copies into the base parameters. One adapter at a time, as PEFT's
-     * LN-tuning: merging a second one while another is merged is refused (the template merges a
-     * list one by one, so "two in one call" and "one after another" look the same here).
-     */
+    /** One adapter at a time, as PEFT's LN-tuning: its copies become the base parameters. */
+    @Override
+    protected boolean mergesOneAdapterAtATime() {
+        return true;
+    }
+
+    /** Swaps the adapter's copies into the base parameters. */
     @Override
     protected void mergeAdapter(String adapterName) {
-        if (!mergedAdapters().isEmpty()) {
-            throw new PeftCompatibilityException("Trying to merge '" + adapterName + "' while " + mergedAdapters()
-                    + " is merged, but " + tunerName() + " does not allow merging more than one adapter at a time;"
-                    + " call unmerge() first");
-        }
         swap(adapterName);
     }
 

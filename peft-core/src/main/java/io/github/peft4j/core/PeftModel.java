@@ -387,8 +387,7 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
      * @return the tensors that {@link #save} writes for it, keyed as on disk
      */
     public Map<String, NDArray> savedStateDict(String adapterName) {
-        AdapterEntry adapter = entry(adapterName);
-        return adapter.method.savedStateDict(injection, adapterName, manager);
+        return entry(adapterName).method.savedStateDict(injection, adapterName, manager);
     }
 
     /**
@@ -407,9 +406,7 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
      */
     public void save(Path dir, List<String> adapterNames) {
         String nameOrPath = baseModelInfo().flatMap(BaseModelInfo::nameOrPath).orElse(null);
-        for (String name : adapterNames) {
-            injection.save(AdapterDirectory.location(dir, name, DEFAULT_ADAPTER), entry(name), nameOrPath);
-        }
+        adapterNames.forEach(n -> injection.save(AdapterDirectory.location(dir, n, DEFAULT_ADAPTER), entry(n), nameOrPath));
     }
 
     /**
@@ -434,8 +431,11 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
         refreshTrainability();
     }
 
-    /** @return the tuners' view of this model (tuners get it through {@link PeftMethod}) */
-    InjectionContext injection() {
+    /**
+     * @return the tuners' view of this model, which every {@link PeftMethod} call receives; for a
+     *     tuner module's own helpers (running a named prompt adapter per call, say), not for users
+     */
+    public InjectionContext injectionContext() {
         return injection;
     }
 

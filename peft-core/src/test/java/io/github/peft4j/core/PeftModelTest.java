@@ -387,8 +387,8 @@ class PeftModelTest {
     void registeringAParameterAgainMovesItAndBaseParametersSurviveUnload() {
         PeftModel model = PeftModel.create(base(), qv());
         Parameter bias = ModuleTree.of(model.baseModel()).parameters().get("model.layers.0.self_attn.q_proj.base_layer.bias");
-        model.injection().registerAdapterTensor("default", "old.bias", "base_model.model.old.bias", bias);
-        model.injection().registerAdapterTensor("default", "model.layers.0.self_attn.q_proj.base_layer.bias",
+        model.injectionContext().registerAdapterTensor("default", "old.bias", "base_model.model.old.bias", bias);
+        model.injectionContext().registerAdapterTensor("default", "model.layers.0.self_attn.q_proj.base_layer.bias",
                 "base_model.model.model.layers.0.self_attn.q_proj.base_layer.bias", bias);
         List<String> keys = model.tensors("default").stream().map(AdapterTensor::key).toList();
         assertFalse(keys.contains("old.bias"));
@@ -402,7 +402,7 @@ class PeftModelTest {
         try (PeftModel other = PeftModel.create(base(), qv())) {
             Parameter outside = Parameter.builder().setName("prompt").setType(Parameter.Type.WEIGHT)
                     .optArray(other.manager().zeros(new Shape(2, DIM))).build();
-            other.injection().registerAdapterTensor("default", "prompt", "prompt_embeddings", outside);
+            other.injectionContext().registerAdapterTensor("default", "prompt", "prompt_embeddings", outside);
             assertThrows(PeftCompatibilityException.class, other::unload);
         }
     }

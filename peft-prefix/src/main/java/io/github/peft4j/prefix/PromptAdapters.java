@@ -14,7 +14,6 @@ import io.github.peft4j.core.PeftMethod;
 import io.github.peft4j.core.PeftMethods;
 import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.hooks.ForwardContext;
-import java.lang.reflect.Method;
 
 /**
  * Prompt-learning adapters chosen per call, and helpers for training with them.
@@ -53,21 +52,6 @@ public final class PromptAdapters {
     }
 
     /**
-     * The model's {@link InjectionContext}, where the adapter's encoder lives. PeftModel hands it only
-     * to its methods; until it offers per-call contributions of a named adapter itself, this reads
-     * its package-private accessor.
-     */
-    private static InjectionContext injection(PeftModel model) {
-        try {
-            Method accessor = PeftModel.class.getDeclaredMethod("injection");
-            accessor.setAccessible(true);
-            return (InjectionContext) accessor.invoke(model);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            throw new IllegalStateException("cannot reach the adapters of " + model + " from PromptAdapters", e);
-        }
-    }
-
-    /**
      * The context one forward call needs for {@code adapterName}: its virtual tokens or prefix,
      * sized for the batch of {@code inputs}.
      *
@@ -81,7 +65,7 @@ public final class PromptAdapters {
      */
     public static ForwardContext context(PeftModel model, String adapterName, ParameterStore parameterStore,
             NDList inputs, boolean training, ForwardContext base) {
-        return method(model, adapterName).contributeToForward(injection(model), adapterName, parameterStore, inputs,
+        return method(model, adapterName).contributeToForward(model.injectionContext(), adapterName, parameterStore, inputs,
                 training, base);
     }
 
@@ -107,7 +91,7 @@ public final class PromptAdapters {
      */
     public static ForwardContext context(PeftModel model, String adapterName, ParameterStore parameterStore,
             long batchSize, NDManager manager, ForwardContext base) {
-        return method(model, adapterName).contribution(injection(model), adapterName, parameterStore, batchSize,
+        return method(model, adapterName).contribution(model.injectionContext(), adapterName, parameterStore, batchSize,
                 manager, false, base);
     }
 

@@ -1,5 +1,6 @@
 package io.github.peft4j.prefix;
 
+import io.github.peft4j.core.AdapterTensor;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -41,7 +42,7 @@ final class PromptStateDict {
             NDManager manager) {
         Map<String, NDArray> out = new LinkedHashMap<>();
         out.put(BasePromptEncoder.SAVED_KEY, encoder.promptEmbeddingsToSave(manager));
-        for (PeftModel.AdapterTensor t : others(model, adapterName, encoder)) {
+        for (AdapterTensor t : others(model, adapterName, encoder)) {
             out.put(t.savedKey(), t.parameter().getArray());
         }
         return out;
@@ -59,7 +60,7 @@ final class PromptStateDict {
         Map<String, NDArray> rest = new LinkedHashMap<>();
         tensors.forEach((k, v) -> rest.put(AdapterKeys.withoutPrefix(k), v));
         rest.remove(BasePromptEncoder.SAVED_KEY);
-        for (PeftModel.AdapterTensor t : others(model, adapterName, encoder)) {
+        for (AdapterTensor t : others(model, adapterName, encoder)) {
             String key = AdapterKeys.withoutPrefix(t.savedKey());
             NDArray value = rest.remove(key);
             if (value == null) {
@@ -79,7 +80,7 @@ final class PromptStateDict {
     }
 
     /** The adapter's tensors that are not the encoder's: {@code modules_to_save} copies. */
-    private static List<PeftModel.AdapterTensor> others(InjectionContext model, String adapterName,
+    private static List<AdapterTensor> others(InjectionContext model, String adapterName,
             BasePromptEncoder encoder) {
         Set<Parameter> own = Collections.newSetFromMap(new IdentityHashMap<>());
         own.addAll(encoder.parameters().values());

@@ -231,6 +231,15 @@ class LnTuningTest {
             model.addAdapter("b", LnTuningConfig.builder().build());
             PeftCompatibilityException e = assertThrows(PeftCompatibilityException.class, () -> model.merge(List.of("a", "b")));
             assertTrue(e.getMessage().contains("does not allow merging more than one adapter at a time"), e.getMessage());
+            // one after the other, as PEFT: merging b first unmerges a, so the base then computes b alone
+            TunerChecks.randomize(model, "a", 0.5f, 12);
+            TunerChecks.randomize(model, "b", 0.5f, 13);
+            model.setActiveAdapters("b");
+            float[] onlyB = TunerChecks.run(model, ids);
+            model.merge(List.of("a"));
+            model.merge(List.of("b"));
+            assertEquals(List.of("b"), model.tunerLayers().get(0).mergedAdapters());
+            assertArrayEquals(onlyB, TunerChecks.run(model, ids), 0f);
         }
     }
 

@@ -21,6 +21,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The template every {@link TunerLayer} follows, as PEFT's {@code BaseTunerLayer}: the base layer
@@ -44,6 +46,8 @@ import java.util.Set;
  * }</pre>
  */
 public abstract class BaseTunerLayer extends AbstractBlock implements TunerLayer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BaseTunerLayer.class);
 
     /** The child name of the wrapped layer, as in Hugging Face PEFT. */
     public static final String BASE_LAYER = "base_layer";
@@ -174,12 +178,32 @@ public abstract class BaseTunerLayer extends AbstractBlock implements TunerLayer
      */
     @Override
     public final void merge(List<String> adapterNames) {
-        for (String name : adapterNames) {
-            if (hasAdapter(name) && !merged.contains(name)) {
-                mergeAdapter(name);
-                merged.add(name);
+        List<String> toMerge = adapterNames.stream().filter(n -> hasAdapter(n) && !merged.contains(n)).toList();
+        if (mergesOneAdapterAtATime() && !toMerge.isEmpty()) {
+            if (toMerge.size() > 1) {
+                throw new PeftCompatibilityException("Trying to merge " + toMerge + " but " + getClass().getSimpleName()
+                        + " does not allow merging more than one adapter at a time");
+            }
+            if (!merged.isEmpty()) {
+                LOG.warn("Already merged with {}. Unmerging first.", merged);
+                unmerge();
             }
         }
+        for (String name : toMerge) {
+            mergeAdapter(name);
+            merged.add(name);
+        }
+    }
+
+    /**
+     * Whether merging replaces what is merged rather than adding to it (LN-tuning, BitFit: the base
+     * parameters become one adapter's copies). Then merging several at once is refused and merging
+     * another first unmerges the one merged, as PEFT's {@code LNTuningLayer.merge} does.
+     *
+     * @return false unless the tuner says so
+     */
+    protected boolean mergesOneAdapterAtATime() {
+        return false;
     }
 
     /** Takes the merged adapters back out of the base weights, most recent first. */
