@@ -2,10 +2,6 @@ package io.github.peft4j.models.bert;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
@@ -14,6 +10,7 @@ import io.github.peft4j.models.config.BertConfig;
 import io.github.peft4j.models.nn.AttentionMath;
 import io.github.peft4j.models.nn.Linears;
 import io.github.peft4j.models.nn.PastKeyValues;
+import io.github.peft4j.models.nn.ShapePreservingBlock;
 
 /**
  * BERT's {@code attention.self}: {@code query}, {@code key}, {@code value} and bidirectional
@@ -24,7 +21,7 @@ import io.github.peft4j.models.nn.PastKeyValues;
  * Block query = ModuleTree.of(model).get("bert.encoder.layer.0.attention.self.query");
  * }</pre>
  */
-public final class BertSelfAttention extends AbstractBlock {
+public final class BertSelfAttention extends ShapePreservingBlock {
 
     private final int layerIndex;
     private final int heads;
@@ -56,17 +53,5 @@ public final class BertSelfAttention extends AbstractBlock {
         NDArray[] kv = PastKeyValues.extend(ForwardContext.current(params), layerIndex, k, v);
         NDArray out = AttentionMath.attend(q, kv[0], kv[1], inputs.get(1), scale, dropout, training);
         return new NDList(AttentionMath.mergeHeads(out));
-    }
-
-    @Override
-    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-        query.initialize(manager, dataType, inputShapes[0]);
-        key.initialize(manager, dataType, inputShapes[0]);
-        value.initialize(manager, dataType, inputShapes[0]);
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return new Shape[] {inputShapes[0]};
     }
 }

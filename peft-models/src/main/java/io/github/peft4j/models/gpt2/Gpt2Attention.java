@@ -2,10 +2,6 @@ package io.github.peft4j.models.gpt2;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
@@ -14,6 +10,7 @@ import io.github.peft4j.models.config.Gpt2Config;
 import io.github.peft4j.models.nn.AttentionMath;
 import io.github.peft4j.models.nn.Dropout;
 import io.github.peft4j.models.nn.PastKeyValues;
+import io.github.peft4j.models.nn.ShapePreservingBlock;
 
 /**
  * GPT-2's {@code attn}: one {@code c_attn} projection to queries, keys and values, causal
@@ -23,7 +20,7 @@ import io.github.peft4j.models.nn.PastKeyValues;
  * Block attn = ModuleTree.of(model).get("transformer.h.0.attn");
  * }</pre>
  */
-public final class Gpt2Attention extends AbstractBlock {
+public final class Gpt2Attention extends ShapePreservingBlock {
 
     private final int layerIndex;
     private final int embed;
@@ -63,16 +60,5 @@ public final class Gpt2Attention extends AbstractBlock {
         NDArray out = AttentionMath.attend(q, kv[0], kv[1], inputs.get(1), scale, attnDropout, training);
         NDArray projected = cProj.forward(ps, new NDList(AttentionMath.mergeHeads(out)), training, params).head();
         return new NDList(Dropout.apply(projected, residDropout, training));
-    }
-
-    @Override
-    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-        cAttn.initialize(manager, dataType, inputShapes[0]);
-        cProj.initialize(manager, dataType, inputShapes[0]);
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return new Shape[] {inputShapes[0]};
     }
 }

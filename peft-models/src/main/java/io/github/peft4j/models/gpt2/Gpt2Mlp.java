@@ -5,13 +5,13 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.peft4j.models.config.Gpt2Config;
 import io.github.peft4j.models.nn.Activations;
 import io.github.peft4j.models.nn.Dropout;
+import io.github.peft4j.models.nn.ShapePreservingBlock;
 import java.util.function.UnaryOperator;
 
 /**
@@ -21,7 +21,7 @@ import java.util.function.UnaryOperator;
  * Block mlp = ModuleTree.of(model).get("transformer.h.0.mlp");
  * }</pre>
  */
-public final class Gpt2Mlp extends AbstractBlock {
+public final class Gpt2Mlp extends ShapePreservingBlock {
 
     private final int inner;
     private final UnaryOperator<NDArray> activation;
@@ -50,10 +50,5 @@ public final class Gpt2Mlp extends AbstractBlock {
         Shape hidden = inputShapes[0];
         cFc.initialize(manager, dataType, hidden);
         cProj.initialize(manager, dataType, hidden.slice(0, hidden.dimension() - 1).add(inner));
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return new Shape[] {inputShapes[0]};
     }
 }

@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
@@ -14,6 +13,7 @@ import io.github.peft4j.models.config.LlamaConfig;
 import io.github.peft4j.models.nn.AttentionMath;
 import io.github.peft4j.models.nn.Linears;
 import io.github.peft4j.models.nn.PastKeyValues;
+import io.github.peft4j.models.nn.ShapePreservingBlock;
 
 /**
  * Llama's {@code self_attn}: {@code q_proj}, {@code k_proj}, {@code v_proj}, {@code o_proj} (DJL
@@ -25,7 +25,7 @@ import io.github.peft4j.models.nn.PastKeyValues;
  * LlamaAttention attn = (LlamaAttention) ModuleTree.of(model).get("model.layers.0.self_attn");
  * }</pre>
  */
-public final class LlamaAttention extends AbstractBlock {
+public final class LlamaAttention extends ShapePreservingBlock {
 
     private final int layerIndex;
     private final int heads;
@@ -79,10 +79,5 @@ public final class LlamaAttention extends AbstractBlock {
         kProj.initialize(manager, dataType, hidden);
         vProj.initialize(manager, dataType, hidden);
         oProj.initialize(manager, dataType, hidden.slice(0, hidden.dimension() - 1).add(heads * headDim));
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return new Shape[] {inputShapes[0]};
     }
 }

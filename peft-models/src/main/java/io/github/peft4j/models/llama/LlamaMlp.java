@@ -5,13 +5,13 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.peft4j.models.config.LlamaConfig;
 import io.github.peft4j.models.nn.Activations;
 import io.github.peft4j.models.nn.Linears;
+import io.github.peft4j.models.nn.ShapePreservingBlock;
 import java.util.function.UnaryOperator;
 
 /**
@@ -21,7 +21,7 @@ import java.util.function.UnaryOperator;
  * Block mlp = ModuleTree.of(model).get("model.layers.0.mlp");
  * }</pre>
  */
-public final class LlamaMlp extends AbstractBlock {
+public final class LlamaMlp extends ShapePreservingBlock {
 
     private final int intermediateSize;
     private final UnaryOperator<NDArray> activation;
@@ -52,10 +52,5 @@ public final class LlamaMlp extends AbstractBlock {
         gateProj.initialize(manager, dataType, hidden);
         upProj.initialize(manager, dataType, hidden);
         downProj.initialize(manager, dataType, hidden.slice(0, hidden.dimension() - 1).add(intermediateSize));
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return new Shape[] {inputShapes[0]};
     }
 }
