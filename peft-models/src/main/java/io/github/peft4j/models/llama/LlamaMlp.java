@@ -2,9 +2,6 @@ package io.github.peft4j.models.llama;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
@@ -23,18 +20,18 @@ import java.util.function.UnaryOperator;
  */
 public final class LlamaMlp extends ShapePreservingBlock {
 
-    private final int intermediateSize;
     private final UnaryOperator<NDArray> activation;
     private Block gateProj;
     private Block upProj;
     private Block downProj;
 
     LlamaMlp(LlamaConfig config) {
-        this.intermediateSize = config.intermediateSize();
+        int intermediateSize = config.intermediateSize();
         this.activation = Activations.of(config.hiddenAct());
         gateProj = addChildBlock("gate_proj", Linears.of(intermediateSize, config.mlpBias()));
         upProj = addChildBlock("up_proj", Linears.of(intermediateSize, config.mlpBias()));
-        downProj = addChildBlock("down_proj", Linears.of(config.hiddenSize(), config.mlpBias()));
+        downProj = addOutputProjection("down_proj", Linears.of(config.hiddenSize(), config.mlpBias()),
+                intermediateSize);
     }
 
     @Override
@@ -44,13 +41,5 @@ public final class LlamaMlp extends ShapePreservingBlock {
         NDArray gate = activation.apply(gateProj.forward(ps, x, training, params).head());
         NDArray up = upProj.forward(ps, x, training, params).head();
         return downProj.forward(ps, new NDList(gate.mul(up)), training, params);
-    }
-
-    @Override
-    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-        Shape hidden = inputShapes[0];
-        gateProj.initialize(manager, dataType, hidden);
-        upProj.initialize(manager, dataType, hidden);
-        downProj.initialize(manager, dataType, hidden.slice(0, hidden.dimension() - 1).add(intermediateSize));
     }
 }
