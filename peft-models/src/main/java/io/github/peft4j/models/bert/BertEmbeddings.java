@@ -29,7 +29,7 @@ import java.util.Optional;
  */
 public final class BertEmbeddings extends TokenInputBlock {
 
-    private final BertConfig config;
+    private final double dropout;
     private Block wordEmbeddings;
     private Block positionEmbeddings;
     private Block tokenTypeEmbeddings;
@@ -37,7 +37,7 @@ public final class BertEmbeddings extends TokenInputBlock {
 
     BertEmbeddings(BertConfig config) {
         super(config.hiddenSize());
-        this.config = config;
+        this.dropout = config.hiddenDropout();
         wordEmbeddings = addTokenEmbedding("word_embeddings", new TokenEmbedding(config.vocabSize(), config.hiddenSize()));
         positionEmbeddings = addIdReader("position_embeddings",
                 new TokenEmbedding(config.maxPositionEmbeddings(), config.hiddenSize()));
@@ -68,7 +68,7 @@ public final class BertEmbeddings extends TokenInputBlock {
         NDArray sum = embeds.add(tokenTypeEmbeddings.forward(ps, new NDList(types), training, params).head())
                 .add(positionEmbeddings.forward(ps, new NDList(positions), training, params).head());
         NDArray normed = layerNorm.forward(ps, new NDList(sum), training, params).head();
-        return new NDList(Dropout.apply(normed, config.hiddenDropout(), training));
+        return new NDList(Dropout.apply(normed, dropout, training));
     }
 
     private static NDArray own(NDArray fresh, NDManager target) {

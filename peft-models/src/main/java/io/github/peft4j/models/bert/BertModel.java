@@ -30,7 +30,6 @@ import io.github.peft4j.models.nn.TokenInputBlock;
  */
 public final class BertModel extends TokenInputBlock {
 
-    private final BertConfig config;
     private final BertEmbeddings embeddingStage;
     private Block embeddings;
     private Block encoder;
@@ -38,7 +37,6 @@ public final class BertModel extends TokenInputBlock {
 
     BertModel(BertConfig config) {
         super(config.hiddenSize());
-        this.config = config;
         embeddingStage = new BertEmbeddings(config);
         embeddings = addIdReader("embeddings", embeddingStage);
         encoder = addChildBlock("encoder", new BertEncoder(config));
@@ -83,6 +81,6 @@ public final class BertModel extends TokenInputBlock {
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
         Shape ids = inputShapes[0];
-        return new Shape[] {ids.add(config.hiddenSize()), new Shape(ids.get(0), config.hiddenSize())};
+        return new Shape[] {ids.add(hiddenSize()), new Shape(ids.get(0), hiddenSize())};
     }
 }

@@ -24,7 +24,7 @@ import io.github.peft4j.models.nn.TokenInputBlock;
  */
 public final class Gpt2Model extends TokenInputBlock {
 
-    private final Gpt2Config config;
+    private final double embdDropout;
     private Block wte;
     private Block wpe;
     private final ModuleList<Gpt2Block> h;
@@ -32,7 +32,7 @@ public final class Gpt2Model extends TokenInputBlock {
 
     Gpt2Model(Gpt2Config config) {
         super(config.hiddenSize());
-        this.config = config;
+        this.embdDropout = config.embdDropout();
         wte = addTokenEmbedding("wte", new TokenEmbedding(config.vocabSize(), config.hiddenSize()));
         wpe = addIdReader("wpe", new TokenEmbedding(config.maxPositionEmbeddings(), config.hiddenSize()));
         h = addChildBlock("h", new ModuleList<>());
@@ -47,7 +47,7 @@ public final class Gpt2Model extends TokenInputBlock {
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         CausalInputs in = CausalInputs.embed(wte, ps, inputs, training, params, null);
         NDArray positions = wpe.forward(ps, new NDList(in.positions()), training, params).head();
-        NDArray hidden = Dropout.apply(in.embeddings().add(positions), config.embdDropout(), training);
+        NDArray hidden = Dropout.apply(in.embeddings().add(positions), embdDropout, training);
         for (int i = 0; i < h.size(); i++) {
             hidden = h.get(i).forward(ps, new NDList(hidden, in.bias()), training, params).head();
         }

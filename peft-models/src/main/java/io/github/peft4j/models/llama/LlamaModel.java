@@ -26,7 +26,7 @@ public final class LlamaModel extends TokenInputBlock {
 
     private static final Logger LOG = LoggerFactory.getLogger(LlamaModel.class);
 
-    private final LlamaConfig config;
+    private final Integer slidingWindow;
     private final RotaryEmbedding rotary;
     private Block embedTokens;
     private final ModuleList<LlamaDecoderLayer> layers;
@@ -34,7 +34,7 @@ public final class LlamaModel extends TokenInputBlock {
 
     LlamaModel(LlamaConfig config) {
         super(config.hiddenSize());
-        this.config = config;
+        this.slidingWindow = config.slidingWindow();
         if (config.requestsUnsupportedSlidingWindow()) {
             LOG.warn("use_sliding_window is set in this Qwen2 config; peft4j attends to the full sequence");
         }
@@ -50,7 +50,7 @@ public final class LlamaModel extends TokenInputBlock {
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        CausalInputs in = CausalInputs.embed(embedTokens, ps, inputs, training, params, config.slidingWindow());
+        CausalInputs in = CausalInputs.embed(embedTokens, ps, inputs, training, params, slidingWindow);
         NDArray[] cosSin = rotary.cosSin(in.positions());
         NDArray hidden = in.embeddings();
         for (int i = 0; i < layers.size(); i++) {

@@ -32,6 +32,11 @@ public abstract class TokenInputBlock extends AbstractBlock {
         this.hiddenSize = hiddenSize;
     }
 
+    /** @return the size of the hidden states, {@code H} */
+    protected final int hiddenSize() {
+        return hiddenSize;
+    }
+
     /**
      * Adds a child that reads the token ids (an embedding table), not the hidden states.
      *
