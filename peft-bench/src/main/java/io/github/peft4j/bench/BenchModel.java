@@ -74,29 +74,15 @@ public final class BenchModel implements AutoCloseable {
      * @return the transformers-style configuration of the peer's model
      */
     public static ModelConfig config(BenchOptions o) {
-        if (o.arch().equals("llama")) {
-            return LlamaConfig.builder()
-                    .vocabSize(o.vocab())
-                    .hiddenSize(o.dim())
-                    .intermediateSize(o.ffn())
-                    .numLayers(o.layers())
-                    .numAttentionHeads(o.heads())
-                    .numKeyValueHeads(o.heads())
-                    .maxPositionEmbeddings(o.seq())
-                    .rmsNormEps(1e-5)
-                    .ropeTheta(10000.0)
-                    .tieWordEmbeddings(false)
-                    .build();
-        }
-        return Gpt2Config.builder()
-                .vocabSize(o.vocab())
+        ModelConfig.Builder<?, ?> arch = o.arch().equals("llama")
+                ? LlamaConfig.builder().numKeyValueHeads(o.heads()).rmsNormEps(1e-5).ropeTheta(10000.0)
+                : Gpt2Config.builder().layerNormEps(1e-5).dropout(0);
+        return arch.vocabSize(o.vocab())
                 .hiddenSize(o.dim())
                 .intermediateSize(o.ffn())
                 .numLayers(o.layers())
                 .numAttentionHeads(o.heads())
                 .maxPositionEmbeddings(o.seq())
-                .layerNormEps(1e-5)
-                .dropout(0)
                 .tieWordEmbeddings(false)
                 .build();
     }

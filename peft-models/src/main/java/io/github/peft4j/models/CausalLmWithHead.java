@@ -13,6 +13,7 @@ import ai.djl.util.PairList;
 import io.github.peft4j.models.config.ModelConfig;
 import io.github.peft4j.models.nn.Linears;
 import io.github.peft4j.models.nn.TiedLmHead;
+import io.github.peft4j.models.nn.TokenInputBlock;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -23,9 +24,8 @@ import java.util.regex.Pattern;
  *
  * <pre>{@code
  * public final class MyForCausalLM extends CausalLmWithHead<MyConfig> {
- *     public MyForCausalLM(MyConfig c, String nameOrPath) { this(c, nameOrPath, new MyModel(c)); }
- *     private MyForCausalLM(MyConfig c, String n, MyModel body) {
- *         super(c, n, "model", body, body.embedding().weight(), Pattern.compile("model\\.rotary_emb\\.inv_freq"));
+ *     public MyForCausalLM(MyConfig c, String nameOrPath) {
+ *         super(c, nameOrPath, "model", new MyModel(c), Pattern.compile("model\\.rotary_emb\\.inv_freq"));
  *     }
  * }
  * }</pre>
@@ -47,16 +47,14 @@ public abstract class CausalLmWithHead<C extends ModelConfig> extends AbstractBl
      * @param config the configuration
      * @param nameOrPath where the model came from (recorded in saved adapters), or {@code null}
      * @param basePrefix the body's child name, transformers' {@code base_model_prefix}
-     * @param body the decoder body
-     * @param wordEmbeddings the body's token-embedding weight (the tied head reads it)
+     * @param body the decoder body; its token embedding is what a tied head reads
      * @param buffers checkpoint keys that are buffers, not weights
      */
-    protected CausalLmWithHead(C config, String nameOrPath, String basePrefix, Block body, Parameter wordEmbeddings,
-            Pattern buffers) {
+    protected CausalLmWithHead(C config, String nameOrPath, String basePrefix, TokenInputBlock body, Pattern buffers) {
         this.config = config;
         this.nameOrPath = nameOrPath;
         this.basePrefix = basePrefix;
-        this.wordEmbeddings = wordEmbeddings;
+        this.wordEmbeddings = body.tokenEmbedding().weight();
         this.buffers = buffers;
         this.body = addChildBlock(basePrefix, body);
         this.lmHead = addChildBlock("lm_head", config.tieWordEmbeddings()

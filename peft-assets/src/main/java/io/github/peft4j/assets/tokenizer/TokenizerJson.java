@@ -1,9 +1,5 @@
 package io.github.peft4j.assets.tokenizer;
 
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.util.DefaultIndenter;
-import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
-import com.fasterxml.jackson.core.util.Separators;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -103,7 +99,8 @@ public final class TokenizerJson {
             merges.add(pair[0] + " " + pair[1]);
         }
         try {
-            return JSON.writer(new SerdePrettyPrinter()).writeValueAsString(root);
+            // serde_json's pretty layout is Python's; the key order stays the tokenizers library's
+            return JSON.writer(PythonJson.prettyPrinter()).writeValueAsString(root);
         } catch (IOException e) {
             throw new IllegalStateException("cannot serialise tokenizer.json", e);
         }
@@ -230,43 +227,5 @@ public final class TokenizerJson {
         n.put("trim_offsets", trimOffsets);
         n.put("use_regex", true);
         return n;
-    }
-
-    /** serde_json's pretty layout: two-space indent, {@code "key": value}, one element per line. */
-    private static final class SerdePrettyPrinter extends DefaultPrettyPrinter {
-        private static final long serialVersionUID = 1L;
-
-        SerdePrettyPrinter() {
-            super(Separators.createDefaultInstance()
-                    .withObjectFieldValueSpacing(Separators.Spacing.AFTER)
-                    .withArrayValueSpacing(Separators.Spacing.NONE)
-                    .withObjectEntrySpacing(Separators.Spacing.NONE));
-            DefaultIndenter indenter = new DefaultIndenter("  ", "\n");
-            indentObjectsWith(indenter);
-            indentArraysWith(indenter);
-        }
-
-        @Override
-        public DefaultPrettyPrinter createInstance() {
-            return new SerdePrettyPrinter();
-        }
-
-        @Override
-        public void writeEndObject(JsonGenerator g, int nrOfEntries) throws IOException {
-            --_nesting;
-            if (nrOfEntries > 0) {
-                _objectIndenter.writeIndentation(g, _nesting);
-            }
-            g.writeRaw('}');
-        }
-
-        @Override
-        public void writeEndArray(JsonGenerator g, int nrOfValues) throws IOException {
-            --_nesting;
-            if (nrOfValues > 0) {
-                _arrayIndenter.writeIndentation(g, _nesting);
-            }
-            g.writeRaw(']');
-        }
     }
 }

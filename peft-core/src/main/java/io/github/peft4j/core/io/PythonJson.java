@@ -64,6 +64,21 @@ public final class PythonJson {
         }
     }
 
+    /**
+     * Python's layout on its own, for a writer that keeps its own key order and escaping: it is
+     * also serde_json's pretty layout, which {@code tokenizer.json} uses.
+     *
+     * <pre>{@code
+     * String text = new ObjectMapper().writer(PythonJson.prettyPrinter()).writeValueAsString(tree);
+     * }</pre>
+     *
+     * @return a fresh printer: two-space indent, {@code "key": value}, one element per line,
+     *     {@code {}} and {@code []} for empty containers
+     */
+    public static DefaultPrettyPrinter prettyPrinter() {
+        return new PythonPrettyPrinter();
+    }
+
     private static JsonNode sorted(JsonNode node) {
         if (node.isObject()) {
             List<String> names = new ArrayList<>();

@@ -5,11 +5,11 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.peft4j.models.config.BertConfig;
+import io.github.peft4j.models.nn.ShapePreservingBlock;
 
 /**
  * BERT's {@code attention}: {@code self} then {@code output}. Inputs: {@code (hidden, bias)}.
@@ -18,7 +18,7 @@ import io.github.peft4j.models.config.BertConfig;
  * Block attention = ModuleTree.of(model).get("bert.encoder.layer.0.attention");
  * }</pre>
  */
-public final class BertAttention extends AbstractBlock {
+public final class BertAttention extends ShapePreservingBlock {
 
     private Block self;
     private Block output;
@@ -40,10 +40,5 @@ public final class BertAttention extends AbstractBlock {
     protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
         self.initialize(manager, dataType, inputShapes[0]);
         output.initialize(manager, dataType, inputShapes[0], inputShapes[0]);
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return new Shape[] {inputShapes[0]};
     }
 }

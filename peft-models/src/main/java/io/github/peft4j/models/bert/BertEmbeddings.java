@@ -3,9 +3,7 @@ package io.github.peft4j.models.bert;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
@@ -15,6 +13,7 @@ import io.github.peft4j.models.config.BertConfig;
 import io.github.peft4j.models.nn.Dropout;
 import io.github.peft4j.models.nn.HfLayerNorm;
 import io.github.peft4j.models.nn.TokenEmbedding;
+import io.github.peft4j.models.nn.TokenInputBlock;
 import java.util.Optional;
 
 /**
@@ -28,28 +27,23 @@ import java.util.Optional;
  * Block embeddings = ModuleTree.of(model).get("bert.embeddings");
  * }</pre>
  */
-public final class BertEmbeddings extends AbstractBlock {
+public final class BertEmbeddings extends TokenInputBlock {
 
-    private final BertConfig config;
-    private final TokenEmbedding words;
+    private final double dropout;
     private Block wordEmbeddings;
     private Block positionEmbeddings;
     private Block tokenTypeEmbeddings;
     private Block layerNorm;
 
     BertEmbeddings(BertConfig config) {
-        this.config = config;
-        words = new TokenEmbedding(config.vocabSize(), config.hiddenSize());
-        wordEmbeddings = addChildBlock("word_embeddings", words);
-        positionEmbeddings = addChildBlock("position_embeddings",
+        super(config.hiddenSize());
+        this.dropout = config.hiddenDropout();
+        wordEmbeddings = addTokenEmbedding("word_embeddings", new TokenEmbedding(config.vocabSize(), config.hiddenSize()));
+        positionEmbeddings = addIdReader("position_embeddings",
                 new TokenEmbedding(config.maxPositionEmbeddings(), config.hiddenSize()));
-        tokenTypeEmbeddings = addChildBlock("token_type_embeddings",
+        tokenTypeEmbeddings = addIdReader("token_type_embeddings",
                 new TokenEmbedding(config.typeVocabSize(), config.hiddenSize()));
         layerNorm = addChildBlock("LayerNorm", new HfLayerNorm(config.hiddenSize(), config.layerNormEps()));
-    }
-
-    TokenEmbedding words() {
-        return words;
     }
 
     @Override
@@ -74,7 +68,7 @@ public final class BertEmbeddings extends AbstractBlock {
         NDArray sum = embeds.add(tokenTypeEmbeddings.forward(ps, new NDList(types), training, params).head())
                 .add(positionEmbeddings.forward(ps, new NDList(positions), training, params).head());
         NDArray normed = layerNorm.forward(ps, new NDList(sum), training, params).head();
-        return new NDList(Dropout.apply(normed, config.hiddenDropout(), training));
+        return new NDList(Dropout.apply(normed, dropout, training));
     }
 
     private static NDArray own(NDArray fresh, NDManager target) {
@@ -84,17 +78,4 @@ public final class BertEmbeddings extends AbstractBlock {
         return fresh;
     }
 
-    @Override
-    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-        Shape ids = inputShapes[0];
-        wordEmbeddings.initialize(manager, dataType, ids);
-        positionEmbeddings.initialize(manager, dataType, ids);
-        tokenTypeEmbeddings.initialize(manager, dataType, ids);
-        layerNorm.initialize(manager, dataType, ids.add(config.hiddenSize()));
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return new Shape[] {inputShapes[0].add(config.hiddenSize())};
-    }
 }

@@ -2,14 +2,11 @@ package io.github.peft4j.models.bert;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.peft4j.models.config.BertConfig;
 import io.github.peft4j.models.nn.ModuleList;
+import io.github.peft4j.models.nn.ShapePreservingBlock;
 
 /**
  * BERT's {@code encoder}: the layers {@code layer.<i>}. Inputs: {@code (hidden, bias)}.
@@ -18,7 +15,7 @@ import io.github.peft4j.models.nn.ModuleList;
  * Block encoder = ModuleTree.of(model).get("bert.encoder");
  * }</pre>
  */
-public final class BertEncoder extends AbstractBlock {
+public final class BertEncoder extends ShapePreservingBlock {
 
     private final ModuleList<BertLayer> layer;
 
@@ -37,15 +34,5 @@ public final class BertEncoder extends AbstractBlock {
             hidden = layer.get(i).forward(ps, new NDList(hidden, inputs.get(1)), training, params).head();
         }
         return new NDList(hidden);
-    }
-
-    @Override
-    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-        layer.initialize(manager, dataType, inputShapes[0]);
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return new Shape[] {inputShapes[0]};
     }
 }

@@ -129,6 +129,6 @@ public final class BertForSequenceClassification extends AbstractBlock implement
 
     @Override
     public Parameter wordEmbeddings() {
-        return body.embeddingStage().words().weight();
+        return body.tokenEmbedding().weight();
     }
 }

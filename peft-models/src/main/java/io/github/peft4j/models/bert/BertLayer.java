@@ -5,12 +5,12 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.peft4j.models.config.BertConfig;
 import io.github.peft4j.models.nn.LayerScope;
+import io.github.peft4j.models.nn.ShapePreservingBlock;
 
 /**
  * One post-norm BERT layer ({@code encoder.layer.<i>}): {@code attention}, {@code intermediate},
@@ -20,7 +20,7 @@ import io.github.peft4j.models.nn.LayerScope;
  * Block layer = ModuleTree.of(model).get("bert.encoder.layer.0");
  * }</pre>
  */
-public final class BertLayer extends AbstractBlock {
+public final class BertLayer extends ShapePreservingBlock {
 
     private final int intermediateSize;
     private Block attention;
@@ -50,10 +50,5 @@ public final class BertLayer extends AbstractBlock {
         attention.initialize(manager, dataType, hidden);
         intermediate.initialize(manager, dataType, hidden);
         output.initialize(manager, dataType, hidden.slice(0, hidden.dimension() - 1).add(intermediateSize), hidden);
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return new Shape[] {inputShapes[0]};
     }
 }

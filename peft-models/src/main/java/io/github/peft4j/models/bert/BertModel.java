@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
@@ -14,6 +13,8 @@ import io.github.peft4j.core.hooks.PrefixKeyValues;
 import io.github.peft4j.core.hooks.VirtualTokens;
 import io.github.peft4j.models.config.BertConfig;
 import io.github.peft4j.models.nn.AttentionBias;
+import io.github.peft4j.models.nn.TokenEmbedding;
+import io.github.peft4j.models.nn.TokenInputBlock;
 
 /**
  * The bare BERT encoder ({@code bert}): {@code embeddings}, {@code encoder}, {@code pooler}.
@@ -27,24 +28,25 @@ import io.github.peft4j.models.nn.AttentionBias;
  * NDList out = ModuleTree.of(model).get("bert").forward(ps, new NDList(ids, mask), false);   // sequence, pooled
  * }</pre>
  */
-public final class BertModel extends AbstractBlock {
+public final class BertModel extends TokenInputBlock {
 
-    private final BertConfig config;
     private final BertEmbeddings embeddingStage;
     private Block embeddings;
     private Block encoder;
     private Block pooler;
 
     BertModel(BertConfig config) {
-        this.config = config;
+        super(config.hiddenSize());
         embeddingStage = new BertEmbeddings(config);
-        embeddings = addChildBlock("embeddings", embeddingStage);
+        embeddings = addIdReader("embeddings", embeddingStage);
         encoder = addChildBlock("encoder", new BertEncoder(config));
         pooler = addChildBlock("pooler", new BertPooler(config));
     }
 
-    BertEmbeddings embeddingStage() {
-        return embeddingStage;
+    /** @return the word embeddings of the {@code embeddings} stage */
+    @Override
+    public TokenEmbedding tokenEmbedding() {
+        return embeddingStage.tokenEmbedding();
     }
 
     @Override
@@ -75,18 +77,10 @@ public final class BertModel extends AbstractBlock {
         return new NDList(hidden, pooled);
     }
 
-    @Override
-    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-        Shape ids = inputShapes[0];
-        Shape hidden = ids.add(config.hiddenSize());
-        embeddings.initialize(manager, dataType, ids);
-        encoder.initialize(manager, dataType, hidden);
-        pooler.initialize(manager, dataType, hidden);
-    }
-
+    /** @return the sequence output's shape and the pooled output's, {@code [B,H]} */
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
         Shape ids = inputShapes[0];
-        return new Shape[] {ids.add(config.hiddenSize()), new Shape(ids.get(0), config.hiddenSize())};
+        return new Shape[] {ids.add(hiddenSize()), new Shape(ids.get(0), hiddenSize())};
     }
 }

@@ -2,18 +2,13 @@ package io.github.peft4j.models.bert;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import io.github.peft4j.core.hooks.ForwardContext;
 import io.github.peft4j.models.config.BertConfig;
-import io.github.peft4j.models.nn.AttentionMath;
+import io.github.peft4j.models.nn.AttentionHeads;
 import io.github.peft4j.models.nn.Linears;
-import io.github.peft4j.models.nn.PastKeyValues;
+import io.github.peft4j.models.nn.ShapePreservingBlock;
 
 /**
  * BERT's {@code attention.self}: {@code query}, {@code key}, {@code value} and bidirectional
@@ -24,23 +19,17 @@ import io.github.peft4j.models.nn.PastKeyValues;
  * Block query = ModuleTree.of(model).get("bert.encoder.layer.0.attention.self.query");
  * }</pre>
  */
-public final class BertSelfAttention extends AbstractBlock {
+public final class BertSelfAttention extends ShapePreservingBlock {
 
-    private final int layerIndex;
-    private final int heads;
-    private final int headDim;
-    private final float scale;
-    private final double dropout;
+    private final AttentionHeads attention;
     private Block query;
     private Block key;
     private Block value;
 
     BertSelfAttention(BertConfig config, int layerIndex) {
-        this.layerIndex = layerIndex;
-        this.heads = config.numAttentionHeads();
-        this.headDim = config.headDim();
-        this.scale = (float) (1.0 / Math.sqrt(headDim));
-        this.dropout = config.attentionDropout();
+        int heads = config.numAttentionHeads();
+        float scale = (float) (1.0 / Math.sqrt(config.headDim()));
+        attention = new AttentionHeads(layerIndex, heads, heads, config.headDim(), scale, config.attentionDropout());
         query = addChildBlock("query", Linears.of(config.hiddenSize(), true));
         key = addChildBlock("key", Linears.of(config.hiddenSize(), true));
         value = addChildBlock("value", Linears.of(config.hiddenSize(), true));
@@ -50,23 +39,9 @@ public final class BertSelfAttention extends AbstractBlock {
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDList x = new NDList(inputs.get(0));
-        NDArray q = AttentionMath.splitHeads(query.forward(ps, x, training, params).head(), heads, headDim);
-        NDArray k = AttentionMath.splitHeads(key.forward(ps, x, training, params).head(), heads, headDim);
-        NDArray v = AttentionMath.splitHeads(value.forward(ps, x, training, params).head(), heads, headDim);
-        NDArray[] kv = PastKeyValues.extend(ForwardContext.current(params), layerIndex, k, v);
-        NDArray out = AttentionMath.attend(q, kv[0], kv[1], inputs.get(1), scale, dropout, training);
-        return new NDList(AttentionMath.mergeHeads(out));
-    }
-
-    @Override
-    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-        query.initialize(manager, dataType, inputShapes[0]);
-        key.initialize(manager, dataType, inputShapes[0]);
-        value.initialize(manager, dataType, inputShapes[0]);
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return new Shape[] {inputShapes[0]};
+        NDArray q = query.forward(ps, x, training, params).head();
+        NDArray k = key.forward(ps, x, training, params).head();
+        NDArray v = value.forward(ps, x, training, params).head();
+        return new NDList(attention.attend(q, k, v, inputs.get(1), params, training));
     }
 }

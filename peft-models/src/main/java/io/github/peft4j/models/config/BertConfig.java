@@ -14,42 +14,19 @@ import java.nio.file.Path;
  */
 public final class BertConfig extends ModelConfig {
 
-    private final int vocabSize;
-    private final int hiddenSize;
-    private final int numLayers;
-    private final int numHeads;
-    private final int intermediateSize;
-    private final String hiddenAct;
     private final double hiddenDropout;
     private final double attentionDropout;
-    private final int maxPositions;
     private final int typeVocabSize;
-    private final double initializerRange;
     private final double layerNormEps;
     private final double classifierDropout;
     private final int numLabels;
 
     BertConfig(ObjectNode json, Path source) {
-        super(json, source, null, null);
+        super(json, source, null, null, BertConfig::readCommon);
         JsonFields f = fields();
-        if (!modelType().equals("bert")) {
-            throw f.invalid("model_type", "BertConfig reads bert, not '" + modelType() + "'");
-        }
-        vocabSize = f.requiredPositiveInt("vocab_size", 30522);
-        hiddenSize = f.requiredPositiveInt("hidden_size", 768);
-        numLayers = f.requiredPositiveInt("num_hidden_layers", 12);
-        numHeads = f.requiredPositiveInt("num_attention_heads", 12);
-        if (hiddenSize % numHeads != 0) {
-            throw f.invalid("num_attention_heads", "hidden_size (" + hiddenSize
-                    + ") must be a multiple of num_attention_heads (" + numHeads + ")");
-        }
-        intermediateSize = f.requiredPositiveInt("intermediate_size", 3072);
-        hiddenAct = f.string("hidden_act", "gelu");
         hiddenDropout = f.doubleValue("hidden_dropout_prob", 0.1);
         attentionDropout = f.doubleValue("attention_probs_dropout_prob", 0.1);
-        maxPositions = f.requiredPositiveInt("max_position_embeddings", 512);
         typeVocabSize = f.requiredPositiveInt("type_vocab_size", 2);
-        initializerRange = f.doubleValue("initializer_range", 0.02);
         layerNormEps = f.doubleValue("layer_norm_eps", 1e-12);
         classifierDropout = f.doubleValue("classifier_dropout", hiddenDropout);
         String positions = f.string("position_embedding_type", "absolute");
@@ -58,6 +35,27 @@ public final class BertConfig extends ModelConfig {
         }
         ObjectNode id2label = f.objectOrNull("id2label");
         numLabels = id2label != null && id2label.size() > 0 ? id2label.size() : f.requiredPositiveInt("num_labels", 2);
+    }
+
+    private static CommonFields readCommon(JsonFields f) {
+        if (!f.modelType().equals("bert")) {
+            throw f.invalid("model_type", "BertConfig reads bert, not '" + f.modelType() + "'");
+        }
+        int vocabSize = f.requiredPositiveInt("vocab_size", 30522);
+        int hiddenSize = f.requiredPositiveInt("hidden_size", 768);
+        int numLayers = f.requiredPositiveInt("num_hidden_layers", 12);
+        int numHeads = f.requiredPositiveInt("num_attention_heads", 12);
+        if (hiddenSize % numHeads != 0) {
+            throw f.invalid("num_attention_heads", "hidden_size (" + hiddenSize
+                    + ") must be a multiple of num_attention_heads (" + numHeads + ")");
+        }
+        int intermediateSize = f.requiredPositiveInt("intermediate_size", 3072);
+        String hiddenAct = f.string("hidden_act", "gelu");
+        int maxPositions = f.requiredPositiveInt("max_position_embeddings", 512);
+        double initializerRange = f.doubleValue("initializer_range", 0.02);
+        // a classifier has no output embedding to tie
+        return new CommonFields(vocabSize, hiddenSize, numLayers, numHeads, intermediateSize, maxPositions, hiddenAct,
+                initializerRange, false);
     }
 
     /** @return a builder with transformers' defaults (BERT base) */
@@ -89,51 +87,6 @@ public final class BertConfig extends ModelConfig {
     @Override
     public boolean isCausalLm() {
         return false;
-    }
-
-    @Override
-    public int vocabSize() {
-        return vocabSize;
-    }
-
-    @Override
-    public int hiddenSize() {
-        return hiddenSize;
-    }
-
-    @Override
-    public int numLayers() {
-        return numLayers;
-    }
-
-    @Override
-    public int numAttentionHeads() {
-        return numHeads;
-    }
-
-    @Override
-    public int intermediateSize() {
-        return intermediateSize;
-    }
-
-    @Override
-    public int maxPositionEmbeddings() {
-        return maxPositions;
-    }
-
-    @Override
-    public boolean tieWordEmbeddings() {
-        return false;
-    }
-
-    @Override
-    public double initializerRange() {
-        return initializerRange;
-    }
-
-    @Override
-    public String hiddenAct() {
-        return hiddenAct;
     }
 
     /** @return {@code hidden_dropout_prob} */
@@ -173,52 +126,14 @@ public final class BertConfig extends ModelConfig {
             super(json);
         }
 
-        /** @param v {@code hidden_size} @return this builder */
-        public Builder hiddenSize(int v) {
-            json.put("hidden_size", v);
-            return this;
-        }
-
-        /** @param v {@code num_hidden_layers} @return this builder */
-        public Builder numLayers(int v) {
-            json.put("num_hidden_layers", v);
-            return this;
-        }
-
-        /** @param v {@code num_attention_heads} @return this builder */
-        public Builder numAttentionHeads(int v) {
-            json.put("num_attention_heads", v);
-            return this;
-        }
-
-        /** @param v {@code intermediate_size} @return this builder */
-        public Builder intermediateSize(int v) {
-            json.put("intermediate_size", v);
-            return this;
-        }
-
-        /** @param v {@code max_position_embeddings} @return this builder */
-        public Builder maxPositionEmbeddings(int v) {
-            json.put("max_position_embeddings", v);
-            return this;
-        }
-
         /** @param v {@code type_vocab_size} @return this builder */
         public Builder typeVocabSize(int v) {
-            json.put("type_vocab_size", v);
-            return this;
-        }
-
-        /** @param v {@code hidden_act} @return this builder */
-        public Builder hiddenAct(String v) {
-            json.put("hidden_act", v);
-            return this;
+            return put("type_vocab_size", v);
         }
 
         /** @param v {@code layer_norm_eps} @return this builder */
         public Builder layerNormEps(double v) {
-            json.put("layer_norm_eps", v);
-            return this;
+            return put("layer_norm_eps", v);
         }
 
         /**

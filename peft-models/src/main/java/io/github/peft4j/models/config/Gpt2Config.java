@@ -13,16 +13,7 @@ import java.nio.file.Path;
  */
 public final class Gpt2Config extends ModelConfig {
 
-    private final int vocabSize;
-    private final int nEmbd;
-    private final int nLayer;
-    private final int nHead;
-    private final int nInner;
-    private final int nPositions;
-    private final String activation;
-    private final double initializerRange;
     private final double layerNormEps;
-    private final boolean tieWordEmbeddings;
     private final double residDropout;
     private final double embdDropout;
     private final double attnDropout;
@@ -30,29 +21,34 @@ public final class Gpt2Config extends ModelConfig {
     private final boolean scaleAttnByInverseLayerIdx;
 
     Gpt2Config(ObjectNode json, Path source) {
-        super(json, source, 50256, 50256);
+        super(json, source, 50256, 50256, Gpt2Config::readCommon);
         JsonFields f = fields();
-        if (!modelType().equals("gpt2")) {
-            throw f.invalid("model_type", "Gpt2Config reads gpt2, not '" + modelType() + "'");
-        }
-        vocabSize = f.requiredPositiveInt("vocab_size", 50257);
-        nEmbd = f.requiredPositiveInt("n_embd", 768);
-        nLayer = f.requiredPositiveInt("n_layer", 12);
-        nHead = f.requiredPositiveInt("n_head", 12);
-        if (nEmbd % nHead != 0) {
-            throw f.invalid("n_head", "n_embd (" + nEmbd + ") must be a multiple of n_head (" + nHead + ")");
-        }
-        nInner = f.requiredPositiveInt("n_inner", 4 * nEmbd);
-        nPositions = f.requiredPositiveInt("n_positions", 1024);
-        activation = f.string("activation_function", "gelu_new");
-        initializerRange = f.doubleValue("initializer_range", 0.02);
         layerNormEps = f.doubleValue("layer_norm_epsilon", 1e-5);
-        tieWordEmbeddings = f.boolValue("tie_word_embeddings", true);
         residDropout = f.doubleValue("resid_pdrop", 0.1);
         embdDropout = f.doubleValue("embd_pdrop", 0.1);
         attnDropout = f.doubleValue("attn_pdrop", 0.1);
         scaleAttnWeights = f.boolValue("scale_attn_weights", true);
         scaleAttnByInverseLayerIdx = f.boolValue("scale_attn_by_inverse_layer_idx", false);
+    }
+
+    private static CommonFields readCommon(JsonFields f) {
+        if (!f.modelType().equals("gpt2")) {
+            throw f.invalid("model_type", "Gpt2Config reads gpt2, not '" + f.modelType() + "'");
+        }
+        int vocabSize = f.requiredPositiveInt("vocab_size", 50257);
+        int nEmbd = f.requiredPositiveInt("n_embd", 768);
+        int nLayer = f.requiredPositiveInt("n_layer", 12);
+        int nHead = f.requiredPositiveInt("n_head", 12);
+        if (nEmbd % nHead != 0) {
+            throw f.invalid("n_head", "n_embd (" + nEmbd + ") must be a multiple of n_head (" + nHead + ")");
+        }
+        int nInner = f.requiredPositiveInt("n_inner", 4 * nEmbd);
+        int nPositions = f.requiredPositiveInt("n_positions", 1024);
+        String activation = f.string("activation_function", "gelu_new");
+        double initializerRange = f.doubleValue("initializer_range", 0.02);
+        boolean tieWordEmbeddings = f.boolValue("tie_word_embeddings", true);
+        return new CommonFields(vocabSize, nEmbd, nLayer, nHead, nInner, nPositions, activation, initializerRange,
+                tieWordEmbeddings);
     }
 
     /** @return a builder with transformers' defaults (GPT-2 small) */
@@ -84,51 +80,6 @@ public final class Gpt2Config extends ModelConfig {
     @Override
     public boolean isCausalLm() {
         return true;
-    }
-
-    @Override
-    public int vocabSize() {
-        return vocabSize;
-    }
-
-    @Override
-    public int hiddenSize() {
-        return nEmbd;
-    }
-
-    @Override
-    public int numLayers() {
-        return nLayer;
-    }
-
-    @Override
-    public int numAttentionHeads() {
-        return nHead;
-    }
-
-    @Override
-    public int intermediateSize() {
-        return nInner;
-    }
-
-    @Override
-    public int maxPositionEmbeddings() {
-        return nPositions;
-    }
-
-    @Override
-    public boolean tieWordEmbeddings() {
-        return tieWordEmbeddings;
-    }
-
-    @Override
-    public double initializerRange() {
-        return initializerRange;
-    }
-
-    @Override
-    public String hiddenAct() {
-        return activation;
     }
 
     /** @return {@code layer_norm_epsilon} */
@@ -165,49 +116,17 @@ public final class Gpt2Config extends ModelConfig {
     public static final class Builder extends ModelConfig.Builder<Gpt2Config, Builder> {
 
         Builder(ObjectNode json) {
-            super(json);
+            super(json, AttributeKeys.GPT2);
         }
 
-        /** @param v {@code n_embd} @return this builder */
-        public Builder hiddenSize(int v) {
-            json.put("n_embd", v);
-            return this;
-        }
-
-        /** @param v {@code n_layer} @return this builder */
-        public Builder numLayers(int v) {
-            json.put("n_layer", v);
-            return this;
-        }
-
-        /** @param v {@code n_head} @return this builder */
-        public Builder numAttentionHeads(int v) {
-            json.put("n_head", v);
-            return this;
-        }
-
-        /** @param v {@code n_inner} (defaults to 4 * n_embd) @return this builder */
-        public Builder intermediateSize(int v) {
-            json.put("n_inner", v);
-            return this;
-        }
-
-        /** @param v {@code n_positions} @return this builder */
-        public Builder maxPositionEmbeddings(int v) {
-            json.put("n_positions", v);
-            return this;
-        }
-
-        /** @param v {@code activation_function} @return this builder */
+        /** @param v {@code activation_function}, the same as {@link #hiddenAct} @return this builder */
         public Builder activation(String v) {
-            json.put("activation_function", v);
-            return this;
+            return hiddenAct(v);
         }
 
         /** @param v {@code layer_norm_epsilon} @return this builder */
         public Builder layerNormEps(double v) {
-            json.put("layer_norm_epsilon", v);
-            return this;
+            return put("layer_norm_epsilon", v);
         }
 
         /**
@@ -225,8 +144,7 @@ public final class Gpt2Config extends ModelConfig {
 
         /** @param v {@code scale_attn_by_inverse_layer_idx} @return this builder */
         public Builder scaleAttnByInverseLayerIdx(boolean v) {
-            json.put("scale_attn_by_inverse_layer_idx", v);
-            return this;
+            return put("scale_attn_by_inverse_layer_idx", v);
         }
 
         @Override

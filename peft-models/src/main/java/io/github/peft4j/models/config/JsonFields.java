@@ -22,6 +22,11 @@ final class JsonFields {
         this.file = file;
     }
 
+    /** @return {@code model_type} as text, whatever its JSON type (the config classes name it in errors) */
+    String modelType() {
+        return node.path("model_type").asText();
+    }
+
     boolean has(String key) {
         JsonNode v = node.get(key);
         return v != null && !v.isNull();

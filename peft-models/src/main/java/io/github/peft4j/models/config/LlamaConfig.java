@@ -22,18 +22,9 @@ public final class LlamaConfig extends ModelConfig {
     /** The {@code model_type} values this class reads. */
     public static final Set<String> MODEL_TYPES = Set.of("llama", "mistral", "qwen2");
 
-    private final int vocabSize;
-    private final int hiddenSize;
-    private final int intermediateSize;
-    private final int numLayers;
-    private final int numHeads;
     private final int numKvHeads;
     private final int headDim;
-    private final int maxPositions;
-    private final String hiddenAct;
-    private final double initializerRange;
     private final double rmsNormEps;
-    private final boolean tieWordEmbeddings;
     private final double ropeTheta;
     private final RopeScaling ropeScaling;
     private final boolean qkvBias;
@@ -43,38 +34,25 @@ public final class LlamaConfig extends ModelConfig {
     private final Integer slidingWindow;
 
     LlamaConfig(ObjectNode json, Path source) {
-        super(json, source, defaultBos(json), defaultEos(json));
+        super(json, source, defaultBos(json), defaultEos(json), LlamaConfig::readCommon);
         JsonFields f = fields();
-        String type = modelType();
-        if (!MODEL_TYPES.contains(type)) {
-            throw f.invalid("model_type", "LlamaConfig reads " + MODEL_TYPES + ", not '" + type + "'");
-        }
-        boolean mistral = type.equals("mistral");
-        boolean qwen2 = type.equals("qwen2");
-        vocabSize = f.requiredPositiveInt("vocab_size", qwen2 ? 151936 : 32000);
-        hiddenSize = f.requiredPositiveInt("hidden_size", 4096);
-        intermediateSize = f.requiredPositiveInt("intermediate_size", mistral ? 14336 : qwen2 ? 22016 : 11008);
-        numLayers = f.requiredPositiveInt("num_hidden_layers", 32);
-        numHeads = f.requiredPositiveInt("num_attention_heads", 32);
+        boolean mistral = modelType().equals("mistral");
+        boolean qwen2 = modelType().equals("qwen2");
+        int numHeads = numAttentionHeads();
         numKvHeads = f.requiredPositiveInt("num_key_value_heads", mistral ? 8 : numHeads);
         if (numHeads % numKvHeads != 0) {
             throw f.invalid("num_key_value_heads", "num_attention_heads (" + numHeads
                     + ") must be a multiple of num_key_value_heads (" + numKvHeads + ")");
         }
-        if (!f.has("head_dim") && hiddenSize % numHeads != 0) {
-            throw f.invalid("num_attention_heads", "hidden_size (" + hiddenSize
+        if (!f.has("head_dim") && hiddenSize() % numHeads != 0) {
+            throw f.invalid("num_attention_heads", "hidden_size (" + hiddenSize()
                     + ") must be a multiple of num_attention_heads (" + numHeads + ")");
         }
-        headDim = f.requiredPositiveInt("head_dim", Math.max(1, hiddenSize / numHeads));
+        headDim = f.requiredPositiveInt("head_dim", Math.max(1, hiddenSize() / numHeads));
         if (headDim % 2 != 0) {
             throw f.invalid("head_dim", "rotary embeddings need an even head size, found " + headDim);
         }
-        maxPositions = f.requiredPositiveInt("max_position_embeddings",
-                mistral ? 4096 * 32 : qwen2 ? 32768 : 2048);
-        hiddenAct = f.string("hidden_act", "silu");
-        initializerRange = f.doubleValue("initializer_range", 0.02);
         rmsNormEps = f.doubleValue("rms_norm_eps", 1e-6);
-        tieWordEmbeddings = f.boolValue("tie_word_embeddings", false);
         ropeTheta = f.doubleValue("rope_theta", 10000.0);
         ropeScaling = RopeScaling.parse(f);
         boolean attentionBias = f.boolValue("attention_bias", false);
@@ -85,6 +63,26 @@ public final class LlamaConfig extends ModelConfig {
         // Mistral slides its window over every layer; Qwen2 only when use_sliding_window, which
         // peft4j does not implement (LlamaModel warns).
         slidingWindow = mistral ? f.intOrNull("sliding_window") : null;
+    }
+
+    private static CommonFields readCommon(JsonFields f) {
+        String type = f.modelType();
+        if (!MODEL_TYPES.contains(type)) {
+            throw f.invalid("model_type", "LlamaConfig reads " + MODEL_TYPES + ", not '" + type + "'");
+        }
+        boolean mistral = type.equals("mistral");
+        boolean qwen2 = type.equals("qwen2");
+        int vocabSize = f.requiredPositiveInt("vocab_size", qwen2 ? 151936 : 32000);
+        int hiddenSize = f.requiredPositiveInt("hidden_size", 4096);
+        int intermediateSize = f.requiredPositiveInt("intermediate_size", mistral ? 14336 : qwen2 ? 22016 : 11008);
+        int numLayers = f.requiredPositiveInt("num_hidden_layers", 32);
+        int numHeads = f.requiredPositiveInt("num_attention_heads", 32);
+        int maxPositions = f.requiredPositiveInt("max_position_embeddings", mistral ? 4096 * 32 : qwen2 ? 32768 : 2048);
+        String hiddenAct = f.string("hidden_act", "silu");
+        double initializerRange = f.doubleValue("initializer_range", 0.02);
+        boolean tieWordEmbeddings = f.boolValue("tie_word_embeddings", false);
+        return new CommonFields(vocabSize, hiddenSize, numLayers, numHeads, intermediateSize, maxPositions, hiddenAct,
+                initializerRange, tieWordEmbeddings);
     }
 
     private static Integer defaultBos(ObjectNode json) {
@@ -151,31 +149,6 @@ public final class LlamaConfig extends ModelConfig {
     }
 
     @Override
-    public int vocabSize() {
-        return vocabSize;
-    }
-
-    @Override
-    public int hiddenSize() {
-        return hiddenSize;
-    }
-
-    @Override
-    public int intermediateSize() {
-        return intermediateSize;
-    }
-
-    @Override
-    public int numLayers() {
-        return numLayers;
-    }
-
-    @Override
-    public int numAttentionHeads() {
-        return numHeads;
-    }
-
-    @Override
     public int numKeyValueHeads() {
         return numKvHeads;
     }
@@ -183,26 +156,6 @@ public final class LlamaConfig extends ModelConfig {
     @Override
     public int headDim() {
         return headDim;
-    }
-
-    @Override
-    public int maxPositionEmbeddings() {
-        return maxPositions;
-    }
-
-    @Override
-    public String hiddenAct() {
-        return hiddenAct;
-    }
-
-    @Override
-    public double initializerRange() {
-        return initializerRange;
-    }
-
-    @Override
-    public boolean tieWordEmbeddings() {
-        return tieWordEmbeddings;
     }
 
     /** @return {@code rms_norm_eps} */
@@ -257,58 +210,24 @@ public final class LlamaConfig extends ModelConfig {
             super(json);
         }
 
-        /** @param v {@code hidden_size} @return this builder */
-        public Builder hiddenSize(int v) {
-            json.put("hidden_size", v);
-            return this;
-        }
-
-        /** @param v {@code intermediate_size} @return this builder */
-        public Builder intermediateSize(int v) {
-            json.put("intermediate_size", v);
-            return this;
-        }
-
-        /** @param v {@code num_hidden_layers} @return this builder */
-        public Builder numLayers(int v) {
-            json.put("num_hidden_layers", v);
-            return this;
-        }
-
-        /** @param v {@code num_attention_heads} @return this builder */
-        public Builder numAttentionHeads(int v) {
-            json.put("num_attention_heads", v);
-            return this;
-        }
-
         /** @param v {@code num_key_value_heads} @return this builder */
         public Builder numKeyValueHeads(int v) {
-            json.put("num_key_value_heads", v);
-            return this;
+            return put("num_key_value_heads", v);
         }
 
         /** @param v {@code head_dim} (defaults to hidden / heads) @return this builder */
         public Builder headDim(int v) {
-            json.put("head_dim", v);
-            return this;
-        }
-
-        /** @param v {@code max_position_embeddings} @return this builder */
-        public Builder maxPositionEmbeddings(int v) {
-            json.put("max_position_embeddings", v);
-            return this;
+            return put("head_dim", v);
         }
 
         /** @param v {@code rms_norm_eps} @return this builder */
         public Builder rmsNormEps(double v) {
-            json.put("rms_norm_eps", v);
-            return this;
+            return put("rms_norm_eps", v);
         }
 
         /** @param v {@code rope_theta} @return this builder */
         public Builder ropeTheta(double v) {
-            json.put("rope_theta", v);
-            return this;
+            return put("rope_theta", v);
         }
 
         /** @param v {@code rope_scaling}; {@link RopeScaling#NONE} removes it @return this builder */
@@ -318,31 +237,22 @@ public final class LlamaConfig extends ModelConfig {
 
         /** @param v Llama's {@code attention_bias} (biases on q, k, v and o) @return this builder */
         public Builder attentionBias(boolean v) {
-            json.put("attention_bias", v);
-            return this;
+            return put("attention_bias", v);
         }
 
         /** @param v {@code mlp_bias} @return this builder */
         public Builder mlpBias(boolean v) {
-            json.put("mlp_bias", v);
-            return this;
-        }
-
-        /** @param v {@code hidden_act} @return this builder */
-        public Builder hiddenAct(String v) {
-            json.put("hidden_act", v);
-            return this;
+            return put("mlp_bias", v);
         }
 
         /** @param v {@code attention_dropout} @return this builder */
         public Builder attentionDropout(double v) {
-            json.put("attention_dropout", v);
-            return this;
+            return put("attention_dropout", v);
         }
 
         /** @param v Mistral's {@code sliding_window}, {@code null} for none @return this builder */
         public Builder slidingWindow(Integer v) {
-            return set("sliding_window", v == null ? null : json.numberNode(v));
+            return put("sliding_window", v);
         }
 
         @Override

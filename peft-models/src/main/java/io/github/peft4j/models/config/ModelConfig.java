@@ -1,12 +1,14 @@
 package io.github.peft4j.models.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.peft4j.core.io.PythonJson;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * A Hugging Face model configuration ({@code config.json}) as peft4j reads it: the typed fields an
@@ -29,20 +31,25 @@ public abstract class ModelConfig {
     private final Integer bosTokenId;
     private final List<Integer> eosTokenIds;
     private final Integer padTokenId;
+    private final CommonFields common;
 
     /**
      * @param json the configuration as in {@code config.json}; copied
      * @param source the file it was read from, or {@code null}
      * @param defaultBos {@code bos_token_id} when absent, or {@code null}
      * @param defaultEos {@code eos_token_id} when absent, or {@code null}
+     * @param readCommon checks {@code model_type} and reads the settings every architecture has,
+     *     with the architecture's keys and defaults
      */
-    protected ModelConfig(ObjectNode json, Path source, Integer defaultBos, Integer defaultEos) {
+    ModelConfig(ObjectNode json, Path source, Integer defaultBos, Integer defaultEos,
+            Function<JsonFields, CommonFields> readCommon) {
         this.json = json.deepCopy();
         this.source = source;
         JsonFields f = fields();
         this.bosTokenId = f.has("bos_token_id") ? Integer.valueOf(f.intValue("bos_token_id", 0)) : defaultBos;
         this.eosTokenIds = f.intList("eos_token_id", defaultEos == null ? List.of() : List.of(defaultEos));
         this.padTokenId = f.intOrNull("pad_token_id");
+        this.common = readCommon.apply(f);
     }
 
     JsonFields fields() {
@@ -61,16 +68,24 @@ public abstract class ModelConfig {
     public abstract boolean isCausalLm();
 
     /** @return the vocabulary size */
-    public abstract int vocabSize();
+    public final int vocabSize() {
+        return common.vocabSize();
+    }
 
     /** @return the hidden size ({@code hidden_size}, GPT-2's {@code n_embd}) */
-    public abstract int hiddenSize();
+    public final int hiddenSize() {
+        return common.hiddenSize();
+    }
 
     /** @return the number of transformer layers */
-    public abstract int numLayers();
+    public final int numLayers() {
+        return common.numLayers();
+    }
 
     /** @return the number of query heads */
-    public abstract int numAttentionHeads();
+    public final int numAttentionHeads() {
+        return common.numAttentionHeads();
+    }
 
     /** @return the number of key/value heads (grouped-query attention when fewer than the query heads) */
     public int numKeyValueHeads() {
@@ -83,19 +98,29 @@ public abstract class ModelConfig {
     }
 
     /** @return the inner size of the feed-forward block */
-    public abstract int intermediateSize();
+    public final int intermediateSize() {
+        return common.intermediateSize();
+    }
 
     /** @return the longest sequence the position scheme was trained for */
-    public abstract int maxPositionEmbeddings();
+    public final int maxPositionEmbeddings() {
+        return common.maxPositionEmbeddings();
+    }
 
     /** @return whether the output head shares the input embedding matrix */
-    public abstract boolean tieWordEmbeddings();
+    public final boolean tieWordEmbeddings() {
+        return common.tieWordEmbeddings();
+    }
 
     /** @return the standard deviation of Hugging Face's weight initialisation */
-    public abstract double initializerRange();
+    public final double initializerRange() {
+        return common.initializerRange();
+    }
 
     /** @return the activation of the feed-forward block ({@code silu}, {@code gelu_new}, {@code gelu}) */
-    public abstract String hiddenAct();
+    public final String hiddenAct() {
+        return common.hiddenAct();
+    }
 
     /** @return {@code bos_token_id}, if any */
     public Optional<Integer> bosTokenId() {
@@ -167,12 +192,21 @@ public abstract class ModelConfig {
      */
     public abstract static class Builder<C extends ModelConfig, B extends Builder<C, B>> {
 
+        // plain Jackson: Java numbers become the same number nodes as ObjectNode.put makes
+        private static final ObjectMapper PLAIN = new ObjectMapper();
+
         /** The JSON being built. */
         protected final ObjectNode json;
+        private final AttributeKeys keys;
 
         /** @param json the starting JSON; {@code model_type} must be set */
         protected Builder(ObjectNode json) {
+            this(json, AttributeKeys.STANDARD);
+        }
+
+        Builder(ObjectNode json, AttributeKeys keys) {
             this.json = json;
+            this.keys = keys;
         }
 
         /** @return this builder, typed */
@@ -197,51 +231,83 @@ public abstract class ModelConfig {
             return self();
         }
 
+        /**
+         * Writes one typed setter's key: how every setter of a config builder stores its value.
+         *
+         * @param key the {@code config.json} key
+         * @param value an int, double, boolean or string; {@code null} removes the key
+         * @return this builder
+         */
+        protected final B put(String key, Object value) {
+            return set(key, value == null ? null : PLAIN.valueToTree(value));
+        }
+
         /** @param v {@code vocab_size} @return this builder */
         public B vocabSize(int v) {
-            json.put("vocab_size", v);
-            return self();
+            return put("vocab_size", v);
+        }
+
+        /** @param v {@code hidden_size} (GPT-2's {@code n_embd}) @return this builder */
+        public B hiddenSize(int v) {
+            return put(keys.hiddenSize(), v);
+        }
+
+        /** @param v {@code num_hidden_layers} (GPT-2's {@code n_layer}) @return this builder */
+        public B numLayers(int v) {
+            return put(keys.numLayers(), v);
+        }
+
+        /** @param v {@code num_attention_heads} (GPT-2's {@code n_head}) @return this builder */
+        public B numAttentionHeads(int v) {
+            return put(keys.numAttentionHeads(), v);
+        }
+
+        /**
+         * @param v {@code intermediate_size} (GPT-2's {@code n_inner}, which defaults to 4 * n_embd)
+         * @return this builder
+         */
+        public B intermediateSize(int v) {
+            return put(keys.intermediateSize(), v);
+        }
+
+        /** @param v {@code max_position_embeddings} (GPT-2's {@code n_positions}) @return this builder */
+        public B maxPositionEmbeddings(int v) {
+            return put(keys.maxPositionEmbeddings(), v);
+        }
+
+        /** @param v {@code hidden_act} (GPT-2's {@code activation_function}) @return this builder */
+        public B hiddenAct(String v) {
+            return put(keys.hiddenAct(), v);
         }
 
         /** @param v {@code tie_word_embeddings} @return this builder */
         public B tieWordEmbeddings(boolean v) {
-            json.put("tie_word_embeddings", v);
-            return self();
+            return put("tie_word_embeddings", v);
         }
 
         /** @param v {@code initializer_range} @return this builder */
         public B initializerRange(double v) {
-            json.put("initializer_range", v);
-            return self();
+            return put("initializer_range", v);
         }
 
         /** @param v {@code bos_token_id}, {@code null} for none @return this builder */
         public B bosTokenId(Integer v) {
-            return set("bos_token_id", v == null ? null : json.numberNode(v));
+            return put("bos_token_id", v);
         }
 
         /** @param ids {@code eos_token_id}: one id, or several @return this builder */
         public B eosTokenId(int... ids) {
-            if (ids.length == 1) {
-                json.put("eos_token_id", ids[0]);
-            } else {
-                ArrayNode arr = json.putArray("eos_token_id");
-                for (int id : ids) {
-                    arr.add(id);
-                }
-            }
-            return self();
+            return put("eos_token_id", ids.length == 1 ? ids[0] : ids);
         }
 
         /** @param v {@code pad_token_id}, {@code null} for none @return this builder */
         public B padTokenId(Integer v) {
-            return set("pad_token_id", v == null ? null : json.numberNode(v));
+            return put("pad_token_id", v);
         }
 
-        /** @param v {@code _name_or_path} @return this builder */
+        /** @param v {@code _name_or_path}, {@code null} for none @return this builder */
         public B nameOrPath(String v) {
-            json.put("_name_or_path", v);
-            return self();
+            return put("_name_or_path", v);
         }
 
         /** @return the validated, immutable config */

@@ -14,41 +14,35 @@ import java.util.List;
  * GenerationConfig sample = GenerationConfig.builder().maxNewTokens(64).doSample(true)
  *         .temperature(0.7).topK(50).topP(0.9).seed(7).build();
  * }</pre>
+ *
+ * @param maxNewTokens {@code max_new_tokens}, the most tokens to generate
+ * @param doSample {@code do_sample}
+ * @param temperature {@code temperature} (sampling only)
+ * @param topK {@code top_k} (sampling only; 0 = off)
+ * @param topP {@code top_p} (sampling only; 1 = off)
+ * @param seed the seed of the sampler
+ * @param eosTokenIds {@code eos_token_id}, or {@code null} to take the model's
+ * @param padTokenId {@code pad_token_id} for finished rows, or {@code null} to take the model's (else eos)
+ * @param outputLogits whether the result keeps each step's raw logits
  */
-public final class GenerationConfig {
+public record GenerationConfig(int maxNewTokens, boolean doSample, double temperature, int topK, double topP,
+        long seed, List<Integer> eosTokenIds, Integer padTokenId, boolean outputLogits) {
 
-    private final int maxNewTokens;
-    private final boolean doSample;
-    private final double temperature;
-    private final int topK;
-    private final double topP;
-    private final long seed;
-    private final List<Integer> eosTokenIds;
-    private final Integer padTokenId;
-    private final boolean outputLogits;
-
-    private GenerationConfig(Builder b) {
-        if (b.maxNewTokens < 1) {
-            throw new PeftConfigException("max_new_tokens must be >= 1, got " + b.maxNewTokens);
+    /** Checks the values: one out of range is a {@link PeftConfigException} naming its key. */
+    public GenerationConfig {
+        if (maxNewTokens < 1) {
+            throw new PeftConfigException("max_new_tokens must be >= 1, got " + maxNewTokens);
         }
-        if (!(b.temperature > 0)) {
-            throw new PeftConfigException("temperature must be > 0, got " + b.temperature);
+        if (!(temperature > 0)) {
+            throw new PeftConfigException("temperature must be > 0, got " + temperature);
         }
-        if (b.topK < 0) {
-            throw new PeftConfigException("top_k must be >= 0 (0 disables it), got " + b.topK);
+        if (topK < 0) {
+            throw new PeftConfigException("top_k must be >= 0 (0 disables it), got " + topK);
         }
-        if (!(b.topP > 0 && b.topP <= 1)) {
-            throw new PeftConfigException("top_p must be in (0, 1], got " + b.topP);
+        if (!(topP > 0 && topP <= 1)) {
+            throw new PeftConfigException("top_p must be in (0, 1], got " + topP);
         }
-        maxNewTokens = b.maxNewTokens;
-        doSample = b.doSample;
-        temperature = b.temperature;
-        topK = b.topK;
-        topP = b.topP;
-        seed = b.seed;
-        eosTokenIds = b.eosTokenIds == null ? null : List.copyOf(b.eosTokenIds);
-        padTokenId = b.padTokenId;
-        outputLogits = b.outputLogits;
+        eosTokenIds = eosTokenIds == null ? null : List.copyOf(eosTokenIds);
     }
 
     /**
@@ -62,51 +56,6 @@ public final class GenerationConfig {
     /** @return a builder with transformers' defaults (20 new tokens, greedy) */
     public static Builder builder() {
         return new Builder();
-    }
-
-    /** @return {@code max_new_tokens} */
-    public int maxNewTokens() {
-        return maxNewTokens;
-    }
-
-    /** @return {@code do_sample} */
-    public boolean doSample() {
-        return doSample;
-    }
-
-    /** @return {@code temperature} (sampling only) */
-    public double temperature() {
-        return temperature;
-    }
-
-    /** @return {@code top_k} (sampling only; 0 = off) */
-    public int topK() {
-        return topK;
-    }
-
-    /** @return {@code top_p} (sampling only; 1 = off) */
-    public double topP() {
-        return topP;
-    }
-
-    /** @return the seed of the sampler */
-    public long seed() {
-        return seed;
-    }
-
-    /** @return {@code eos_token_id}, or {@code null} to take the model's */
-    public List<Integer> eosTokenIds() {
-        return eosTokenIds;
-    }
-
-    /** @return {@code pad_token_id} for finished rows, or {@code null} to take the model's (else eos) */
-    public Integer padTokenId() {
-        return padTokenId;
-    }
-
-    /** @return whether the result keeps each step's raw logits */
-    public boolean outputLogits() {
-        return outputLogits;
     }
 
     /** Builder of {@link GenerationConfig}. */
@@ -179,7 +128,8 @@ public final class GenerationConfig {
 
         /** @return the validated config */
         public GenerationConfig build() {
-            return new GenerationConfig(this);
+            return new GenerationConfig(maxNewTokens, doSample, temperature, topK, topP, seed, eosTokenIds, padTokenId,
+                    outputLogits);
         }
     }
 }

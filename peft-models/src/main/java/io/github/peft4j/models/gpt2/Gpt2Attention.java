@@ -2,18 +2,13 @@ package io.github.peft4j.models.gpt2;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import io.github.peft4j.core.hooks.ForwardContext;
 import io.github.peft4j.models.config.Gpt2Config;
-import io.github.peft4j.models.nn.AttentionMath;
+import io.github.peft4j.models.nn.AttentionHeads;
 import io.github.peft4j.models.nn.Dropout;
-import io.github.peft4j.models.nn.PastKeyValues;
+import io.github.peft4j.models.nn.ShapePreservingBlock;
 
 /**
  * GPT-2's {@code attn}: one {@code c_attn} projection to queries, keys and values, causal
@@ -23,29 +18,22 @@ import io.github.peft4j.models.nn.PastKeyValues;
  * Block attn = ModuleTree.of(model).get("transformer.h.0.attn");
  * }</pre>
  */
-public final class Gpt2Attention extends AbstractBlock {
+public final class Gpt2Attention extends ShapePreservingBlock {
 
-    private final int layerIndex;
-    private final int embed;
-    private final int heads;
-    private final int headDim;
-    private final float scale;
-    private final double attnDropout;
+    private final AttentionHeads attention;
     private final double residDropout;
     private Block cAttn;
     private Block cProj;
 
     Gpt2Attention(Gpt2Config config, int layerIndex) {
-        this.layerIndex = layerIndex;
-        this.embed = config.hiddenSize();
-        this.heads = config.numAttentionHeads();
-        this.headDim = embed / heads;
-        double s = config.scaleAttnWeights() ? 1.0 / Math.sqrt(headDim) : 1.0;
+        int embed = config.hiddenSize();
+        int heads = config.numAttentionHeads();
+        int headDim = embed / heads;
+        double scale = config.scaleAttnWeights() ? 1.0 / Math.sqrt(headDim) : 1.0;
         if (config.scaleAttnByInverseLayerIdx()) {
-            s /= layerIndex + 1;
+            scale /= layerIndex + 1;
         }
-        this.scale = (float) s;
-        this.attnDropout = config.attnDropout();
+        this.attention = new AttentionHeads(layerIndex, heads, heads, headDim, (float) scale, config.attnDropout());
         this.residDropout = config.residDropout();
         cAttn = addChildBlock("c_attn", new Conv1D(3 * embed));
         cProj = addChildBlock("c_proj", new Conv1D(embed));
@@ -56,23 +44,8 @@ public final class Gpt2Attention extends AbstractBlock {
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray qkv = cAttn.forward(ps, new NDList(inputs.get(0)), training, params).head();
         NDList parts = qkv.split(3, 2);
-        NDArray q = AttentionMath.splitHeads(parts.get(0), heads, headDim);
-        NDArray k = AttentionMath.splitHeads(parts.get(1), heads, headDim);
-        NDArray v = AttentionMath.splitHeads(parts.get(2), heads, headDim);
-        NDArray[] kv = PastKeyValues.extend(ForwardContext.current(params), layerIndex, k, v);
-        NDArray out = AttentionMath.attend(q, kv[0], kv[1], inputs.get(1), scale, attnDropout, training);
-        NDArray projected = cProj.forward(ps, new NDList(AttentionMath.mergeHeads(out)), training, params).head();
+        NDArray out = attention.attend(parts.get(0), parts.get(1), parts.get(2), inputs.get(1), params, training);
+        NDArray projected = cProj.forward(ps, new NDList(out), training, params).head();
         return new NDList(Dropout.apply(projected, residDropout, training));
-    }
-
-    @Override
-    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-        cAttn.initialize(manager, dataType, inputShapes[0]);
-        cProj.initialize(manager, dataType, inputShapes[0]);
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return new Shape[] {inputShapes[0]};
     }
 }

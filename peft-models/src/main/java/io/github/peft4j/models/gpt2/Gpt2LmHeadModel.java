@@ -29,10 +29,6 @@ public final class Gpt2LmHeadModel extends CausalLmWithHead<Gpt2Config> {
      * @param nameOrPath where the model came from (recorded in saved adapters), or {@code null}
      */
     public Gpt2LmHeadModel(Gpt2Config config, String nameOrPath) {
-        this(config, nameOrPath, new Gpt2Model(config));
-    }
-
-    private Gpt2LmHeadModel(Gpt2Config config, String nameOrPath, Gpt2Model body) {
-        super(config, nameOrPath, "transformer", body, body.tokenEmbedding().weight(), BUFFERS);
+        super(config, nameOrPath, "transformer", new Gpt2Model(config), BUFFERS);
     }
 }

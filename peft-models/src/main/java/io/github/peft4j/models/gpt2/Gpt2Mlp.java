@@ -2,16 +2,13 @@ package io.github.peft4j.models.gpt2;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.peft4j.models.config.Gpt2Config;
 import io.github.peft4j.models.nn.Activations;
 import io.github.peft4j.models.nn.Dropout;
+import io.github.peft4j.models.nn.ShapePreservingBlock;
 import java.util.function.UnaryOperator;
 
 /**
@@ -21,20 +18,19 @@ import java.util.function.UnaryOperator;
  * Block mlp = ModuleTree.of(model).get("transformer.h.0.mlp");
  * }</pre>
  */
-public final class Gpt2Mlp extends AbstractBlock {
+public final class Gpt2Mlp extends ShapePreservingBlock {
 
-    private final int inner;
     private final UnaryOperator<NDArray> activation;
     private final double dropout;
     private Block cFc;
     private Block cProj;
 
     Gpt2Mlp(Gpt2Config config) {
-        this.inner = config.intermediateSize();
+        int inner = config.intermediateSize();
         this.activation = Activations.of(config.hiddenAct());
         this.dropout = config.residDropout();
         cFc = addChildBlock("c_fc", new Conv1D(inner));
-        cProj = addChildBlock("c_proj", new Conv1D(config.hiddenSize()));
+        cProj = addOutputProjection("c_proj", new Conv1D(config.hiddenSize()), inner);
     }
 
     @Override
@@ -43,17 +39,5 @@ public final class Gpt2Mlp extends AbstractBlock {
         NDArray h = activation.apply(cFc.forward(ps, new NDList(inputs.head()), training, params).head());
         NDArray out = cProj.forward(ps, new NDList(h), training, params).head();
         return new NDList(Dropout.apply(out, dropout, training));
-    }
-
-    @Override
-    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-        Shape hidden = inputShapes[0];
-        cFc.initialize(manager, dataType, hidden);
-        cProj.initialize(manager, dataType, hidden.slice(0, hidden.dimension() - 1).add(inner));
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return new Shape[] {inputShapes[0]};
     }
 }

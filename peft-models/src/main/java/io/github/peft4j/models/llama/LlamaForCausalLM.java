@@ -29,10 +29,6 @@ public final class LlamaForCausalLM extends CausalLmWithHead<LlamaConfig> {
      * @param nameOrPath where the model came from (recorded in saved adapters), or {@code null}
      */
     public LlamaForCausalLM(LlamaConfig config, String nameOrPath) {
-        this(config, nameOrPath, new LlamaModel(config));
-    }
-
-    private LlamaForCausalLM(LlamaConfig config, String nameOrPath, LlamaModel body) {
-        super(config, nameOrPath, "model", body, body.embedding().weight(), BUFFERS);
+        super(config, nameOrPath, "model", new LlamaModel(config), BUFFERS);
     }
 }

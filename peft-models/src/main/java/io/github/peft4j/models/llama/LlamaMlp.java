@@ -2,16 +2,13 @@ package io.github.peft4j.models.llama;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.peft4j.models.config.LlamaConfig;
 import io.github.peft4j.models.nn.Activations;
 import io.github.peft4j.models.nn.Linears;
+import io.github.peft4j.models.nn.ShapePreservingBlock;
 import java.util.function.UnaryOperator;
 
 /**
@@ -21,20 +18,20 @@ import java.util.function.UnaryOperator;
  * Block mlp = ModuleTree.of(model).get("model.layers.0.mlp");
  * }</pre>
  */
-public final class LlamaMlp extends AbstractBlock {
+public final class LlamaMlp extends ShapePreservingBlock {
 
-    private final int intermediateSize;
     private final UnaryOperator<NDArray> activation;
     private Block gateProj;
     private Block upProj;
     private Block downProj;
 
     LlamaMlp(LlamaConfig config) {
-        this.intermediateSize = config.intermediateSize();
+        int intermediateSize = config.intermediateSize();
         this.activation = Activations.of(config.hiddenAct());
         gateProj = addChildBlock("gate_proj", Linears.of(intermediateSize, config.mlpBias()));
         upProj = addChildBlock("up_proj", Linears.of(intermediateSize, config.mlpBias()));
-        downProj = addChildBlock("down_proj", Linears.of(config.hiddenSize(), config.mlpBias()));
+        downProj = addOutputProjection("down_proj", Linears.of(config.hiddenSize(), config.mlpBias()),
+                intermediateSize);
     }
 
     @Override
@@ -44,18 +41,5 @@ public final class LlamaMlp extends AbstractBlock {
         NDArray gate = activation.apply(gateProj.forward(ps, x, training, params).head());
         NDArray up = upProj.forward(ps, x, training, params).head();
         return downProj.forward(ps, new NDList(gate.mul(up)), training, params);
-    }
-
-    @Override
-    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-        Shape hidden = inputShapes[0];
-        gateProj.initialize(manager, dataType, hidden);
-        upProj.initialize(manager, dataType, hidden);
-        downProj.initialize(manager, dataType, hidden.slice(0, hidden.dimension() - 1).add(intermediateSize));
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return new Shape[] {inputShapes[0]};
     }
 }

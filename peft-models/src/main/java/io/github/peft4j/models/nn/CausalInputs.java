@@ -1,9 +1,13 @@
 package io.github.peft4j.models.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
 import io.github.peft4j.core.hooks.ForwardContext;
 import io.github.peft4j.core.hooks.PrefixKeyValues;
 import io.github.peft4j.core.hooks.VirtualTokens;
@@ -21,7 +25,7 @@ import java.util.Optional;
  * cached positions yet (the prompt step of generation), as in Hugging Face PEFT.
  *
  * <pre>{@code
- * CausalInputs in = CausalInputs.prepare(ForwardContext.current(params), tokenEmbeddings, mask, null);
+ * CausalInputs in = CausalInputs.embed(embedTokens, ps, inputs, training, params, null);
  * // ... run the layers on in.embeddings() with in.bias() ...
  * in.finish();
  * }</pre>
@@ -40,6 +44,25 @@ public final class CausalInputs {
         this.positions = positions;
         this.bias = bias;
         this.cache = cache;
+    }
+
+    /**
+     * Embeds a decoder body's inputs {@code (input_ids [B,T], optional attention_mask)} and prepares
+     * them, as each decoder's forward begins.
+     *
+     * @param embedTokens the token embedding ({@code wte}, {@code embed_tokens})
+     * @param ps the parameter store of the forward
+     * @param inputs the body's inputs
+     * @param training whether this is a training forward
+     * @param params the forward's params, holding its {@link ForwardContext}
+     * @param slidingWindow the attention window, or {@code null}
+     * @return the resolved inputs
+     */
+    public static CausalInputs embed(Block embedTokens, ParameterStore ps, NDList inputs, boolean training,
+            PairList<String, Object> params, Integer slidingWindow) {
+        NDArray mask = inputs.size() > 1 ? inputs.get(1) : null;
+        NDArray tokens = embedTokens.forward(ps, new NDList(inputs.get(0)), training, params).head();
+        return prepare(ForwardContext.current(params), tokens, mask, slidingWindow);
     }
 
     /**

@@ -3,7 +3,6 @@ package io.github.peft4j.models.nn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
@@ -16,7 +15,7 @@ import ai.djl.util.PairList;
  * HfLayerNorm ln = new HfLayerNorm(768, 1e-5);
  * }</pre>
  */
-public final class HfLayerNorm extends AbstractBlock {
+public final class HfLayerNorm extends ShapePreservingBlock {
 
     private final int size;
     private final float eps;
@@ -57,10 +56,5 @@ public final class HfLayerNorm extends AbstractBlock {
         NDArray w = ps.getValue(weight, x.getDevice(), training);
         NDArray b = ps.getValue(bias, x.getDevice(), training);
         return x.getNDArrayInternal().layerNorm(x, new Shape(size), w, b, eps);
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return new Shape[] {inputShapes[0]};
     }
 }

@@ -3,7 +3,6 @@ package io.github.peft4j.models.nn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
@@ -16,7 +15,7 @@ import ai.djl.util.PairList;
  * RmsNorm norm = new RmsNorm(4096, 1e-6);
  * }</pre>
  */
-public final class RmsNorm extends AbstractBlock {
+public final class RmsNorm extends ShapePreservingBlock {
 
     private final int size;
     private final float eps;
@@ -50,10 +49,5 @@ public final class RmsNorm extends AbstractBlock {
         // sqrt + div rather than pow(-0.5f): DJL's pow(Number) frees its exponent before backward.
         NDArray rms = x.square().mean(new int[] {-1}, true).add(eps).sqrt();
         return new NDList(x.div(rms).mul(w));
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return new Shape[] {inputShapes[0]};
     }
 }

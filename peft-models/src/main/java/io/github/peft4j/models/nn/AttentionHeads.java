@@ -1,0 +1,105 @@
+package io.github.peft4j.models.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.util.PairList;
+import io.github.peft4j.core.hooks.ForwardContext;
+
+/**
+ * The heads of one attention layer and the part of its forward every architecture shares: split
+ * the projections into heads, put the cached or prefix keys and values in front
+ * ({@link PastKeyValues}), let each key/value head serve {@code heads / kvHeads} query heads, attend,
+ * and merge the heads back. The projections themselves, and rotary positions, stay with the layer.
+ *
+ * <pre>{@code
+ * AttentionHeads attention = new AttentionHeads(layerIndex, 12, 12, 64, 0.125f, 0.1);
+ * NDArray context = attention.attend(q, k, v, bias, params, training);   // [B,T,768] in and out
+ * }</pre>
+ */
+public final class AttentionHeads {
+
+    private final int layerIndex;
+    private final int heads;
+    private final int kvHeads;
+    private final int headDim;
+    private final float scale;
+    private final double dropout;
+
+    /**
+     * @param layerIndex the layer's index (its slot in the cache and the prefixes)
+     * @param heads the number of query heads
+     * @param kvHeads the number of key/value heads (fewer than {@code heads}: grouped-query attention)
+     * @param headDim the size of one head
+     * @param scale the score scale, as the architecture computes it
+     * @param dropout the attention dropout probability
+     */
+    public AttentionHeads(int layerIndex, int heads, int kvHeads, int headDim, float scale, double dropout) {
+        this.layerIndex = layerIndex;
+        this.heads = heads;
+        this.kvHeads = kvHeads;
+        this.headDim = headDim;
+        this.scale = scale;
+        this.dropout = dropout;
+    }
+
+    /** @return the width of all query heads together, {@code heads * headDim} */
+    public int queryWidth() {
+        return heads * headDim;
+    }
+
+    /** @return the width of all key (or value) heads together, {@code kvHeads * headDim} */
+    public int keyValueWidth() {
+        return kvHeads * headDim;
+    }
+
+    /**
+     * @param projected queries, [B, T, heads * headDim]
+     * @return [B, heads, T, headDim]
+     */
+    public NDArray splitQueries(NDArray projected) {
+        return AttentionMath.splitHeads(projected, heads, headDim);
+    }
+
+    /**
+     * @param projected keys or values, [B, T, kvHeads * headDim]
+     * @return [B, kvHeads, T, headDim]
+     */
+    public NDArray splitKeysOrValues(NDArray projected) {
+        return AttentionMath.splitHeads(projected, kvHeads, headDim);
+    }
+
+    /**
+     * Attention over projections not yet split into heads.
+     *
+     * @param q [B, T, heads * headDim]
+     * @param k [B, T, kvHeads * headDim]
+     * @param v [B, T, kvHeads * headDim]
+     * @param bias the additive mask, broadcastable to [B, heads, T, past + T]
+     * @param params the forward's params, holding its {@link ForwardContext}
+     * @param training whether this is a training forward
+     * @return the context, [B, T, heads * headDim]
+     */
+    public NDArray attend(NDArray q, NDArray k, NDArray v, NDArray bias, PairList<String, Object> params,
+            boolean training) {
+        return attendHeads(splitQueries(q), splitKeysOrValues(k), splitKeysOrValues(v), bias, params, training);
+    }
+
+    /**
+     * Attention over heads already split (and, for rotary models, rotated).
+     *
+     * @param q [B, heads, T, headDim]
+     * @param k [B, kvHeads, T, headDim]
+     * @param v [B, kvHeads, T, headDim]
+     * @param bias the additive mask, broadcastable to [B, heads, T, past + T]
+     * @param params the forward's params, holding its {@link ForwardContext}
+     * @param training whether this is a training forward
+     * @return the context, [B, T, heads * headDim]
+     */
+    public NDArray attendHeads(NDArray q, NDArray k, NDArray v, NDArray bias, PairList<String, Object> params,
+            boolean training) {
+        NDArray[] kv = PastKeyValues.extend(ForwardContext.current(params), layerIndex, k, v);
+        int groups = heads / kvHeads;
+        NDArray out = AttentionMath.attend(q, AttentionMath.repeatKv(kv[0], groups),
+                AttentionMath.repeatKv(kv[1], groups), bias, scale, dropout, training);
+        return AttentionMath.mergeHeads(out);
+    }
+}

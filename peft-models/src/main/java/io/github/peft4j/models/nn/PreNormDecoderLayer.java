@@ -1,0 +1,54 @@
+package io.github.peft4j.models.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+
+/**
+ * A pre-norm transformer layer (GPT-2's {@code h.<i>}, Llama's {@code layers.<i>}):
+ * {@code h = h + attention(attention_norm(h), rest...)}, then {@code h + mlp(mlp_norm(h))}, where
+ * {@code rest} are the layer's inputs after the hidden states (the attention bias, rotary cos/sin).
+ * The layer runs in its own {@link LayerScope}. A subclass adds its four children under the
+ * architecture's names and in its order, then hands them to {@link #subLayers}.
+ *
+ * <pre>{@code
+ * subLayers(addChildBlock("ln_1", norm1), addChildBlock("attn", attn),
+ *         addChildBlock("ln_2", norm2), addChildBlock("mlp", mlp));
+ * }</pre>
+ */
+public abstract class PreNormDecoderLayer extends ShapePreservingBlock {
+
+    // not final: block surgery may replace children held in fields
+    private Block attentionNorm;
+    private Block attention;
+    private Block mlpNorm;
+    private Block mlp;
+
+    /**
+     * @param attentionNorm the norm before attention, already added as a child
+     * @param attention the attention, already added as a child
+     * @param mlpNorm the norm before the MLP, already added as a child
+     * @param mlp the MLP, already added as a child
+     */
+    protected final void subLayers(Block attentionNorm, Block attention, Block mlpNorm, Block mlp) {
+        this.attentionNorm = attentionNorm;
+        this.attention = attention;
+        this.mlpNorm = mlpNorm;
+        this.mlp = mlp;
+    }
+
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        return LayerScope.run(() -> {
+            NDArray hidden = inputs.get(0);
+            NDArray normed = attentionNorm.forward(ps, new NDList(hidden), training, params).head();
+            NDList attentionIn = new NDList(normed).addAll(inputs.subNDList(1));
+            hidden = hidden.add(attention.forward(ps, attentionIn, training, params).head());
+            normed = mlpNorm.forward(ps, new NDList(hidden), training, params).head();
+            return new NDList(hidden.add(mlp.forward(ps, new NDList(normed), training, params).head()));
+        });
+    }
+}
