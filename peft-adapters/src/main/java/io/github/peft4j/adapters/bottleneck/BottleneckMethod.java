@@ -1,6 +1,6 @@
 package io.github.peft4j.adapters.bottleneck;
 
-import io.github.peft4j.adapters.TunerLayers;
+import io.github.peft4j.adapters.OneTunerPerModule;
 import io.github.peft4j.core.InjectionContext;
 import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftConfig;
@@ -39,10 +39,11 @@ public final class BottleneckMethod implements PeftMethod {
         NonLinearity act = NonLinearity.of(c.nonLinearity());
         BottleneckLayer.Spec spec = new BottleneckLayer.Spec(c.isParallel(), act, (float) c.scaling());
         for (BottleneckPlacement.Site site : BottleneckPlacement.sites(model, c)) {
-            BottleneckLayer layer = TunerLayers.at(model, site.path(), BottleneckLayer.class, BottleneckLayer::new, TUNER);
+            BottleneckLayer layer =
+                    OneTunerPerModule.layerAt(model, site.path(), BottleneckLayer.class, BottleneckLayer::new, TUNER);
             long inFeatures = layer.outFeatures();
             if (site.inputPath() != null) {
-                BottleneckInputTap tap = TunerLayers.at(model, site.inputPath(), BottleneckInputTap.class,
+                BottleneckInputTap tap = OneTunerPerModule.layerAt(model, site.inputPath(), BottleneckInputTap.class,
                         BottleneckInputTap::new, TUNER);
                 layer.useInput(tap, site.inputPath());
                 inFeatures = LinearLike.of(tap.baseLayer()).map(LinearLike::inFeatures).orElseThrow(() ->

@@ -13,12 +13,13 @@ import java.util.function.Function;
  * merging and saving.
  *
  * <pre>{@code
- * Ia3Layer layer = TunerLayers.at(model, "bert.encoder.layer.0.output.dense", Ia3Layer.class, Ia3Layer::new, "(IA)^3");
+ * Ia3Layer layer = OneTunerPerModule.layerAt(model, "bert.encoder.layer.0.output.dense", Ia3Layer.class,
+ *         Ia3Layer::new, "(IA)^3");
  * }</pre>
  */
-public final class TunerLayers {
+public final class OneTunerPerModule {
 
-    private TunerLayers() {}
+    private OneTunerPerModule() {}
 
     /**
      * @param model the model being adapted
@@ -30,7 +31,7 @@ public final class TunerLayers {
      * @return the layer at {@code path}
      * @throws PeftCompatibilityException if a layer of another tuner wraps the module
      */
-    public static <L extends TunerLayer> L at(InjectionContext model, String path, Class<L> type, Function<Block, L> wrap,
+    public static <L extends TunerLayer> L layerAt(InjectionContext model, String path, Class<L> type, Function<Block, L> wrap,
             String tuner) {
         Block block = model.modules().get(path);
         if (block instanceof TunerLayer other && !type.isInstance(block)) {
