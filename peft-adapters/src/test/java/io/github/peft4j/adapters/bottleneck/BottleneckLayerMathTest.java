@@ -193,15 +193,21 @@ class BottleneckLayerMathTest {
         assertRowsClose(expected, forward(layer, x));
     }
 
-    @Test
-    void parallelAdapterReadsTheSubBlockInput() {
-        Linear first = Module.linear(manager, 7, IN, true);
-        BottleneckInputTap tap = new BottleneckInputTap(first);
+    /** A layer with one random parallel adapter "p" (relu, scaling 4) reading the 7 inputs of {@code tap}'s module. */
+    private BottleneckLayer parallelLayerReading(BottleneckInputTap tap) {
         BottleneckLayer layer = new BottleneckLayer(projection);
         layer.useInput(tap, "block.first");
         layer.addAdapter("p", new BottleneckLayer.Spec(true, NonLinearity.RELU, 4f), 7, M, "mam_adapter", manager);
         randomize(layer, "p");
         layer.setActiveAdapters(List.of("p"));
+        return layer;
+    }
+
+    @Test
+    void parallelAdapterReadsTheSubBlockInput() {
+        Linear first = Module.linear(manager, 7, IN, true);
+        BottleneckInputTap tap = new BottleneckInputTap(first);
+        BottleneckLayer layer = parallelLayerReading(tap);
         NDArray blockInput = manager.randomNormal(new Shape(ROWS, 7));
         ParameterStore ps = new ParameterStore(manager, false);
         NDArray inner = tap.forward(ps, new NDList(blockInput), false).singletonOrThrow();
@@ -222,11 +228,7 @@ class BottleneckLayerMathTest {
     void anInputLeftByAForwardCallThatFailedHalfWayIsNotHandedToTheNextCall() {
         Linear first = Module.linear(manager, 7, IN, true);
         BottleneckInputTap tap = new BottleneckInputTap(first);
-        BottleneckLayer layer = new BottleneckLayer(projection);
-        layer.useInput(tap, "block.first");
-        layer.addAdapter("p", new BottleneckLayer.Spec(true, NonLinearity.RELU, 4f), 7, M, "mam_adapter", manager);
-        randomize(layer, "p");
-        layer.setActiveAdapters(List.of("p"));
+        BottleneckLayer layer = parallelLayerReading(tap);
         ParameterStore ps = new ParameterStore(manager, false);
         NDArray stale = manager.randomNormal(new Shape(ROWS, 7));
         NDArray blockInput = manager.randomNormal(new Shape(ROWS, 7));
