@@ -1,6 +1,8 @@
 package io.github.peft4j.adapters.bottleneck;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.github.peft4j.core.ModulesToSave;
 import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.targeting.TargetModules;
@@ -22,6 +24,7 @@ import java.util.Locale;
  *       reduction_factor 2, relu, scaling 4, init {@code mam_adapter}.
  * </ul>
  * The up-projection always starts at zero, so the adapted model equals the base model at step 0.
+ * {@code modules_to_save} (PEFT's field, written only when set) are trained in full by core.
  * Where adapters sit and how that matches AdapterHub's math is documented on
  * {@link BottleneckPlacement}.
  *
@@ -30,7 +33,7 @@ import java.util.Locale;
  * PeftModel model = PeftModel.create(bert, houlsby);
  * }</pre>
  */
-public final class BottleneckConfig extends PeftConfig {
+public final class BottleneckConfig extends PeftConfig implements ModulesToSave {
 
     /** peft4j's {@code peft_type} for bottleneck adapters. */
     public static final String PEFT_TYPE = "BOTTLENECK";
@@ -82,6 +85,11 @@ public final class BottleneckConfig extends PeftConfig {
 
     @JsonProperty("ffn_input_modules")
     private TargetModules ffnInputModules;
+
+    // written only when set, so configs saved before the field existed keep their bytes
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @JsonProperty("modules_to_save")
+    private List<String> modulesToSave;
 
     private BottleneckConfig() {}
 
@@ -158,6 +166,12 @@ public final class BottleneckConfig extends PeftConfig {
     /** @return the first module of each feed-forward block (parallel input), or {@code null} for the built-in patterns */
     public TargetModules ffnInputModules() {
         return ffnInputModules;
+    }
+
+    /** @return PEFT's {@code modules_to_save}: modules trained in full and saved with the adapter, or {@code null} */
+    @Override
+    public List<String> modulesToSave() {
+        return modulesToSave;
     }
 
     /**
@@ -356,6 +370,15 @@ public final class BottleneckConfig extends PeftConfig {
          */
         public Builder ffnInputModules(TargetModules modules) {
             config.ffnInputModules = modules;
+            return this;
+        }
+
+        /**
+         * @param modules names of modules (a classifier, say) trained in full and saved with the adapter
+         * @return this builder
+         */
+        public Builder modulesToSave(String... modules) {
+            config.modulesToSave = List.of(modules);
             return this;
         }
     }

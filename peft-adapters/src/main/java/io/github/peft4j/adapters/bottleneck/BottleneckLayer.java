@@ -8,20 +8,19 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftConfigException;
-import io.github.peft4j.core.hooks.AdapterRouting;
 import io.github.peft4j.core.module.LinearLike;
 import io.github.peft4j.core.tuner.BaseTunerLayer;
-import io.github.peft4j.core.tuner.MixedBatch;
+import io.github.peft4j.core.tuner.ForwardCall;
 import io.github.peft4j.core.tuner.Tensors;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * A sub-block's output projection followed by bottleneck adapters (see {@link BottleneckPlacement}
@@ -38,7 +37,7 @@ import java.util.Optional;
  * non-linear and cannot be merged into the base weights.
  *
  * <pre>{@code
- * BottleneckLayer layer = model.replaceModule("bert.encoder.layer.0.output.dense", BottleneckLayer::new);
+ * BottleneckLayer layer = model.tunerLayerAt("bert.encoder.layer.0.output.dense", BottleneckLayer.class, BottleneckLayer::new);
  * layer.addAdapter("task", new BottleneckLayer.Spec(false, NonLinearity.RELU, 1f), 16, 4, "bert", model.manager());
  * }</pre>
  */
@@ -191,35 +190,29 @@ public final class BottleneckLayer extends BaseTunerLayer {
         }
     }
 
+    /**
+     * The adapters combined by the composition when it is the one for exactly these adapters (the
+     * active ones, in a plain forward), else stacked in order (one adapter per row group of a mixed
+     * batch).
+     */
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDList out = baseLayer().forward(ps, inputs, training, params);
-        NDArray input = inputTap == null ? null : inputTap.take();
-        NDArray h = out.head();
-        NDArray adapted;
-        Optional<AdapterRouting> routing = routing(params);
-        if (adaptersDisabled()) {
+    protected NDList forwardWith(ForwardCall call, List<String> adapters) {
+        // taken on every call, even when unused, so the tap's queue stays in step with this layer
+        NDArray input = inputTap == null ? null : inputTap.take(call);
+        NDList out = forwardBase(call);
+        if (adapters.isEmpty()) {
             return out;
-        } else if (routing.isPresent()) {
-            List<String> names = routing.get().adapterNames();
-            NDList rows = needsInput(names) ? new NDList(h, requireInput(input)) : new NDList(h);
-            adapted = MixedBatch.apply(rows, routing.get(), (adapter, part) ->
-                    apply(adapter, part.get(0), part.size() > 1 ? part.get(1) : null, ps, training));
-        } else {
-            List<String> active = adaptersForForward();
-            if (active.isEmpty()) {
-                return out;
-            }
-            Composition c = composition != null ? composition : new Composition.Stack(
-                    active.stream().map(Composition::adapter).toList());
-            NDArray x = needsInput(c.adapterNames()) ? requireInput(input) : null;
-            adapted = evaluate(c, h, x, ps, training);
         }
-        NDList result = new NDList(adapted);
-        for (int i = 1; i < out.size(); i++) {
-            result.add(out.get(i));
-        }
+        Composition c = composition != null && heldIn(composition).equals(new HashSet<>(adapters)) ? composition
+                : new Composition.Stack(adapters.stream().map(Composition::adapter).toList());
+        NDArray x = needsInput(c.adapterNames()) ? requireInput(input) : null;
+        NDList result = new NDList(evaluate(c, out.head(), x, call));
+        result.addAll(out.subNDList(1));
         return result;
+    }
+
+    private Set<String> heldIn(Composition c) {
+        return c.adapterNames().stream().filter(this::hasAdapter).collect(Collectors.toSet());
     }
 
     private boolean needsInput(List<String> adapters) {
@@ -234,21 +227,21 @@ public final class BottleneckLayer extends BaseTunerLayer {
         return input;
     }
 
-    private NDArray evaluate(Composition c, NDArray h, NDArray x, ParameterStore ps, boolean training) {
+    private NDArray evaluate(Composition c, NDArray h, NDArray x, ForwardCall call) {
         if (c instanceof Composition.Single single) {
-            return apply(single.name(), h, x, ps, training);
+            return apply(single.name(), h, x, call);
         }
         if (c instanceof Composition.Stack stack) {
             NDArray current = h;
             for (Composition child : stack.children()) {
-                current = evaluate(child, current, x, ps, training);
+                current = evaluate(child, current, x, call);
             }
             return current;
         }
         Composition.Average average = (Composition.Average) c;
         NDArray sum = null;
         for (int i = 0; i < average.children().size(); i++) {
-            NDArray child = evaluate(average.children().get(i), h, x, ps, training);
+            NDArray child = evaluate(average.children().get(i), h, x, call);
             NDArray term = child.mul(Tensors.scalar(child, average.weights().get(i)));
             sum = sum == null ? term : sum.add(term);
         }
@@ -256,19 +249,17 @@ public final class BottleneckLayer extends BaseTunerLayer {
     }
 
     /** f_a(h); the identity for an adapter this layer does not hold (or the base rows of a mixed batch). */
-    private NDArray apply(String adapter, NDArray h, NDArray x, ParameterStore ps, boolean training) {
+    private NDArray apply(String adapter, NDArray h, NDArray x, ForwardCall call) {
         Spec spec = specs.get(adapter);
         if (spec == null) {
             return h;
         }
         Map<String, Parameter> p = adapterParameters(adapter);
         NDArray z = spec.parallel() ? x : h;
-        NDArray down = Linear.linear(z,
-                ps.getValue(p.get(downWeight(adapter)), z.getDevice(), training),
-                ps.getValue(p.get(downBias(adapter)), z.getDevice(), training)).singletonOrThrow();
-        NDArray up = Linear.linear(spec.nonLinearity().apply(down),
-                ps.getValue(p.get(upWeight(adapter)), z.getDevice(), training),
-                ps.getValue(p.get(upBias(adapter)), z.getDevice(), training)).singletonOrThrow();
+        NDArray down = Linear.linear(z, call.value(p.get(downWeight(adapter))), call.value(p.get(downBias(adapter))))
+                .singletonOrThrow();
+        NDArray up = Linear.linear(spec.nonLinearity().apply(down), call.value(p.get(upWeight(adapter))),
+                call.value(p.get(upBias(adapter)))).singletonOrThrow();
         return h.add(up.mul(Tensors.scalar(up, spec.scaling())));
     }
 }

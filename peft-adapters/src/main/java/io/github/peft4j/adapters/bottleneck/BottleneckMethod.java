@@ -1,13 +1,11 @@
 package io.github.peft4j.adapters.bottleneck;
 
-import ai.djl.nn.Block;
+import io.github.peft4j.adapters.OneTunerPerModule;
+import io.github.peft4j.core.InjectionContext;
 import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftMethod;
-import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.module.LinearLike;
-import io.github.peft4j.core.tuner.TunerLayer;
-import java.util.function.Function;
 
 /**
  * Bottleneck adapters (Houlsby, Pfeiffer, parallel) as a {@link PeftMethod}: wraps the output
@@ -23,6 +21,8 @@ import java.util.function.Function;
  */
 public final class BottleneckMethod implements PeftMethod {
 
+    private static final String TUNER = "bottleneck adapters";
+
     @Override
     public String peftType() {
         return BottleneckConfig.PEFT_TYPE;
@@ -34,15 +34,17 @@ public final class BottleneckMethod implements PeftMethod {
     }
 
     @Override
-    public void inject(PeftModel model, String adapterName, PeftConfig config) {
+    public void inject(InjectionContext model, String adapterName, PeftConfig config) {
         BottleneckConfig c = (BottleneckConfig) config;
         NonLinearity act = NonLinearity.of(c.nonLinearity());
         BottleneckLayer.Spec spec = new BottleneckLayer.Spec(c.isParallel(), act, (float) c.scaling());
         for (BottleneckPlacement.Site site : BottleneckPlacement.sites(model, c)) {
-            BottleneckLayer layer = wrap(model, site.path(), BottleneckLayer.class, BottleneckLayer::new);
+            BottleneckLayer layer =
+                    OneTunerPerModule.layerAt(model, site.path(), BottleneckLayer.class, BottleneckLayer::new, TUNER);
             long inFeatures = layer.outFeatures();
             if (site.inputPath() != null) {
-                BottleneckInputTap tap = wrap(model, site.inputPath(), BottleneckInputTap.class, BottleneckInputTap::new);
+                BottleneckInputTap tap = OneTunerPerModule.layerAt(model, site.inputPath(), BottleneckInputTap.class,
+                        BottleneckInputTap::new, TUNER);
                 layer.useInput(tap, site.inputPath());
                 inFeatures = LinearLike.of(tap.baseLayer()).map(LinearLike::inFeatures).orElseThrow(() ->
                         new PeftCompatibilityException("the parallel adapter's input module " + site.inputPath()
@@ -51,17 +53,5 @@ public final class BottleneckMethod implements PeftMethod {
             layer.addAdapter(adapterName, spec, inFeatures, c.bottleneckSizeFor(layer.outFeatures()), c.initWeights(),
                     model.manager());
         }
-    }
-
-    private static <L extends TunerLayer> L wrap(PeftModel model, String path, Class<L> type, Function<Block, L> make) {
-        Block block = model.modules().get(path);
-        if (type.isInstance(block)) {
-            return type.cast(block);
-        }
-        if (block instanceof TunerLayer other) {
-            throw new PeftCompatibilityException("bottleneck adapters cannot use " + path + ": it is already wrapped by "
-                    + other.getClass().getSimpleName() + " (one tuner type per module)");
-        }
-        return model.replaceModule(path, make);
     }
 }

@@ -1,7 +1,7 @@
 package io.github.peft4j.adapters.bottleneck;
 
 import io.github.peft4j.core.PeftConfigException;
-import io.github.peft4j.core.PeftModel;
+import io.github.peft4j.core.InjectionContext;
 import io.github.peft4j.core.targeting.TargetMatcher;
 import io.github.peft4j.core.targeting.TargetModules;
 import java.util.ArrayList;
@@ -94,7 +94,7 @@ public final class BottleneckPlacement {
      * @throws PeftConfigException if a pattern matches nothing (listing the model's paths), if
      *     {@code leave_out} removes every site, or if a parallel site has no input module
      */
-    public static List<Site> sites(PeftModel model, BottleneckConfig config) {
+    public static List<Site> sites(InjectionContext model, BottleneckConfig config) {
         List<Site> sites = new ArrayList<>();
         if (config.mhAdapter()) {
             sites.addAll(sitesOf(model, config, Position.ATTENTION,
@@ -110,11 +110,11 @@ public final class BottleneckPlacement {
         return sites;
     }
 
-    private static List<Site> sitesOf(PeftModel model, BottleneckConfig config, Position position,
+    private static List<Site> sitesOf(InjectionContext model, BottleneckConfig config, Position position,
             TargetModules outputs, TargetModules inputs) {
         Map<String, String> inputByLayer = new LinkedHashMap<>();
         if (config.isParallel()) {
-            for (String path : model.selectTargets(TargetMatcher.builder().targets(inputs).build())) {
+            for (String path : model.selectTargets(matcher(inputs, config))) {
                 String prefix = layerPrefix(path);
                 if (prefix != null) {
                     inputByLayer.putIfAbsent(prefix, path);
@@ -122,7 +122,7 @@ public final class BottleneckPlacement {
             }
         }
         List<Site> out = new ArrayList<>();
-        for (String path : model.selectTargets(TargetMatcher.builder().targets(outputs).build())) {
+        for (String path : model.selectTargets(matcher(outputs, config))) {
             OptionalInt index = TargetMatcher.layerIndex(path, null);
             int layer = index.orElse(-1);
             if (index.isPresent() && config.leaveOut().contains(layer)) {
@@ -142,6 +142,11 @@ public final class BottleneckPlacement {
             out.add(new Site(path, position, layer, input));
         }
         return out;
+    }
+
+    /** Modules trained in full ({@code modules_to_save}) are never adapted, as PEFT's rule. */
+    private static TargetMatcher matcher(TargetModules targets, BottleneckConfig config) {
+        return TargetMatcher.builder().targets(targets).modulesToSave(config.modulesToSave()).build();
     }
 
     private static TargetModules or(TargetModules given, TargetModules fallback) {

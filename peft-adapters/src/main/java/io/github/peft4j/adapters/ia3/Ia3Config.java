@@ -1,8 +1,10 @@
 package io.github.peft4j.adapters.ia3;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.github.peft4j.core.ModulesToSave;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.TargetedPeftConfig;
+import io.github.peft4j.core.targeting.TargetMatcher;
 import io.github.peft4j.core.targeting.TargetModules;
 import java.util.HashSet;
 import java.util.List;
@@ -12,7 +14,8 @@ import java.util.List;
  * {@code target_modules}, or the input of those also listed in {@code feedforward_modules}. Field
  * names and defaults are PEFT's; when {@code target_modules} or {@code feedforward_modules} is
  * {@code null}, PEFT's default for the base model's {@code model_type} is used
- * ({@link Ia3Defaults}).
+ * ({@link Ia3Defaults}) and written into the config the model keeps and saves, as PEFT's
+ * {@code _prepare_adapter_config} does. {@code modules_to_save} are trained in full by core.
  *
  * <pre>{@code
  * Ia3Config config = Ia3Config.builder()
@@ -22,7 +25,7 @@ import java.util.List;
  * PeftModel model = PeftModel.create(bert, config);
  * }</pre>
  */
-public final class Ia3Config extends TargetedPeftConfig {
+public final class Ia3Config extends TargetedPeftConfig implements ModulesToSave {
 
     /** The {@code peft_type} of (IA)³. */
     public static final String PEFT_TYPE = "IA3";
@@ -63,7 +66,8 @@ public final class Ia3Config extends TargetedPeftConfig {
         return fanInFanOut;
     }
 
-    /** @return PEFT's {@code modules_to_save}; not supported yet, so it must be empty */
+    /** @return PEFT's {@code modules_to_save}: modules trained in full and saved with the adapter, or {@code null} */
+    @Override
     public List<String> modulesToSave() {
         return modulesToSave;
     }
@@ -71,6 +75,24 @@ public final class Ia3Config extends TargetedPeftConfig {
     /** @return whether vectors start at 1 (the identity); otherwise standard normal, as PEFT */
     public boolean initIa3Weights() {
         return initIa3Weights;
+    }
+
+    /**
+     * @return PEFT's targeting rules of this config: {@code target_modules} (which must be set, as
+     *     after {@link Ia3Method#prepareConfig}), {@code exclude_modules}, and {@code modules_to_save}
+     *     never targeted
+     */
+    public TargetMatcher matcher() {
+        return TargetMatcher.builder().targets(targetModules()).exclude(excludeModules()).modulesToSave(modulesToSave).build();
+    }
+
+    /**
+     * @param targets the {@code target_modules} to record
+     * @param feedforward the {@code feedforward_modules} to record
+     * @return a validated copy of this config with both set
+     */
+    Ia3Config withModules(TargetModules targets, TargetModules feedforward) {
+        return new Builder((Ia3Config) copy()).targetModules(targets).feedforwardModules(feedforward).build();
     }
 
     /** PEFT's {@code __post_init__} check: listed feed-forward modules must be listed targets. */
@@ -94,7 +116,11 @@ public final class Ia3Config extends TargetedPeftConfig {
     public static final class Builder extends TargetedPeftConfig.Builder<Ia3Config, Builder> {
 
         private Builder() {
-            super(new Ia3Config());
+            this(new Ia3Config());
+        }
+
+        private Builder(Ia3Config start) {
+            super(start);
         }
 
         /**
@@ -133,7 +159,15 @@ public final class Ia3Config extends TargetedPeftConfig {
         }
 
         /**
-         * @param modules PEFT's {@code modules_to_save} (must be empty: not supported yet)
+         * @param modules PEFT's {@code modules_to_save}: names of modules (a classifier, say) trained in full
+         * @return this builder
+         */
+        public Builder modulesToSave(String... modules) {
+            return modulesToSave(List.of(modules));
+        }
+
+        /**
+         * @param modules PEFT's {@code modules_to_save}, or {@code null} for none
          * @return this builder
          */
         public Builder modulesToSave(List<String> modules) {

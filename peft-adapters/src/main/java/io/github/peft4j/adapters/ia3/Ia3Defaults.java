@@ -18,63 +18,37 @@ import java.util.TreeSet;
  */
 public final class Ia3Defaults {
 
-    private static final Map<String, List<String>> TARGETS = Map.ofEntries(
-            Map.entry("t5", List.of("k", "v", "wo")),
-            Map.entry("mt5", List.of("k", "v", "wi_1")),
-            Map.entry("gpt2", List.of("c_attn", "mlp.c_proj")),
-            Map.entry("bloom", List.of("query_key_value", "mlp.dense_4h_to_h")),
-            Map.entry("roberta", List.of("key", "value", "output.dense")),
-            Map.entry("opt", List.of("q_proj", "k_proj", "fc2")),
-            Map.entry("gptj", List.of("q_proj", "v_proj", "fc_out")),
-            Map.entry("gpt_neox", List.of("query_key_value", "dense_4h_to_h")),
-            Map.entry("gpt_neo", List.of("q_proj", "v_proj", "c_proj")),
-            Map.entry("bart", List.of("q_proj", "v_proj", "fc2")),
-            Map.entry("gpt_bigcode", List.of("c_attn", "mlp.c_proj")),
-            Map.entry("llama", List.of("k_proj", "v_proj", "down_proj")),
-            Map.entry("llama4", List.of("q_proj", "v_proj", "down_proj")),
-            Map.entry("mistral", List.of("k_proj", "v_proj", "down_proj")),
-            Map.entry("mixtral", List.of("k_proj", "v_proj", "w2")),
-            Map.entry("bert", List.of("key", "value", "output.dense")),
-            Map.entry("deberta-v2", List.of("key_proj", "value_proj", "output.dense")),
-            Map.entry("deberta", List.of("in_proj", "output.dense")),
-            Map.entry("RefinedWebModel", List.of("query_key_value", "dense_4h_to_h")),
-            Map.entry("RefinedWeb", List.of("query_key_value", "dense_4h_to_h")),
-            Map.entry("falcon", List.of("query_key_value", "dense_4h_to_h")),
-            Map.entry("phi", List.of("q_proj", "v_proj", "fc2")),
-            Map.entry("gemma", List.of("q_proj", "v_proj", "down_proj")),
-            Map.entry("gemma2", List.of("q_proj", "v_proj", "down_proj")),
-            Map.entry("gemma3_text", List.of("q_proj", "v_proj", "down_proj")),
-            Map.entry("qwen2", List.of("q_proj", "v_proj", "down_proj")),
-            Map.entry("qwen3", List.of("q_proj", "v_proj", "down_proj")));
+    /** PEFT's two tables side by side: {@code model_type -> (target_modules, feedforward_modules)}. */
+    private static final Map<String, Defaults> BY_MODEL_TYPE = Map.ofEntries(
+            row("t5", targets("k", "v", "wo"), feedforward("wo")),
+            row("mt5", targets("k", "v", "wi_1"), feedforward()),
+            row("gpt2", targets("c_attn", "mlp.c_proj"), feedforward("mlp.c_proj")),
+            row("bloom", targets("query_key_value", "mlp.dense_4h_to_h"), feedforward("mlp.dense_4h_to_h")),
+            row("roberta", targets("key", "value", "output.dense"), feedforward("output.dense")),
+            row("opt", targets("q_proj", "k_proj", "fc2"), feedforward("fc2")),
+            row("gptj", targets("q_proj", "v_proj", "fc_out"), feedforward("fc_out")),
+            row("gpt_neox", targets("query_key_value", "dense_4h_to_h"), feedforward("dense_4h_to_h")),
+            row("gpt_neo", targets("q_proj", "v_proj", "c_proj"), feedforward("c_proj")),
+            row("bart", targets("q_proj", "v_proj", "fc2"), feedforward("fc2")),
+            row("gpt_bigcode", targets("c_attn", "mlp.c_proj"), feedforward("mlp.c_proj")),
+            row("llama", targets("k_proj", "v_proj", "down_proj"), feedforward("down_proj")),
+            row("llama4", targets("q_proj", "v_proj", "down_proj"), feedforward("down_proj")),
+            row("mistral", targets("k_proj", "v_proj", "down_proj"), feedforward("down_proj")),
+            row("mixtral", targets("k_proj", "v_proj", "w2"), feedforward("w2")),
+            row("bert", targets("key", "value", "output.dense"), feedforward("output.dense")),
+            row("deberta-v2", targets("key_proj", "value_proj", "output.dense"), feedforward("output.dense")),
+            row("deberta", targets("in_proj", "output.dense"), feedforward("output.dense")),
+            row("RefinedWebModel", targets("query_key_value", "dense_4h_to_h"), feedforward("dense_4h_to_h")),
+            row("RefinedWeb", targets("query_key_value", "dense_4h_to_h"), feedforward("dense_4h_to_h")),
+            row("falcon", targets("query_key_value", "dense_4h_to_h"), feedforward("dense_4h_to_h")),
+            row("phi", targets("q_proj", "v_proj", "fc2"), feedforward("fc2")),
+            row("gemma", targets("q_proj", "v_proj", "down_proj"), feedforward("down_proj")),
+            row("gemma2", targets("q_proj", "v_proj", "down_proj"), feedforward("down_proj")),
+            row("gemma3_text", targets("q_proj", "v_proj", "down_proj"), feedforward("down_proj")),
+            row("qwen2", targets("q_proj", "v_proj", "down_proj"), feedforward("down_proj")),
+            row("qwen3", targets("q_proj", "v_proj", "down_proj"), feedforward("down_proj")));
 
-    private static final Map<String, List<String>> FEEDFORWARD = Map.ofEntries(
-            Map.entry("t5", List.of("wo")),
-            Map.entry("mt5", List.<String>of()),
-            Map.entry("gpt2", List.of("mlp.c_proj")),
-            Map.entry("bloom", List.of("mlp.dense_4h_to_h")),
-            Map.entry("roberta", List.of("output.dense")),
-            Map.entry("opt", List.of("fc2")),
-            Map.entry("gptj", List.of("fc_out")),
-            Map.entry("gpt_neox", List.of("dense_4h_to_h")),
-            Map.entry("gpt_neo", List.of("c_proj")),
-            Map.entry("bart", List.of("fc2")),
-            Map.entry("gpt_bigcode", List.of("mlp.c_proj")),
-            Map.entry("llama", List.of("down_proj")),
-            Map.entry("llama4", List.of("down_proj")),
-            Map.entry("mistral", List.of("down_proj")),
-            Map.entry("mixtral", List.of("w2")),
-            Map.entry("bert", List.of("output.dense")),
-            Map.entry("deberta-v2", List.of("output.dense")),
-            Map.entry("deberta", List.of("output.dense")),
-            Map.entry("RefinedWeb", List.of("dense_4h_to_h")),
-            Map.entry("RefinedWebModel", List.of("dense_4h_to_h")),
-            Map.entry("falcon", List.of("dense_4h_to_h")),
-            Map.entry("phi", List.of("fc2")),
-            Map.entry("gemma", List.of("down_proj")),
-            Map.entry("gemma2", List.of("down_proj")),
-            Map.entry("gemma3_text", List.of("down_proj")),
-            Map.entry("qwen2", List.of("down_proj")),
-            Map.entry("qwen3", List.of("down_proj")));
+    private record Defaults(List<String> targets, List<String> feedforward) {}
 
     private Ia3Defaults() {}
 
@@ -84,7 +58,7 @@ public final class Ia3Defaults {
      * @throws PeftConfigException if PEFT has no default for that model type
      */
     public static TargetModules targetModules(String modelType) {
-        return TargetModules.names(lookup(TARGETS, modelType, "target_modules"));
+        return TargetModules.names(lookup(modelType, "target_modules").targets());
     }
 
     /**
@@ -93,17 +67,29 @@ public final class Ia3Defaults {
      * @throws PeftConfigException if PEFT has no default for that model type
      */
     public static TargetModules feedforwardModules(String modelType) {
-        return TargetModules.names(lookup(FEEDFORWARD, modelType, "feedforward_modules"));
+        return TargetModules.names(lookup(modelType, "feedforward_modules").feedforward());
     }
 
-    private static List<String> lookup(Map<String, List<String>> map, String modelType, String field) {
-        List<String> names = modelType == null ? null : map.get(modelType);
-        if (names == null) {
+    private static Map.Entry<String, Defaults> row(String modelType, List<String> targets, List<String> feedforward) {
+        return Map.entry(modelType, new Defaults(targets, feedforward));
+    }
+
+    private static List<String> targets(String... names) {
+        return List.of(names);
+    }
+
+    private static List<String> feedforward(String... names) {
+        return List.of(names);
+    }
+
+    private static Defaults lookup(String modelType, String field) {
+        Defaults defaults = modelType == null ? null : BY_MODEL_TYPE.get(modelType);
+        if (defaults == null) {
             throw new PeftConfigException("Please specify `" + field + "` in the (IA)^3 config: PEFT has no default for "
                     + (modelType == null ? "a base model that does not implement BaseModelInfo"
                             : "model_type '" + modelType + "'")
-                    + " (defaults exist for " + new TreeSet<>(map.keySet()) + ")");
+                    + " (defaults exist for " + new TreeSet<>(BY_MODEL_TYPE.keySet()) + ")");
         }
-        return names;
+        return defaults;
     }
 }

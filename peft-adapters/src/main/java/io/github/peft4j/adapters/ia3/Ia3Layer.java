@@ -6,14 +6,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
-import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftConfigException;
-import io.github.peft4j.core.hooks.AdapterRouting;
 import io.github.peft4j.core.module.LinearLike;
 import io.github.peft4j.core.tuner.BaseTunerLayer;
-import io.github.peft4j.core.tuner.MixedBatch;
+import io.github.peft4j.core.tuner.ForwardCall;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * vector; unmerging divides by {@code l + 1e-8}, which, as PEFT warns, can be inexact.
  *
  * <pre>{@code
- * Ia3Layer layer = model.replaceModule("model.layers.0.mlp.down_proj", Ia3Layer::new);
+ * Ia3Layer layer = model.tunerLayerAt("model.layers.0.mlp.down_proj", Ia3Layer.class, Ia3Layer::new);
  * layer.addAdapter("default", true, true, model.manager()); // feed-forward: ia3_l [1, in]
  * }</pre>
  */
@@ -86,29 +82,15 @@ public final class Ia3Layer extends BaseTunerLayer {
         return linear;
     }
 
+    /** Input scales multiply before the base layer, output scales after it; several adapters multiply. */
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        Optional<AdapterRouting> routing = routing(params);
-        if (routing.isPresent() && !adaptersDisabled()) {
-            if (!mergedAdapters().isEmpty()) {
-                throw new PeftCompatibilityException("a mixed batch cannot run while adapters " + mergedAdapters()
-                        + " are merged; unmerge them first");
-            }
-            NDArray out = MixedBatch.apply(inputs, routing.get(), (adapter, rows) ->
-                    scaled(ps, rows, training, params, hasAdapter(adapter) ? List.of(adapter) : List.of()));
-            return new NDList(out);
-        }
-        return new NDList(scaled(ps, inputs, training, params, adaptersForForward()));
-    }
-
-    private NDArray scaled(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params,
-            List<String> adapters) {
-        NDArray x = inputs.singletonOrThrow();
+    protected NDList forwardWith(ForwardCall call, List<String> adapters) {
+        NDArray x = call.input();
         NDArray inputScale = null;
         NDArray outputScale = null;
         for (String adapter : adapters) {
             // flattened as PEFT does; the view belongs to this call, not to the adapter's manager
-            NDArray l = ps.getValue(adapterParameters(adapter).get(key(adapter)), x.getDevice(), training).reshape(-1);
+            NDArray l = call.value(adapterParameters(adapter).get(key(adapter))).reshape(-1);
             l.attach(x.getManager());
             if (isFeedforward(adapter)) {
                 inputScale = inputScale == null ? l : inputScale.mul(l);
@@ -116,9 +98,9 @@ public final class Ia3Layer extends BaseTunerLayer {
                 outputScale = outputScale == null ? l : outputScale.mul(l);
             }
         }
-        NDList in = inputScale == null ? inputs : new NDList(x.mul(inputScale));
-        NDArray y = baseLayer().forward(ps, in, training, params).singletonOrThrow();
-        return outputScale == null ? y : y.mul(outputScale);
+        ForwardCall scaledInput = inputScale == null ? call : call.withInputs(new NDList(x.mul(inputScale)));
+        NDArray y = forwardBase(scaledInput).singletonOrThrow();
+        return new NDList(outputScale == null ? y : y.mul(outputScale));
     }
 
     @Override
@@ -127,25 +109,14 @@ public final class Ia3Layer extends BaseTunerLayer {
     }
 
     @Override
-    public void merge(List<String> adapterNames) {
-        for (String adapter : adapterNames) {
-            if (mergedAdapters().contains(adapter) || !hasAdapter(adapter)) {
-                continue;
-            }
-            rescale(adapter, false);
-            markMerged(adapter);
-        }
+    protected void mergeAdapter(String adapterName) {
+        rescale(adapterName, false);
     }
 
     @Override
-    public void unmerge() {
-        List<String> merged = takeMergedForUnmerge();
-        if (!merged.isEmpty()) {
-            LOG.warn("Unmerge result can be inaccurate for (IA)^3.");
-        }
-        for (String adapter : merged) {
-            rescale(adapter, true);
-        }
+    protected void unmergeAdapter(String adapterName) {
+        LOG.warn("Unmerge result can be inaccurate for (IA)^3.");
+        rescale(adapterName, true);
     }
 
     /** W (and for output scaling b) times l, or divided by l + 1e-8, with l laid out to fit W. */

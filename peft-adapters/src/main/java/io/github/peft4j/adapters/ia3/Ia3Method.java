@@ -1,15 +1,13 @@
 package io.github.peft4j.adapters.ia3;
 
-import ai.djl.nn.Block;
-import io.github.peft4j.core.PeftCompatibilityException;
+import io.github.peft4j.adapters.OneTunerPerModule;
+import io.github.peft4j.core.InjectionContext;
 import io.github.peft4j.core.PeftConfig;
+import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.PeftMethod;
-import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.hooks.BaseModelInfo;
 import io.github.peft4j.core.module.LinearLike;
-import io.github.peft4j.core.targeting.TargetMatcher;
 import io.github.peft4j.core.targeting.TargetModules;
-import io.github.peft4j.core.tuner.TunerLayer;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,32 +36,47 @@ public final class Ia3Method implements PeftMethod {
         return Ia3Config.class;
     }
 
+    /**
+     * PEFT's {@code _prepare_adapter_config}: a {@code null} {@code target_modules} or
+     * {@code feedforward_modules} becomes PEFT's default for the base model's {@code model_type},
+     * so the saved config names what was applied and any reader applies the same adapter. A default
+     * {@code feedforward_modules} is cut to the entries listed in a given {@code target_modules}
+     * (PEFT's reader requires a subset) when that marks the same modules.
+     */
     @Override
-    public void inject(PeftModel model, String adapterName, PeftConfig config) {
+    public PeftConfig prepareConfig(InjectionContext model, PeftConfig config) {
         Ia3Config c = (Ia3Config) config;
-        if (c.modulesToSave() != null && !c.modulesToSave().isEmpty()) {
-            throw new PeftCompatibilityException("(IA)^3 adapter '" + adapterName + "': modules_to_save "
-                    + c.modulesToSave() + " is not supported by peft4j yet; train and save those modules separately");
+        if (c.targetModules() != null && c.feedforwardModules() != null) {
+            return c;
         }
         String modelType = model.baseModelInfo().map(BaseModelInfo::modelType).orElse(null);
         TargetModules targets = c.targetModules() != null ? c.targetModules() : Ia3Defaults.targetModules(modelType);
-        TargetModules feedforward =
-                c.feedforwardModules() != null ? c.feedforwardModules() : Ia3Defaults.feedforwardModules(modelType);
-        TargetMatcher matcher = TargetMatcher.builder().targets(targets).exclude(c.excludeModules()).build();
-        for (String path : model.selectTargets(matcher)) {
-            boolean ff = isFeedforward(feedforward, path);
-            Block block = model.modules().get(path);
-            Ia3Layer layer;
-            if (block instanceof Ia3Layer existing) {
-                layer = existing;
-            } else if (block instanceof TunerLayer other) {
-                throw new PeftCompatibilityException("(IA)^3 cannot adapt " + path + ": it is already wrapped by "
-                        + other.getClass().getSimpleName() + " (one tuner type per module)");
-            } else {
-                layer = model.replaceModule(path, Ia3Layer::new);
+        if (c.feedforwardModules() != null) {
+            return c.withModules(targets, c.feedforwardModules());
+        }
+        TargetModules feedforward = Ia3Defaults.feedforwardModules(modelType);
+        if (!targets.isNames() || targets.names().containsAll(feedforward.names())) {
+            return c.withModules(targets, feedforward);
+        }
+        TargetModules listed = TargetModules.names(feedforward.names().stream().filter(targets.names()::contains).toList());
+        Ia3Config resolved = c.withModules(targets, listed);
+        for (String path : model.selectTargets(resolved.matcher())) {
+            if (isFeedforward(feedforward, path) != isFeedforward(listed, path)) {
+                throw new PeftConfigException("Please specify `feedforward_modules` in the (IA)^3 config: PEFT's default "
+                        + feedforward.names() + " for model_type '" + modelType + "' marks " + path
+                        + " as feed-forward but is not a subset of `target_modules` " + targets.names());
             }
+        }
+        return resolved;
+    }
+
+    @Override
+    public void inject(InjectionContext model, String adapterName, PeftConfig config) {
+        Ia3Config c = (Ia3Config) config;
+        for (String path : model.selectTargets(c.matcher())) {
+            Ia3Layer layer = OneTunerPerModule.layerAt(model, path, Ia3Layer.class, Ia3Layer::new, "(IA)^3");
             warnOnLayout(c, layer.linear(), path);
-            layer.addAdapter(adapterName, ff, c.initIa3Weights(), model.manager());
+            layer.addAdapter(adapterName, isFeedforward(c.feedforwardModules(), path), c.initIa3Weights(), model.manager());
         }
     }
 

@@ -15,6 +15,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
 import io.github.peft4j.adapters.Reference;
 import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.testmodels.Module;
@@ -192,15 +193,21 @@ class BottleneckLayerMathTest {
         assertRowsClose(expected, forward(layer, x));
     }
 
-    @Test
-    void parallelAdapterReadsTheSubBlockInput() {
-        Linear first = Module.linear(manager, 7, IN, true);
-        BottleneckInputTap tap = new BottleneckInputTap(first);
+    /** A layer with one random parallel adapter "p" (relu, scaling 4) reading the 7 inputs of {@code tap}'s module. */
+    private BottleneckLayer parallelLayerReading(BottleneckInputTap tap) {
         BottleneckLayer layer = new BottleneckLayer(projection);
         layer.useInput(tap, "block.first");
         layer.addAdapter("p", new BottleneckLayer.Spec(true, NonLinearity.RELU, 4f), 7, M, "mam_adapter", manager);
         randomize(layer, "p");
         layer.setActiveAdapters(List.of("p"));
+        return layer;
+    }
+
+    @Test
+    void parallelAdapterReadsTheSubBlockInput() {
+        Linear first = Module.linear(manager, 7, IN, true);
+        BottleneckInputTap tap = new BottleneckInputTap(first);
+        BottleneckLayer layer = parallelLayerReading(tap);
         NDArray blockInput = manager.randomNormal(new Shape(ROWS, 7));
         ParameterStore ps = new ParameterStore(manager, false);
         NDArray inner = tap.forward(ps, new NDList(blockInput), false).singletonOrThrow();
@@ -215,6 +222,25 @@ class BottleneckLayerMathTest {
         // the input is handed over once: a second pass without the tap running first is refused
         PeftCompatibilityException e = assertThrows(PeftCompatibilityException.class, () -> forward(layer, x));
         assertTrue(e.getMessage().contains("block.first did not run before this layer"), e.getMessage());
+    }
+
+    @Test
+    void anInputLeftByAForwardCallThatFailedHalfWayIsNotHandedToTheNextCall() {
+        Linear first = Module.linear(manager, 7, IN, true);
+        BottleneckInputTap tap = new BottleneckInputTap(first);
+        BottleneckLayer layer = parallelLayerReading(tap);
+        ParameterStore ps = new ParameterStore(manager, false);
+        NDArray stale = manager.randomNormal(new Shape(ROWS, 7));
+        NDArray blockInput = manager.randomNormal(new Shape(ROWS, 7));
+        tap.forward(ps, new NDList(stale), false, new PairList<>()); // its call never reaches the adapter layer
+        PairList<String, Object> call = new PairList<>();
+        tap.forward(ps, new NDList(blockInput), false, call);
+        float[] out = layer.forward(ps, new NDList(x), false, call).singletonOrThrow().toFloatArray();
+        double[][] expected = new double[ROWS][];
+        for (int r = 0; r < ROWS; r++) {
+            expected[r] = adapter(layer, "p", "relu", 4, projected(r), row(blockInput, r));
+        }
+        assertRowsClose(expected, out);
     }
 
     @Test

@@ -12,6 +12,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
+import io.github.peft4j.adapters.ModulesToSaveChecks;
 import io.github.peft4j.adapters.ia3.Ia3Config;
 import io.github.peft4j.adapters.ia3.Ia3Layer;
 import io.github.peft4j.core.PeftCompatibilityException;
@@ -329,6 +330,16 @@ class BottleneckModelTest {
             assertArrayEquals(adapted, TunerChecks.run(loaded, ids), 0f);
             assertEquals(0, loaded.countParameters().trainable(), "loaded for inference");
         }
+    }
+
+    @Test
+    void modulesToSaveTrainsSavesAndLoadsTheClassifierCopy() {
+        BottleneckConfig config = BottleneckConfig.builder().reductionFactor(4).modulesToSave("classifier").build();
+        ModulesToSaveChecks.trainsSavesAndLoadsTheClassifierCopy(config, 8, manager, tmp);
+        String json = AdapterConfigJson.toJson(config);
+        assertTrue(json.contains("\"modules_to_save\": [\n    \"classifier\"\n  ],\n"), json);
+        assertFalse(AdapterConfigJson.toJson(BottleneckConfig.builder().build()).contains("modules_to_save"),
+                "configs without the field keep their bytes");
     }
 
     @Test

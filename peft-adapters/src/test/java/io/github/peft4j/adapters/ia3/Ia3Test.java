@@ -17,10 +17,12 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.peft4j.adapters.ModulesToSaveChecks;
 import io.github.peft4j.adapters.Reference;
 import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.PeftModel;
+import io.github.peft4j.core.io.AdapterConfigJson;
 import io.github.peft4j.core.module.LinearLike;
 import io.github.peft4j.core.module.ModuleTree;
 import io.github.peft4j.core.safetensors.SafetensorsFile;
@@ -48,6 +50,29 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** (IA)³ against PEFT's shapes, defaults, math and file format. */
 class Ia3Test {
+
+    /** What {@code save} writes for {@code Ia3Config.builder().build()} on TinyBert: PEFT's bert defaults, resolved. */
+    private static final String RESOLVED_BERT_CONFIG = """
+            {
+              "auto_mapping": null,
+              "base_model_name_or_path": "test/tiny-bert",
+              "exclude_modules": null,
+              "fan_in_fan_out": false,
+              "feedforward_modules": [
+                "output.dense"
+              ],
+              "inference_mode": true,
+              "init_ia3_weights": true,
+              "modules_to_save": null,
+              "peft_type": "IA3",
+              "revision": null,
+              "target_modules": [
+                "key",
+                "value",
+                "output.dense"
+              ],
+              "task_type": null
+            }""";
 
     @TempDir
     Path tmp;
@@ -378,13 +403,48 @@ class Ia3Test {
                     () -> model.addAdapter("x", Ia3Config.builder().build()));
             assertTrue(noDefault.getMessage().startsWith("Please specify `target_modules` in the (IA)^3 config: PEFT has no default"),
                     noDefault.getMessage());
-            PeftCompatibilityException save = assertThrows(PeftCompatibilityException.class, () -> model.addAdapter("y",
-                    Ia3Config.builder().targetModules("key").modulesToSave(List.of("classifier")).build()));
-            assertTrue(save.getMessage().contains("modules_to_save [classifier] is not supported"), save.getMessage());
             PeftConfigException notLinear = assertThrows(PeftConfigException.class, () -> model.addAdapter("z",
                     Ia3Config.builder().targetModules("LayerNorm").feedforwardModules().build()));
             assertTrue(notLinear.getMessage().startsWith("(IA)^3 adapts linear layers"), notLinear.getMessage());
         }
+    }
+
+    @Test
+    void modulesToSaveTrainsSavesAndLoadsTheClassifierCopy() {
+        ModulesToSaveChecks.trainsSavesAndLoadsTheClassifierCopy(Ia3Config.builder().modulesToSave("classifier").build(), 8,
+                manager, tmp);
+    }
+
+    @Test
+    void savedConfigNamesTheResolvedDefaultModulesAsPeftDoes() throws Exception {
+        float[] adapted;
+        try (PeftModel model = PeftModel.create(bert(), Ia3Config.builder().build())) {
+            perturb(model, 13);
+            adapted = TunerChecks.run(model, ids);
+            model.save(tmp);
+        }
+        assertEquals(RESOLVED_BERT_CONFIG, Files.readString(tmp.resolve("adapter_config.json")));
+        Ia3Config read = (Ia3Config) AdapterConfigJson.parse(RESOLVED_BERT_CONFIG);
+        assertEquals(List.of("key", "value", "output.dense"), read.targetModules().names());
+        assertEquals(List.of("output.dense"), read.feedforwardModules().names());
+        try (PeftModel loaded = PeftModel.fromPretrained(bert(), tmp)) {
+            assertArrayEquals(adapted, TunerChecks.run(loaded, ids), 0f);
+        }
+    }
+
+    @Test
+    void defaultFeedforwardModulesAreCutToTheGivenTargetsOnlyWhenThatMarksTheSameModules() {
+        try (PeftModel model = PeftModel.create(bert(), Ia3Config.builder().targetModules("key", "value").build())) {
+            Ia3Config stored = (Ia3Config) model.config("default");
+            assertEquals(List.of(), stored.feedforwardModules().names(), "PEFT's reader needs a subset of target_modules");
+            assertEquals(List.of(16L, 1L), shapes(model).get("bert.encoder.layer.0.attention.self.key.ia3_l.default"));
+        }
+        // "dense" reaches output.dense and attention.output.dense, which PEFT's default marks as feed-forward
+        PeftConfigException e = assertThrows(PeftConfigException.class,
+                () -> PeftModel.create(bert(), Ia3Config.builder().targetModules("dense").build()));
+        assertEquals("Please specify `feedforward_modules` in the (IA)^3 config: PEFT's default [output.dense] for"
+                + " model_type 'bert' marks bert.encoder.layer.0.attention.output.dense as feed-forward but is not a subset"
+                + " of `target_modules` [dense]", e.getMessage());
     }
 
     @Test
