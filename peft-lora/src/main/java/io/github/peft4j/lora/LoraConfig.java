@@ -3,10 +3,12 @@ package io.github.peft4j.lora;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonValue;
+import io.github.peft4j.core.ModulesToSave;
 import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.targeting.TargetMatcher;
 import io.github.peft4j.core.targeting.TargetModules;
+import io.github.peft4j.lora.init.InitLoraWeights;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -39,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * {@code model_type} are used ({@link LoraTargetDefaults}); {@code "all-linear"} adapts every linear
  * layer but the output head. Both are written back into the saved config as PEFT does.
  */
-public final class LoraConfig extends PeftConfig {
+public final class LoraConfig extends PeftConfig implements ModulesToSave {
 
     private static final Logger LOG = LoggerFactory.getLogger(LoraConfig.class);
 
@@ -255,6 +257,7 @@ public final class LoraConfig extends PeftConfig {
     }
 
     /** @return {@code modules_to_save}, or {@code null} */
+    @Override
     public List<String> modulesToSave() {
         return modulesToSave == null ? null : Collections.unmodifiableList(modulesToSave);
     }
