@@ -85,11 +85,15 @@ record QuantizedBase(Block block, DequantizableLinear quantized) implements Line
             return dequantize(owner, manager).changeWeight(owner, manager, change);
         }
         LOG.warn("Merge lora module to 4-bit/8-bit linear may get different generations due to rounding errors.");
+        NDArray w;
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            NDArray w = quantized.dequantizedWeight(manager);   // a copy, closed with the scope
+            w = quantized.dequantizedWeight(manager);   // a copy
             change.accept(w);
-            quantized.requantize(w);
+            NDScope.unregister(w);
+        }
+        try (w) {
+            quantized.requantize(w);   // outside the scope: the new codes and scales must outlive it
         }
         return this;
     }
