@@ -3,10 +3,12 @@ package io.github.peft4j.lora;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonValue;
+import io.github.peft4j.core.ModulesToSave;
 import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.targeting.TargetMatcher;
 import io.github.peft4j.core.targeting.TargetModules;
+import io.github.peft4j.lora.init.InitLoraWeights;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -39,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * {@code model_type} are used ({@link LoraTargetDefaults}); {@code "all-linear"} adapts every linear
  * layer but the output head. Both are written back into the saved config as PEFT does.
  */
-public final class LoraConfig extends PeftConfig {
+public final class LoraConfig extends PeftConfig implements ModulesToSave {
 
     private static final Logger LOG = LoggerFactory.getLogger(LoraConfig.class);
 
@@ -89,111 +91,111 @@ public final class LoraConfig extends PeftConfig {
     }
 
     @JsonProperty("r")
-    private int r = 8;
+    int r = 8;
 
     @JsonProperty("target_modules")
-    private TargetModules targetModules;
+    TargetModules targetModules;
 
     @JsonProperty("exclude_modules")
-    private TargetModules excludeModules;
+    TargetModules excludeModules;
 
     @JsonProperty("lora_alpha")
-    private Number loraAlpha = 8;
+    Number loraAlpha = 8;
 
     @JsonProperty("lora_dropout")
-    private double loraDropout = 0.0;
+    double loraDropout = 0.0;
 
     @JsonProperty("fan_in_fan_out")
-    private boolean fanInFanOut;
+    boolean fanInFanOut;
 
     @JsonProperty("bias")
-    private Bias bias = Bias.NONE;
+    Bias bias = Bias.NONE;
 
     @JsonProperty("use_rslora")
-    private boolean useRslora;
+    boolean useRslora;
 
     @JsonProperty("modules_to_save")
-    private List<String> modulesToSave;
+    List<String> modulesToSave;
 
     @JsonProperty("init_lora_weights")
-    private InitLoraWeights initLoraWeights = InitLoraWeights.TRUE;
+    InitLoraWeights initLoraWeights = InitLoraWeights.TRUE;
 
     /** An int or a list of ints, kept as written. */
     @JsonProperty("layers_to_transform")
-    private Object layersToTransform;
+    Object layersToTransform;
 
     /** A string or a list of strings, kept as written. */
     @JsonProperty("layers_pattern")
-    private Object layersPattern;
+    Object layersPattern;
 
     @JsonProperty("rank_pattern")
-    private Map<String, Integer> rankPattern = new LinkedHashMap<>();
+    Map<String, Integer> rankPattern = new LinkedHashMap<>();
 
     @JsonProperty("alpha_pattern")
-    private Map<String, Number> alphaPattern = new LinkedHashMap<>();
+    Map<String, Number> alphaPattern = new LinkedHashMap<>();
 
     @JsonProperty("megatron_config")
-    private Object megatronConfig;
+    Object megatronConfig;
 
     @JsonProperty("megatron_core")
-    private String megatronCore = "megatron.core";
+    String megatronCore = "megatron.core";
 
     @JsonProperty("trainable_token_indices")
-    private Object trainableTokenIndices;
+    Object trainableTokenIndices;
 
     @JsonProperty("loftq_config")
-    private Map<String, Object> loftqConfig = new LinkedHashMap<>();
+    Map<String, Object> loftqConfig = new LinkedHashMap<>();
 
     @JsonProperty("eva_config")
-    private Object evaConfig;
+    Object evaConfig;
 
     @JsonProperty("corda_config")
-    private Object cordaConfig;
+    Object cordaConfig;
 
     @JsonProperty("lora_ga_config")
-    private Object loraGaConfig;
+    Object loraGaConfig;
 
     @JsonProperty("use_dora")
-    private boolean useDora;
+    boolean useDora;
 
     @JsonProperty("velora_config")
-    private Object veloraConfig;
+    Object veloraConfig;
 
     @JsonProperty("alora_invocation_tokens")
-    private Object aloraInvocationTokens;
+    Object aloraInvocationTokens;
 
     @JsonProperty("use_qalora")
-    private boolean useQalora;
+    boolean useQalora;
 
     @JsonProperty("qalora_group_size")
-    private int qaloraGroupSize = 16;
+    int qaloraGroupSize = 16;
 
     @JsonProperty("monteclora_config")
-    private Object montecloraConfig;
+    Object montecloraConfig;
 
     @JsonProperty("layer_replication")
-    private Object layerReplication;
+    Object layerReplication;
 
     @JsonProperty("lora_bias")
-    private boolean loraBias;
+    boolean loraBias;
 
     @JsonProperty("target_parameters")
-    private Object targetParameters;
+    Object targetParameters;
 
     @JsonProperty("use_bdlora")
-    private Object useBdlora;
+    Object useBdlora;
 
     @JsonProperty("arrow_config")
-    private Object arrowConfig;
+    Object arrowConfig;
 
     @JsonProperty("kasa_config")
-    private Object kasaConfig;
+    Object kasaConfig;
 
     @JsonProperty("ensure_weight_tying")
-    private boolean ensureWeightTying;
+    boolean ensureWeightTying;
 
     @JsonProperty("peft_version")
-    private String peftVersion = PEFT_VERSION;
+    String peftVersion = PEFT_VERSION;
 
     private LoraConfig() {}
 
@@ -255,6 +257,7 @@ public final class LoraConfig extends PeftConfig {
     }
 
     /** @return {@code modules_to_save}, or {@code null} */
+    @Override
     public List<String> modulesToSave() {
         return modulesToSave == null ? null : Collections.unmodifiableList(modulesToSave);
     }
@@ -369,107 +372,7 @@ public final class LoraConfig extends PeftConfig {
      */
     @Override
     public void validate() {
-        if (r <= 0) {
-            throw new PeftConfigException("`r` should be a positive integer value but the value passed is " + r);
-        }
-        if (loraAlpha == null) {
-            throw new PeftConfigException("lora_alpha must be a number");
-        }
-        if (!(loraDropout >= 0 && loraDropout < 1)) {
-            throw new PeftConfigException("lora_dropout must be in [0, 1), got " + loraDropout);
-        }
-        if (bias == null) {
-            throw new PeftConfigException("bias must be 'none', 'all' or 'lora_only'");
-        }
-        if (initLoraWeights == null) {
-            throw new PeftConfigException("init_lora_weights must be true, false or a string");
-        }
-        checkShapes();
-        boolean strTargets = targetModules != null && !targetModules.isNames();
-        if (strTargets && layersToTransform != null) {
-            throw new PeftConfigException("`layers_to_transform` cannot be used when `target_modules` is a str.");
-        }
-        if (strTargets && layersPattern != null) {
-            throw new PeftConfigException("`layers_pattern` cannot be used when `target_modules` is a str.");
-        }
-        List<String> patterns = layersPattern();
-        if (patterns != null && !patterns.isEmpty() && layersToTransform == null) {
-            throw new PeftConfigException(
-                    "When `layers_pattern` is specified, `layers_to_transform` must also be specified. ");
-        }
-        if (excludeModules != null && excludeModules.isAllLinear()) {
-            throw new PeftConfigException("exclude_modules does not support 'all-linear'");
-        }
-        initLoraWeights.requireSupported();
-        if (loftqConfig != null && !loftqConfig.isEmpty()) {
-            LOG.warn("`loftq_config` specified but will be ignored when `init_lora_weights` is not 'loftq'.");
-            loftqConfig = new LinkedHashMap<>();
-        }
-        if (evaConfig != null) {
-            LOG.warn("`eva_config` specified but will be ignored when `init_lora_weights` is not 'eva'.");
-        }
-        if (cordaConfig != null) {
-            LOG.warn("`corda_config` specified but will be ignored when `init_lora_weights` is not 'corda'.");
-        }
-        if (loraBias) {
-            if (!initLoraWeights.isBoolean()) {
-                throw new PeftConfigException("The argument lora_bias=True is only supported with init_lora_weights=True"
-                        + " or False, got init_lora_weights=" + initLoraWeights + " instead.");
-            }
-            if (useDora) {
-                throw new PeftConfigException(
-                        "The argument lora_bias=True is not supported for DoRA, please pass use_dora=False");
-            }
-        }
-        rejectUnsupported("megatron_config", megatronConfig != null, "Megatron parallel layers");
-        rejectUnsupported("trainable_token_indices", trainableTokenIndices != null, "trainable tokens");
-        rejectUnsupported("velora_config", veloraConfig != null, "VeLoRA");
-        rejectUnsupported("alora_invocation_tokens", aloraInvocationTokens != null, "activated LoRA (aLoRA)");
-        rejectUnsupported("use_qalora", useQalora, "QA-LoRA (it needs a GPTQ-quantised base)");
-        rejectUnsupported("monteclora_config", montecloraConfig != null, "MonteCLoRA");
-        rejectUnsupported("layer_replication", layerReplication != null, "layer replication");
-        rejectUnsupported("target_parameters", targetParameters instanceof Collection<?> c && !c.isEmpty()
-                || targetParameters instanceof String, "targeting nn.Parameter");
-        rejectUnsupported("use_bdlora", useBdlora != null, "block-diagonal LoRA");
-        rejectUnsupported("arrow_config", arrowConfig != null, "Arrow routing");
-        rejectUnsupported("kasa_config", kasaConfig != null, "KaSA");
-        rejectUnsupported("ensure_weight_tying", ensureWeightTying, "tied embedding/lm_head adapters");
-        if (useRslora && (!rankPattern().isEmpty() || !alphaPattern().isEmpty()) && initLoraWeights.mutatesBaseWeight()) {
-            LOG.warn("Using Rank-Stabilized LoRA with rank_pattern/alpha_pattern and a weight-mutating initialisation"
-                    + " ({}) means the trained adapter cannot be converted back to a plain LoRA", initLoraWeights);
-        }
-    }
-
-    private void checkShapes() {
-        if (layersToTransform != null && !(layersToTransform instanceof Number)) {
-            if (!(layersToTransform instanceof Collection<?> c) || c.stream().anyMatch(o -> !(o instanceof Number))) {
-                throw new PeftConfigException("layers_to_transform must be an int or a list of ints, got "
-                        + layersToTransform);
-            }
-        }
-        if (layersPattern != null && !(layersPattern instanceof String)) {
-            if (!(layersPattern instanceof Collection<?> c) || c.stream().anyMatch(o -> !(o instanceof String))) {
-                throw new PeftConfigException("layers_pattern must be a string or a list of strings, got " + layersPattern);
-            }
-        }
-        for (Map.Entry<String, Integer> e : rankPattern().entrySet()) {
-            if (e.getValue() == null || e.getValue() <= 0) {
-                throw new PeftConfigException("rank_pattern['" + e.getKey() + "'] must be a positive rank, got "
-                        + e.getValue());
-            }
-        }
-        for (Map.Entry<String, Number> e : alphaPattern().entrySet()) {
-            if (e.getValue() == null) {
-                throw new PeftConfigException("alpha_pattern['" + e.getKey() + "'] must be a number");
-            }
-        }
-    }
-
-    private static void rejectUnsupported(String field, boolean set, String feature) {
-        if (set) {
-            throw new PeftConfigException(field + " is set, but peft4j does not implement " + feature
-                    + "; remove the field (or set it to its default) to use this adapter with peft4j");
-        }
+        LoraConfigChecks.validate(this);
     }
 
     /**
@@ -493,207 +396,10 @@ public final class LoraConfig extends PeftConfig {
      * LoraConfig dora = LoraConfig.builder().r(8).loraAlpha(16).useDora(true).targetModules("q_proj", "v_proj").build();
      * }</pre>
      */
-    public static final class Builder extends PeftConfig.Builder<LoraConfig, Builder> {
+    public static final class Builder extends LoraConfigSetters<Builder> {
 
         private Builder(LoraConfig start) {
             super(start);
-        }
-
-        /**
-         * @param r the rank
-         * @return this builder
-         */
-        public Builder r(int r) {
-            config.r = r;
-            return this;
-        }
-
-        /**
-         * @param names module names or name suffixes (PEFT's list form); a single
-         *     {@code "all-linear"} means {@link TargetModules#allLinear()}, as no module can have that name
-         * @return this builder
-         */
-        public Builder targetModules(String... names) {
-            if (names.length == 1 && TargetModules.ALL_LINEAR.equalsIgnoreCase(names[0])) {
-                return targetModules(TargetModules.allLinear());
-            }
-            return targetModules(TargetModules.names(dedupe(Arrays.asList(names))));
-        }
-
-        /**
-         * @param targets a regex, names or {@link TargetModules#allLinear()}; {@code null} for the
-         *     per-architecture default
-         * @return this builder
-         */
-        public Builder targetModules(TargetModules targets) {
-            config.targetModules = targets != null && targets.isNames()
-                    ? TargetModules.names(dedupe(targets.names()))
-                    : targets;
-            return this;
-        }
-
-        /**
-         * @param exclude modules never adapted (regex or names)
-         * @return this builder
-         */
-        public Builder excludeModules(TargetModules exclude) {
-            config.excludeModules = exclude;
-            return this;
-        }
-
-        /**
-         * @param names module names never adapted
-         * @return this builder
-         */
-        public Builder excludeModules(String... names) {
-            return excludeModules(TargetModules.names(dedupe(Arrays.asList(names))));
-        }
-
-        /**
-         * @param alpha the scaling numerator
-         * @return this builder
-         */
-        public Builder loraAlpha(int alpha) {
-            config.loraAlpha = alpha;
-            return this;
-        }
-
-        /**
-         * @param alpha the scaling numerator (written as a float)
-         * @return this builder
-         */
-        public Builder loraAlpha(double alpha) {
-            config.loraAlpha = alpha;
-            return this;
-        }
-
-        /**
-         * @param p dropout probability on the LoRA input path
-         * @return this builder
-         */
-        public Builder loraDropout(double p) {
-            config.loraDropout = p;
-            return this;
-        }
-
-        /**
-         * @param value whether weights are stored [in, out] (GPT-2 Conv1D); the layer's layout wins
-         * @return this builder
-         */
-        public Builder fanInFanOut(boolean value) {
-            config.fanInFanOut = value;
-            return this;
-        }
-
-        /**
-         * @param bias which biases train with the adapter
-         * @return this builder
-         */
-        public Builder bias(Bias bias) {
-            config.bias = bias;
-            return this;
-        }
-
-        /**
-         * @param value scaling alpha/sqrt(r) (rank-stabilised LoRA)
-         * @return this builder
-         */
-        public Builder useRslora(boolean value) {
-            config.useRslora = value;
-            return this;
-        }
-
-        /**
-         * @param value DoRA: magnitude and direction decomposition
-         * @return this builder
-         */
-        public Builder useDora(boolean value) {
-            config.useDora = value;
-            return this;
-        }
-
-        /**
-         * @param names modules trained in full and saved with the adapter (e.g. a classifier head)
-         * @return this builder
-         */
-        public Builder modulesToSave(String... names) {
-            config.modulesToSave = names == null ? null : List.copyOf(Arrays.asList(names));
-            return this;
-        }
-
-        /**
-         * @param init PEFT's {@code init_lora_weights}
-         * @return this builder
-         */
-        public Builder initLoraWeights(InitLoraWeights init) {
-            config.initLoraWeights = init;
-            return this;
-        }
-
-        /**
-         * @param init {@code true} (no-op start) or {@code false} (random A and B)
-         * @return this builder
-         */
-        public Builder initLoraWeights(boolean init) {
-            return initLoraWeights(InitLoraWeights.of(init));
-        }
-
-        /**
-         * @param init {@code "gaussian"}, {@code "pissa"}, {@code "pissa_niter_N"} or {@code "olora"}
-         * @return this builder
-         */
-        public Builder initLoraWeights(String init) {
-            return initLoraWeights(InitLoraWeights.of(init));
-        }
-
-        /**
-         * @param layers indices of the layers to adapt (with a list of target names)
-         * @return this builder
-         */
-        public Builder layersToTransform(int... layers) {
-            config.layersToTransform = layers == null ? null : Arrays.stream(layers).boxed().toList();
-            return this;
-        }
-
-        /**
-         * @param patterns names of the layer list, e.g. {@code layers} or {@code h}
-         * @return this builder
-         */
-        public Builder layersPattern(String... patterns) {
-            config.layersPattern = patterns == null ? null : List.of(patterns);
-            return this;
-        }
-
-        /**
-         * @param pattern module pattern (a name suffix or a regex) to rank, first match wins
-         * @return this builder
-         */
-        public Builder rankPattern(Map<String, Integer> pattern) {
-            config.rankPattern = new LinkedHashMap<>(pattern);
-            return this;
-        }
-
-        /**
-         * @param pattern module pattern to alpha, first match wins
-         * @return this builder
-         */
-        public Builder alphaPattern(Map<String, ? extends Number> pattern) {
-            config.alphaPattern = new LinkedHashMap<>(pattern);
-            return this;
-        }
-
-        /**
-         * @param value a trainable bias on lora_B (zero at start)
-         * @return this builder
-         */
-        public Builder loraBias(boolean value) {
-            config.loraBias = value;
-            return this;
-        }
-
-        private static List<String> dedupe(List<String> names) {
-            // PEFT stores target names in a set
-            return List.copyOf(new LinkedHashSet<>(names));
         }
     }
 }

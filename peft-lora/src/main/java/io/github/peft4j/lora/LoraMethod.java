@@ -2,33 +2,39 @@ package io.github.peft4j.lora;
 
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.PeftMethod;
+import io.github.peft4j.core.InjectionContext;
 import io.github.peft4j.core.PeftModel;
-import io.github.peft4j.core.module.EmbeddingLike;
 import io.github.peft4j.core.module.DequantizableLinear;
 import io.github.peft4j.core.module.LinearLike;
 import io.github.peft4j.core.module.ModuleTree;
 import io.github.peft4j.core.targeting.TargetMatcher;
 import io.github.peft4j.core.targeting.TargetModules;
 import io.github.peft4j.core.tuner.AdapterKeys;
+import io.github.peft4j.core.tuner.ModulesToSaveWrapper;
 import io.github.peft4j.core.tuner.TunerLayer;
+import io.github.peft4j.lora.layer.LoraLayer;
+import io.github.peft4j.lora.layer.LoraLinear;
+import io.github.peft4j.lora.layer.LoraSettings;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * LoRA as a {@link PeftMethod} ({@code peft_type} {@value LoraConfig#PEFT_TYPE}), PEFT's
  * {@code LoraModel}: resolves the targets (per-architecture defaults, {@code all-linear}), wraps each
- * target in a {@link LoraLinear} or {@link LoraEmbedding} (or adds the adapter to the LoRA layer
- * already there), registers the biases {@code bias} makes trainable and the {@code modules_to_save}
- * copies, and records the resolved targets in the adapter's config as PEFT does. Found through
- * {@link java.util.ServiceLoader}; users call {@link PeftModel#create} with a {@link LoraConfig}.
+ * target in a {@link LoraLayer} (or adds the adapter to the LoRA layer already there), registers
+ * the biases {@code bias} makes trainable, and records the resolved targets in the adapter's config
+ * as PEFT does ({@code modules_to_save} is core's, applied by {@link PeftModel} after injection).
+ * Found through {@link java.util.ServiceLoader}; users call {@link PeftModel#create} with a
+ * {@link LoraConfig}.
  *
  * <pre>{@code
  * PeftModel model = PeftModel.create(base, LoraConfig.builder().r(8).targetModules("q_proj", "v_proj").build());
@@ -55,7 +61,7 @@ public final class LoraMethod implements PeftMethod {
      * of the layers it will wrap, so that the saved config records what was applied.
      */
     @Override
-    public PeftConfig prepareConfig(PeftModel model, PeftConfig peftConfig) {
+    public PeftConfig prepareConfig(InjectionContext model, PeftConfig peftConfig) {
         LoraConfig config = (LoraConfig) peftConfig;
         LoraConfig resolved = config.withTargetModules(resolveTargets(model, config));
         ModuleTree tree = model.modules();
@@ -89,18 +95,17 @@ public final class LoraMethod implements PeftMethod {
     }
 
     @Override
-    public void inject(PeftModel model, String adapterName, PeftConfig peftConfig) {
+    public void inject(InjectionContext model, String adapterName, PeftConfig peftConfig) {
         LoraConfig config = (LoraConfig) peftConfig;
         checkOneBiasAdapter(model, adapterName, config);
         for (String path : model.selectTargets(config.matcher())) {
             addTo(model, path, adapterName, config);
         }
         registerBiases(model);
-        ModulesToSave.wrap(model, adapterName, config.modulesToSave());
     }
 
     /** PEFT's {@code _prepare_adapter_config} and {@code _maybe_include_all_linear_layers}. */
-    private static TargetModules resolveTargets(PeftModel model, LoraConfig config) {
+    private static TargetModules resolveTargets(InjectionContext model, LoraConfig config) {
         TargetModules targets = config.targetModules();
         if (targets == null) {
             return LoraTargetDefaults.forModel(model);
@@ -110,61 +115,26 @@ public final class LoraMethod implements PeftMethod {
             // Modules another adapter trains in full (modules_to_save) are not linear layers to adapt.
             ModuleTree tree = model.modules();
             return TargetModules.names(model.selectTargets(TargetMatcher.builder().targets(targets).build()).stream()
-                    .filter(path -> !(tree.get(path) instanceof ModulesToSave))
+                    .filter(path -> !(tree.get(path) instanceof ModulesToSaveWrapper))
                     .toList());
         }
         return targets;
     }
 
-    private static void addTo(PeftModel model, String path, String adapterName, LoraConfig config) {
-        Block block = model.modules().get(path);
-        LoraSettings settings = LoraSettings.of(config, path);
-        if (block instanceof LoraLinear lora) {
-            lora.addAdapter(adapterName, settings, config.initLoraWeights(), model.manager());
-            return;
-        }
-        if (block instanceof LoraEmbedding lora) {
-            lora.addAdapter(adapterName, settings, config.initLoraWeights(), model.manager());
-            return;
-        }
-        if (block instanceof TunerLayer other) {
-            throw new PeftCompatibilityException("module '" + path + "' is already wrapped by "
-                    + other.getClass().getSimpleName() + " (another PEFT method, or modules_to_save);"
-                    + " peft4j does not put LoRA on top of it");
-        }
-        if (block instanceof DequantizableLinear quantized) {
-            LoraLinear lora = model.replaceModule(path, b -> new LoraLinear(b, quantized));
-            lora.setAdaptersDisabled(model.adaptersDisabled());
-            lora.addAdapter(adapterName, settings, config.initLoraWeights(), model.manager());
-            return;
-        }
-        Optional<LinearLike> linear = LinearLike.of(block);
-        if (linear.isPresent()) {
-            LoraLinear lora = model.replaceModule(path, b -> new LoraLinear(b, linear.get()));
-            lora.setAdaptersDisabled(model.adaptersDisabled());
-            lora.addAdapter(adapterName, settings, config.initLoraWeights(), model.manager());
-            return;
-        }
-        Optional<EmbeddingLike> embedding = EmbeddingLike.of(block);
-        if (embedding.isPresent()) {
-            LoraEmbedding lora = model.replaceModule(path, b -> new LoraEmbedding(b, embedding.get()));
-            lora.setAdaptersDisabled(model.adaptersDisabled());
-            lora.addAdapter(adapterName, settings, config.initLoraWeights(), model.manager());
-            return;
-        }
-        throw new PeftCompatibilityException("Target module '" + path + "' (" + block.getClass().getName()
-                + ") is not supported. LoRA supports linear layers (DJL Linear or blocks implementing LinearLike,"
-                + " such as GPT-2's Conv1D) and embeddings (DJL Embedding or blocks implementing EmbeddingLike)");
+    private static void addTo(InjectionContext model, String path, String adapterName, LoraConfig config) {
+        LoraSettings settings = new LoraSettings(config.rankFor(path), config.alphaFor(path), config.loraDropout(),
+                config.useRslora(), config.loraBias(), config.useDora());
+        model.tunerLayerAt(path, LoraLayer.class, block -> LoraLayer.wrap(block, path))
+                .addAdapter(adapterName, settings, config.initLoraWeights(), model.manager());
     }
 
     /** PEFT allows {@code bias != "none"} for one adapter only. */
-    private static void checkOneBiasAdapter(PeftModel model, String adapterName, LoraConfig config) {
+    private static void checkOneBiasAdapter(InjectionContext model, String adapterName, LoraConfig config) {
         if (config.bias() == LoraConfig.Bias.NONE) {
             return;
         }
-        for (String other : model.adapterNames()) {
-            if (!other.equals(adapterName) && model.config(other) instanceof LoraConfig c
-                    && c.bias() != LoraConfig.Bias.NONE) {
+        for (String other : loraAdapters(model)) {
+            if (!other.equals(adapterName) && model.config(other) instanceof LoraConfig c && c.bias() != LoraConfig.Bias.NONE) {
                 throw new PeftConfigException("LoraModel supports only 1 adapter with bias. When using multiple"
                         + " adapters, set bias to 'none' for all adapters (adapter '" + other + "' has bias='"
                         + c.bias().json() + "').");
@@ -177,15 +147,15 @@ public final class LoraMethod implements PeftMethod {
      * PEFT's keys ({@code <path>.bias}; {@code <path>.base_layer.bias} inside adapted layers). Run after
      * every injection, because wrapping a module moves its bias under {@code base_layer}.
      */
-    private static void registerBiases(PeftModel model) {
+    private static void registerBiases(InjectionContext model) {
         Map<Parameter, Boolean> adapterTensors = new IdentityHashMap<>();
-        for (TunerLayer layer : model.tunerLayers()) {
+        for (TunerLayer layer : tunerLayers(model)) {
             for (String name : layer.adapterNames()) {
                 layer.adapterParameters(name).values().forEach(p -> adapterTensors.put(p, Boolean.TRUE));
             }
         }
         ModuleTree tree = model.modules();
-        for (String adapter : model.adapterNames()) {
+        for (String adapter : loraAdapters(model)) {
             if (!(model.config(adapter) instanceof LoraConfig c) || c.bias() == LoraConfig.Bias.NONE) {
                 continue;
             }
@@ -200,6 +170,29 @@ public final class LoraMethod implements PeftMethod {
                 model.registerAdapterTensor(adapter, key, AdapterKeys.withPrefix(key), e.getValue());
             }
         }
+    }
+
+    /** @return the model's tuner layers, in tree order */
+    private static List<TunerLayer> tunerLayers(InjectionContext model) {
+        return model.modules().modules().values().stream()
+                .map(ModuleTree.Module::block)
+                .filter(TunerLayer.class::isInstance)
+                .map(TunerLayer.class::cast)
+                .toList();
+    }
+
+    /**
+     * The adapters held by LoRA layers, in the order the layers first hold them: every LoRA adapter
+     * (each adapts at least one layer), including the one being injected.
+     */
+    private static Set<String> loraAdapters(InjectionContext model) {
+        Set<String> names = new LinkedHashSet<>();
+        for (TunerLayer layer : tunerLayers(model)) {
+            if (layer instanceof LoraLayer) {
+                names.addAll(layer.adapterNames());
+            }
+        }
+        return names;
     }
 
     private static boolean isBiasOfLoraLayer(ModuleTree tree, String key) {

@@ -1,9 +1,10 @@
 package io.github.peft4j.lora;
 
 import io.github.peft4j.core.PeftConfigException;
-import io.github.peft4j.core.PeftModel;
+import io.github.peft4j.core.InjectionContext;
 import io.github.peft4j.core.hooks.BaseModelInfo;
 import io.github.peft4j.core.targeting.TargetModules;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 
@@ -17,51 +18,35 @@ import java.util.Optional;
  */
 public final class LoraTargetDefaults {
 
-    private static final TargetModules QV_PROJ = TargetModules.names("q_proj", "v_proj");
-    private static final TargetModules QUERY_VALUE = TargetModules.names("query", "value");
-    private static final TargetModules QKV_FUSED = TargetModules.names("query_key_value");
+    /** model_type to targets, grouped by targets. */
+    private static final Map<String, TargetModules> DEFAULTS = new HashMap<>();
 
-    private static final Map<String, TargetModules> DEFAULTS = Map.ofEntries(
-            Map.entry("t5", TargetModules.names("q", "v")),
-            Map.entry("mt5", TargetModules.names("q", "v")),
-            Map.entry("bart", QV_PROJ),
-            Map.entry("gpt2", TargetModules.names("c_attn")),
-            Map.entry("bloom", QKV_FUSED),
-            Map.entry("blip-2", TargetModules.names("q", "v", "q_proj", "v_proj")),
-            Map.entry("opt", QV_PROJ),
-            Map.entry("gptj", QV_PROJ),
-            Map.entry("gpt_neox", QKV_FUSED),
-            Map.entry("gpt_neo", QV_PROJ),
-            Map.entry("bert", QUERY_VALUE),
-            Map.entry("roberta", QUERY_VALUE),
-            Map.entry("xlm-roberta", QUERY_VALUE),
-            Map.entry("electra", QUERY_VALUE),
-            Map.entry("deberta-v2", TargetModules.names("query_proj", "value_proj")),
-            Map.entry("deberta", TargetModules.names("in_proj")),
-            Map.entry("layoutlm", QUERY_VALUE),
-            Map.entry("llama", QV_PROJ),
-            Map.entry("llama4", QV_PROJ),
-            Map.entry("chatglm", QKV_FUSED),
-            Map.entry("gpt_bigcode", TargetModules.names("c_attn")),
-            Map.entry("mpt", TargetModules.names("Wqkv")),
-            Map.entry("RefinedWebModel", QKV_FUSED),
-            Map.entry("RefinedWeb", QKV_FUSED),
-            Map.entry("falcon", QKV_FUSED),
-            Map.entry("btlm", TargetModules.names("c_proj", "c_attn")),
-            Map.entry("codegen", TargetModules.names("qkv_proj")),
-            Map.entry("mistral", QV_PROJ),
-            Map.entry("mixtral", QV_PROJ),
-            Map.entry("stablelm", QV_PROJ),
-            Map.entry("phi", TargetModules.names("q_proj", "v_proj", "fc1", "fc2")),
-            Map.entry("gemma", QV_PROJ),
-            Map.entry("gemma2", QV_PROJ),
-            Map.entry("gemma3_text", QV_PROJ),
-            Map.entry("gemma4", TargetModules.regex(".*language_model\\..*\\.(q_proj|v_proj)")),
-            Map.entry("qwen2", QV_PROJ),
-            Map.entry("qwen3", QV_PROJ),
-            Map.entry("nemotron_h", TargetModules.names("q_proj", "k_proj", "v_proj", "o_proj")),
-            Map.entry("rwkv", TargetModules.names("key", "value", "receptance", "output")),
-            Map.entry("rwkv7", TargetModules.names("r_proj", "k_proj", "v_proj", "o_proj", "key", "value")));
+    static {
+        targets(TargetModules.names("q_proj", "v_proj"), "bart", "opt", "gptj", "gpt_neo", "llama", "llama4", "mistral",
+                "mixtral", "stablelm", "gemma", "gemma2", "gemma3_text", "qwen2", "qwen3");
+        targets(TargetModules.names("query", "value"), "bert", "roberta", "xlm-roberta", "electra", "layoutlm");
+        targets(TargetModules.names("query_key_value"), "bloom", "gpt_neox", "chatglm", "RefinedWebModel", "RefinedWeb",
+                "falcon");
+        targets(TargetModules.names("q", "v"), "t5", "mt5");
+        targets(TargetModules.names("c_attn"), "gpt2", "gpt_bigcode");
+        targets(TargetModules.names("q", "v", "q_proj", "v_proj"), "blip-2");
+        targets(TargetModules.names("query_proj", "value_proj"), "deberta-v2");
+        targets(TargetModules.names("in_proj"), "deberta");
+        targets(TargetModules.names("Wqkv"), "mpt");
+        targets(TargetModules.names("c_proj", "c_attn"), "btlm");
+        targets(TargetModules.names("qkv_proj"), "codegen");
+        targets(TargetModules.names("q_proj", "v_proj", "fc1", "fc2"), "phi");
+        targets(TargetModules.regex(".*language_model\\..*\\.(q_proj|v_proj)"), "gemma4");
+        targets(TargetModules.names("q_proj", "k_proj", "v_proj", "o_proj"), "nemotron_h");
+        targets(TargetModules.names("key", "value", "receptance", "output"), "rwkv");
+        targets(TargetModules.names("r_proj", "k_proj", "v_proj", "o_proj", "key", "value"), "rwkv7");
+    }
+
+    private static void targets(TargetModules targets, String... modelTypes) {
+        for (String type : modelTypes) {
+            DEFAULTS.put(type, targets);
+        }
+    }
 
     private LoraTargetDefaults() {}
 
@@ -78,7 +63,7 @@ public final class LoraTargetDefaults {
      * @return the default targets for its base model
      * @throws PeftConfigException naming the model type when PEFT has no default for it
      */
-    static TargetModules forModel(PeftModel model) {
+    static TargetModules forModel(InjectionContext model) {
         Optional<String> type = model.baseModelInfo().map(BaseModelInfo::modelType);
         if (type.isEmpty()) {
             throw new PeftConfigException("target_modules is not set and the base model ("

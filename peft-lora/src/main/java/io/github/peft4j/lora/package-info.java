@@ -1,10 +1,10 @@
 /**
  * LoRA and its variants, byte-compatible with Hugging Face PEFT's {@code tuners/lora}: a
- * {@link io.github.peft4j.lora.LoraConfig} with PEFT's fields, {@link io.github.peft4j.lora.LoraLinear}
- * and {@link io.github.peft4j.lora.LoraEmbedding} layers (rsLoRA, DoRA, lora_bias, PiSSA, OLoRA,
- * Gaussian initialisation), the {@link io.github.peft4j.lora.LoraMethod} registered for
- * {@code peft_type} {@code "LORA"}, and {@link io.github.peft4j.lora.LoraCombination} for
- * {@code add_weighted_adapter}. Everything else goes through core's {@code PeftModel}.
+ * {@link io.github.peft4j.lora.LoraConfig} with PEFT's fields and the
+ * {@link io.github.peft4j.lora.LoraMethod} registered for {@code peft_type} {@code "LORA"} here; the
+ * layers and their variants (rsLoRA, DoRA, lora_bias) in {@code lora.layer}; the initialisations
+ * (PiSSA, OLoRA, Gaussian) in {@code lora.init}; {@code add_weighted_adapter} in {@code lora.merge};
+ * the QR/SVD they need in {@code lora.linalg}. Everything else goes through core's {@code PeftModel}.
  *
  * <pre>{@code
  * PeftModel model = PeftModel.create(base, LoraConfig.builder().r(16).loraAlpha(32)

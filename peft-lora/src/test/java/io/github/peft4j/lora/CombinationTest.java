@@ -1,5 +1,8 @@
 package io.github.peft4j.lora;
 
+import io.github.peft4j.lora.layer.LoraLayer;
+import io.github.peft4j.lora.merge.LoraCombination;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -13,8 +16,8 @@ import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.targeting.TargetModules;
 import io.github.peft4j.core.tuner.TunerLayer;
-import io.github.peft4j.lora.LoraCombination.CombinationType;
-import io.github.peft4j.lora.LoraCombination.Options;
+import io.github.peft4j.lora.merge.LoraCombination.CombinationType;
+import io.github.peft4j.lora.merge.LoraCombination.Options;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -167,32 +170,6 @@ class CombinationTest {
             Ref.assertClose(expectedA, Ref.vec(q.loraA("mix")), 1e-6, "A");
             Ref.assertClose(expectedB, Ref.vec(q.loraB("mix")), 1e-6, "B");
         }
-    }
-
-    @Test
-    void tiesAndMagnitudePruningByHand() {
-        List<double[]> tasks = List.of(new double[] {1, -2, 3, -4}, new double[] {-1, 2, 0.5, 4});
-        double[] w = {1, 0.5};
-        // density 0.5 keeps two entries each: [0, 0, 3, -4] and [0, 2, 0, 4]; the majority sign (by sum) is + everywhere
-        assertArrayEquals(new double[] {0, 1, 3, 2},
-                TaskMerging.merge(TaskMerging.Method.TIES, tasks, w, 0.5, false, manager), 1e-15);
-        assertArrayEquals(new double[] {0, 1, 3, -2},
-                TaskMerging.merge(TaskMerging.Method.MAGNITUDE_PRUNE, tasks, w, 0.5, false, manager), 1e-15);
-        assertArrayEquals(new double[] {0.5, -1, 3.25, -2},
-                TaskMerging.merge(TaskMerging.Method.TASK_ARITHMETIC, tasks, w, null, false, manager), 1e-15);
-        // by frequency of signs: [1, -1, 1, -1] and [-1, 1, 1, 1] tie at 0 (so +) except entry 2 (+2, both agree: averaged)
-        assertArrayEquals(new double[] {1, 1, (3 + 0.25) / 2, 2},
-                TaskMerging.merge(TaskMerging.Method.TIES, tasks, w, 1.0, true, manager), 1e-15);
-    }
-
-    @Test
-    void dareKeepsEntriesWithProbabilityDensityAndRescales() {
-        double[] t = new double[2000];
-        java.util.Arrays.fill(t, 1.0);
-        double[] out = TaskMerging.merge(TaskMerging.Method.DARE_LINEAR, List.of(t), new double[] {3}, 0.25, false, manager);
-        long kept = java.util.Arrays.stream(out).filter(v -> v != 0).count();
-        assertTrue(java.util.Arrays.stream(out).allMatch(v -> v == 0 || v == 12.0), "kept entries are w·t/density");
-        assertTrue(kept > 400 && kept < 600, "about a quarter kept: " + kept);
     }
 
     @Test

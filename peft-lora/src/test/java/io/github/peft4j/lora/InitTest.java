@@ -1,5 +1,9 @@
 package io.github.peft4j.lora;
 
+import io.github.peft4j.lora.layer.LoraLayer;
+import io.github.peft4j.lora.layer.LoraLinear;
+import io.github.peft4j.lora.layer.LoraEmbedding;
+import io.github.peft4j.lora.linalg.Matrix;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -213,11 +217,11 @@ class InitTest {
         Random r = new Random(3);
         Matrix u = new Matrix(out, in);
         Matrix v = new Matrix(in, in);
-        for (int i = 0; i < u.a.length; i++) {
-            u.a[i] = r.nextGaussian();
+        for (int i = 0; i < u.values().length; i++) {
+            u.values()[i] = r.nextGaussian();
         }
-        for (int i = 0; i < v.a.length; i++) {
-            v.a[i] = r.nextGaussian();
+        for (int i = 0; i < v.values().length; i++) {
+            v.values()[i] = r.nextGaussian();
         }
         double[] sigma = new double[in];
         Arrays.fill(sigma, 0.01);

@@ -1,5 +1,6 @@
 package io.github.peft4j.lora;
 
+import io.github.peft4j.lora.init.InitLoraWeights;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;

@@ -1,5 +1,8 @@
 package io.github.peft4j.lora;
 
+import io.github.peft4j.lora.layer.LoraLayer;
+import io.github.peft4j.lora.layer.LoraLinear;
+import io.github.peft4j.lora.layer.LoraSettings;
 import static io.github.peft4j.lora.Ref.add;
 import static io.github.peft4j.lora.Ref.assertClose;
 import static io.github.peft4j.lora.Ref.linear;

@@ -1,5 +1,6 @@
 package io.github.peft4j.lora;
 
+import io.github.peft4j.core.tuner.ModulesToSaveWrapper;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -73,7 +74,7 @@ class ModulesToSaveTest {
         double[] before = Ref.run(base, ids);
         double[] adapted;
         try (PeftModel model = PeftModel.create(base, withHead())) {
-            assertTrue(model.modules().get("lm_head") instanceof ModulesToSave);
+            assertTrue(model.modules().get("lm_head") instanceof ModulesToSaveWrapper);
             assertEquals(2 * 2 * DIM + VOCAB * DIM, model.countParameters().trainable(), "LoRA on q plus the whole head");
             assertArrayEquals(before, Ref.run(model, ids), "the copy starts equal");
             copy(model, "default").getArray().addi(manager.randomNormal(new Shape(VOCAB, DIM)));
@@ -133,7 +134,7 @@ class ModulesToSaveTest {
                     LoraConfig.builder().targetModules("q_proj").modulesToSave("mlp").build()));
             assertTrue(e.getMessage().contains("model.layers.0.mlp"), e.getMessage());
             model.addAdapter("emb", LoraConfig.builder().targetModules("q_proj").modulesToSave("embed_tokens").build());
-            assertTrue(model.modules().get("model.embed_tokens") instanceof ModulesToSave);
+            assertTrue(model.modules().get("model.embed_tokens") instanceof ModulesToSaveWrapper);
         }
     }
 }

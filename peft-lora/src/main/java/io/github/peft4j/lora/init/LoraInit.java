@@ -1,27 +1,34 @@
-package io.github.peft4j.lora;
+package io.github.peft4j.lora.init;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.github.peft4j.core.PeftConfigException;
+import io.github.peft4j.lora.linalg.Matrix;
 import java.util.OptionalInt;
 
 /**
  * PEFT's LoRA initialisations ({@code reset_lora_parameters}, {@code pissa_init}, {@code olora_init}).
  * Random draws use the engine's generator, so {@code Engine.getInstance().setRandomSeed} makes them
  * repeatable. The weight-rewriting ones return the new base weight, which equals the old one minus
- * exactly what the adapter adds, so the adapted output at start equals the base output.
+ * exactly what the adapter adds, so the adapted output at start equals the base output. Used by the
+ * LoRA layers when an adapter is added.
+ *
+ * <pre>{@code
+ * LoraInit.Tensors t = LoraInit.linear(InitLoraWeights.TRUE, 8, in, out, false, manager, DataType.FLOAT32);
+ * // t.a(): [8, in] Kaiming-uniform, t.b(): [out, 8] zeros
+ * }</pre>
  */
-final class LoraInit {
+public final class LoraInit {
 
     private LoraInit() {}
 
     /** A and B (and lora_B's bias, or {@code null}) of a new adapter. */
-    record Tensors(NDArray a, NDArray b, NDArray bias) {}
+    public record Tensors(NDArray a, NDArray b, NDArray bias) {}
 
     /** A and B computed from the base weight, with the base weight they leave behind. */
-    record Decomposition(Matrix a, Matrix b, Matrix residual) {}
+    public record Decomposition(Matrix a, Matrix b, Matrix residual) {}
 
     /**
      * A and B for a linear layer that keep the base weight: {@code true} is Kaiming-uniform(a=√5) A
@@ -29,7 +36,7 @@ final class LoraInit {
      * B; {@code false} is {@code nn.Linear}'s default for both (B ~ U(±1/√r)). lora_B's bias is zero,
      * or {@code nn.Linear}'s default with {@code false}.
      */
-    static Tensors linear(InitLoraWeights init, int r, long in, long out, boolean loraBias, NDManager m, DataType t) {
+    public static Tensors linear(InitLoraWeights init, int r, long in, long out, boolean loraBias, NDManager m, DataType t) {
         Shape aShape = new Shape(r, in);
         Shape bShape = new Shape(out, r);
         float aBound = (float) (1 / Math.sqrt(in));
@@ -59,7 +66,7 @@ final class LoraInit {
      * {@code torch.randn} and only resets them when the value is truthy; PiSSA and OLoRA do not apply
      * to embeddings).
      */
-    static Tensors embedding(InitLoraWeights init, int r, long numEmbeddings, long dim, NDManager m, DataType t) {
+    public static Tensors embedding(InitLoraWeights init, int r, long numEmbeddings, long dim, NDManager m, DataType t) {
         Shape aShape = new Shape(r, numEmbeddings);
         Shape bShape = new Shape(dim, r);
         NDArray a = init.isRandom() ? m.randomNormal(0f, 1f, aShape, t) : m.zeros(aShape, t);
@@ -78,7 +85,7 @@ final class LoraInit {
      * @param niter subspace iterations, or empty for the exact SVD
      * @param random the manager whose engine generator draws the random test matrix
      */
-    static Decomposition pissa(Matrix w, int r, double scaling, OptionalInt niter, NDManager random) {
+    public static Decomposition pissa(Matrix w, int r, double scaling, OptionalInt niter, NDManager random) {
         requireRank("pissa", r, w);
         Matrix.Svd svd = niter.isPresent() ? svdLowRank(w, r, niter.getAsInt(), random) : w.svd();
         double[] root = new double[r];
@@ -98,7 +105,7 @@ final class LoraInit {
      * @param r the rank
      * @param scaling the adapter's scaling
      */
-    static Decomposition olora(Matrix stored, int r, double scaling) {
+    public static Decomposition olora(Matrix stored, int r, double scaling) {
         requireRank("olora", r, stored);
         Matrix.Qr qr = stored.qr();
         Matrix b = qr.q().leftColumns(r);
@@ -108,11 +115,12 @@ final class LoraInit {
 
     private static Matrix residual(Matrix w, Matrix b, Matrix a, double scaling) {
         Matrix ba = b.times(a);
-        Matrix out = new Matrix(w.rows, w.cols, w.a.clone());
-        for (int i = 0; i < out.a.length; i++) {
-            out.a[i] -= scaling * ba.a[i];
+        double[] values = w.values().clone();
+        double[] product = ba.values();
+        for (int i = 0; i < values.length; i++) {
+            values[i] -= scaling * product[i];
         }
-        return out;
+        return new Matrix(w.rows, w.cols, values);
     }
 
     private static void requireRank(String init, int r, Matrix w) {

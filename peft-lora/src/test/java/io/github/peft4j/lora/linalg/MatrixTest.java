@@ -1,4 +1,4 @@
-package io.github.peft4j.lora;
+package io.github.peft4j.lora.linalg;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,6 @@
-package io.github.peft4j.lora;
+package io.github.peft4j.lora.layer;
+
+import io.github.peft4j.core.PeftConfigException;
 
 /**
  * What one LoRA layer knows about one adapter after {@code rank_pattern} / {@code alpha_pattern}
@@ -18,13 +20,15 @@ package io.github.peft4j.lora;
  */
 public record LoraSettings(int r, double alpha, double dropout, boolean useRslora, boolean loraBias, boolean useDora) {
 
+    /** @throws PeftConfigException for a rank that is not positive, as PEFT's {@code update_layer} */
+    public LoraSettings {
+        if (r <= 0) {
+            throw new PeftConfigException("`r` should be a positive integer value but the value passed is " + r);
+        }
+    }
+
     /** @return PEFT's {@code scaling}: {@code alpha / r}, or {@code alpha / sqrt(r)} with rsLoRA */
     public double scaling() {
         return useRslora ? alpha / Math.sqrt(r) : alpha / r;
-    }
-
-    static LoraSettings of(LoraConfig config, String modulePath) {
-        return new LoraSettings(config.rankFor(modulePath), config.alphaFor(modulePath), config.loraDropout(),
-                config.useRslora(), config.loraBias(), config.useDora());
     }
 }

@@ -1,4 +1,4 @@
-package io.github.peft4j.lora;
+package io.github.peft4j.lora.merge;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;

@@ -1,4 +1,4 @@
-package io.github.peft4j.lora;
+package io.github.peft4j.lora.linalg;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -9,20 +9,29 @@ import java.util.Arrays;
 /**
  * A dense double-precision matrix for the decompositions LoRA initialisation and adapter combination
  * need and DJL does not offer (QR, SVD). Row-major; small and deliberately plain: weight matrices of
- * a few thousand rows are the largest it sees.
+ * a few thousand rows are the largest it sees. Shared by initialisation (PiSSA, OLoRA) and adapter
+ * combination; not a general linear-algebra API.
+ *
+ * <pre>{@code
+ * Matrix w = Matrix.of(weight);          // a copy in F64
+ * Matrix.Svd svd = w.svd();              // w = u · diag(s) · vt
+ * NDArray back = w.toNDArray(manager, DataType.FLOAT32);
+ * }</pre>
  */
-final class Matrix {
+public final class Matrix {
 
-    final int rows;
-    final int cols;
+    /** The number of rows. */
+    public final int rows;
+    /** The number of columns. */
+    public final int cols;
     /** Row-major values. */
     final double[] a;
 
-    Matrix(int rows, int cols) {
+    public Matrix(int rows, int cols) {
         this(rows, cols, new double[Math.multiplyExact(rows, cols)]);
     }
 
-    Matrix(int rows, int cols, double[] values) {
+    public Matrix(int rows, int cols, double[] values) {
         if (values.length != (long) rows * cols) {
             throw new IllegalArgumentException(values.length + " values do not fill " + rows + "x" + cols);
         }
@@ -31,7 +40,11 @@ final class Matrix {
         this.a = values;
     }
 
-    static Matrix of(NDArray array) {
+    /**
+     * @param array a 2-D array
+     * @return a copy of its values
+     */
+    public static Matrix of(NDArray array) {
         Shape s = array.getShape();
         if (s.dimension() != 2) {
             throw new IllegalArgumentException("expected a matrix, got shape " + s);
@@ -41,21 +54,31 @@ final class Matrix {
         }
     }
 
-    NDArray toNDArray(NDManager manager, DataType type) {
+    /** @return the row-major values (the matrix's own array, not a copy) */
+    public double[] values() {
+        return a;
+    }
+
+    /**
+     * @param manager the manager the array attaches to
+     * @param type its data type
+     * @return a new array with these values
+     */
+    public NDArray toNDArray(NDManager manager, DataType type) {
         try (NDArray d = manager.create(a, new Shape(rows, cols))) {
             return d.toType(type, true);
         }
     }
 
-    double get(int i, int j) {
+    public double get(int i, int j) {
         return a[i * cols + j];
     }
 
-    void set(int i, int j, double v) {
+    public void set(int i, int j, double v) {
         a[i * cols + j] = v;
     }
 
-    Matrix transpose() {
+    public Matrix transpose() {
         Matrix t = new Matrix(cols, rows);
         for (int i = 0; i < rows; i++) {
             for (int j = 0; j < cols; j++) {
@@ -65,7 +88,7 @@ final class Matrix {
         return t;
     }
 
-    Matrix times(Matrix o) {
+    public Matrix times(Matrix o) {
         if (cols != o.rows) {
             throw new IllegalArgumentException(rows + "x" + cols + " times " + o.rows + "x" + o.cols);
         }
@@ -87,7 +110,7 @@ final class Matrix {
     }
 
     /** @return the first {@code n} columns */
-    Matrix leftColumns(int n) {
+    public Matrix leftColumns(int n) {
         Matrix out = new Matrix(rows, n);
         for (int i = 0; i < rows; i++) {
             System.arraycopy(a, i * cols, out.a, i * n, n);
@@ -96,12 +119,12 @@ final class Matrix {
     }
 
     /** @return the first {@code n} rows */
-    Matrix topRows(int n) {
+    public Matrix topRows(int n) {
         return new Matrix(n, cols, Arrays.copyOf(a, n * cols));
     }
 
     /** @return this matrix with column j multiplied by {@code d[j]} (i.e. this · diag(d)) */
-    Matrix scaleColumns(double[] d) {
+    public Matrix scaleColumns(double[] d) {
         Matrix out = new Matrix(rows, cols, a.clone());
         for (int i = 0; i < rows; i++) {
             for (int j = 0; j < cols; j++) {
@@ -112,7 +135,7 @@ final class Matrix {
     }
 
     /** @return this matrix with row i multiplied by {@code d[i]} (i.e. diag(d) · this) */
-    Matrix scaleRows(double[] d) {
+    public Matrix scaleRows(double[] d) {
         Matrix out = new Matrix(rows, cols, a.clone());
         for (int i = 0; i < rows; i++) {
             for (int j = 0; j < cols; j++) {
@@ -123,14 +146,14 @@ final class Matrix {
     }
 
     /** The reduced QR decomposition: Q [m, k] with orthonormal columns, R [k, n] upper triangular, k = min(m, n). */
-    record Qr(Matrix q, Matrix r) {}
+    public record Qr(Matrix q, Matrix r) {}
 
     /**
      * Householder QR with LAPACK's sign convention ({@code geqrf}: each reflector maps x to
      * {@code -sign(x0)·|x|·e0}, and is skipped when x is already along e0), so Q and R are the ones
      * {@code torch.linalg.qr} returns up to rounding.
      */
-    Qr qr() {
+    public Qr qr() {
         int m = rows;
         int n = cols;
         int k = Math.min(m, n);
@@ -207,13 +230,13 @@ final class Matrix {
      * @param s singular values, descending
      * @param vt right singular vectors as rows
      */
-    record Svd(Matrix u, double[] s, Matrix vt) {}
+    public record Svd(Matrix u, double[] s, Matrix vt) {}
 
     /**
      * The thin SVD by one-sided Jacobi rotations (Hestenes): accurate to working precision; its cost
      * grows as rows·cols² per sweep, fine for the layer sizes of tests and small models.
      */
-    Svd svd() {
+    public Svd svd() {
         if (rows < cols) {
             Svd t = transpose().svd();
             return new Svd(t.vt.transpose(), t.s, t.u.transpose());
@@ -283,7 +306,7 @@ final class Matrix {
      * The thin SVD of the product {@code left · right} without forming it: QR of both factors, then
      * the SVD of the small core. Exact (same singular triplets as the SVD of the product).
      */
-    static Svd svdOfProduct(Matrix left, Matrix right) {
+    public static Svd svdOfProduct(Matrix left, Matrix right) {
         Qr l = left.qr();
         Qr r = right.transpose().qr();
         Svd core = l.r().times(r.r().transpose()).svd();

@@ -1,4 +1,4 @@
-package io.github.peft4j.lora;
+package io.github.peft4j.lora.init;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
@@ -145,7 +145,7 @@ public final class InitLoraWeights {
     /**
      * @throws PeftConfigException if peft4j does not implement this initialisation
      */
-    void requireSupported() {
+    public void requireSupported() {
         if (isBoolean() || isGaussian() || isOlora()) {
             return;
         }

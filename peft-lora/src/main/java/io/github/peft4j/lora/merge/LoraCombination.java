@@ -1,4 +1,4 @@
-package io.github.peft4j.lora;
+package io.github.peft4j.lora.merge;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -8,6 +8,9 @@ import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.targeting.TargetModules;
 import io.github.peft4j.core.tuner.TunerLayer;
+import io.github.peft4j.lora.LoraConfig;
+import io.github.peft4j.lora.layer.LoraLayer;
+import io.github.peft4j.lora.linalg.Matrix;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -292,9 +295,9 @@ public final class LoraCombination {
             b = svd.u().leftColumns(k).scaleColumns(Arrays.copyOf(svd.s(), k));
             a = svd.vt().topRows(k);
             if (options.svdClamp() != null) {
-                double hi = quantile(b.a, a.a, options.svdClamp());
-                clamp(b.a, hi);
-                clamp(a.a, hi);
+                double hi = quantile(b.values(), a.values(), options.svdClamp());
+                clamp(b.values(), hi);
+                clamp(a.values(), hi);
             }
         } else {
             Matrix[] ab = separately(layer, valid, validWeights, type, options, scratch);
@@ -354,10 +357,11 @@ public final class LoraCombination {
             // oriented [out, in]: B·A·s, whatever the stored layout
             Matrix d = Matrix.of(layer.loraB(name)).times(Matrix.of(layer.loraA(name)));
             double s = layer.settings(name).scaling();
-            for (int i = 0; i < d.a.length; i++) {
-                d.a[i] *= s;
+            double[] values = d.values();
+            for (int i = 0; i < values.length; i++) {
+                values[i] *= s;
             }
-            deltas.add(d.a);
+            deltas.add(d.values());
             rows = d.rows;
             cols = d.cols;
         }
@@ -388,8 +392,8 @@ public final class LoraCombination {
             }
             a0 = ai;
             b0 = bi;
-            as.add(ai.a);
-            bs.add(bi.a);
+            as.add(ai.values());
+            bs.add(bi.values());
         }
         TaskMerging.Method method = type.method();
         Matrix a = new Matrix(a0.rows, a0.cols,
