@@ -79,7 +79,7 @@ class QuantizedLlamaTest {
                 assertFalse(done.contains("lm_head"));
                 ModuleTree tree = ModuleTree.of(model.block());
                 assertTrue(tree.get("model.layers.0.self_attn.q_proj") instanceof QuantizedLinear);
-                assertEquals(ModuleKind.LINEAR, PeftModel.kindOf(tree.get("model.layers.1.mlp.down_proj"), false));
+                assertEquals(ModuleKind.LINEAR, ModuleKind.of(tree.get("model.layers.1.mlp.down_proj"), false));
                 assertEquals(ai.djl.ndarray.types.DataType.FLOAT32,
                         tree.parameters().get("model.embed_tokens.weight").getArray().getDataType(), "embeddings stay F32");
                 assertTrue(LinearLike.of(tree.get("lm_head")).isPresent(), "the head stays a full-precision linear");
