@@ -71,7 +71,7 @@ public final class BitFitMethod implements PeftMethod {
                     + ModuleTree.summarize(model.modules().paths()));
         }
         for (String path : chosen) {
-            ParameterCopyLayer.addAdapterAt(model, path, adapterName, BitFitLayer.class, BitFitLayer::new, "BitFit");
+            model.tunerLayerAt(path, BitFitLayer.class, BitFitLayer::new).addAdapter(adapterName, model.manager());
         }
     }
 }

@@ -5,15 +5,12 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import io.github.peft4j.core.InjectionContext;
 import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.tuner.BaseTunerLayer;
 import io.github.peft4j.core.tuner.ForwardCall;
 import io.github.peft4j.core.tuner.Tensors;
-import io.github.peft4j.core.tuner.TunerLayer;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 
 /**
  * A layer whose adapters are trained copies of some of the wrapped block's own parameters (as
@@ -51,28 +48,6 @@ public abstract class ParameterCopyLayer extends BaseTunerLayer {
      * @param manager the model's manager
      */
     public abstract void addAdapter(String adapterName, NDManager manager);
-
-    /**
-     * Adds an adapter to the module at {@code path}, wrapping it in this tuner's layer unless a
-     * previous adapter already did (several adapters of one tuner share the layer, as in PEFT).
-     *
-     * @param model the model being injected
-     * @param path the module's path
-     * @param adapterName the adapter
-     * @param type the tuner's layer class
-     * @param wrap makes the layer from the module
-     * @param tuner the tuner's name, for messages
-     * @param <L> the layer type
-     * @throws PeftCompatibilityException if another tuner's layer already wraps the module
-     */
-    public static <L extends ParameterCopyLayer> void addAdapterAt(InjectionContext model, String path,
-            String adapterName, Class<L> type, Function<Block, L> wrap, String tuner) {
-        if (model.modules().get(path) instanceof TunerLayer other && !type.isInstance(other)) {
-            throw new PeftCompatibilityException(tuner + " cannot tune " + path + ": it is already wrapped by "
-                    + other.getClass().getSimpleName() + " (one tuner type per module)");
-        }
-        model.tunerLayerAt(path, type, wrap).addAdapter(adapterName, model.manager());
-    }
 
     /**
      * @param adapterName an adapter of this layer

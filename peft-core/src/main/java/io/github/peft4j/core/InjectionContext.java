@@ -7,10 +7,12 @@ import ai.djl.nn.Parameter;
 import io.github.peft4j.core.hooks.BaseModelInfo;
 import io.github.peft4j.core.module.ModuleTree;
 import io.github.peft4j.core.targeting.TargetMatcher;
+import io.github.peft4j.core.tuner.TunerLayer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -42,6 +44,12 @@ public interface InjectionContext {
     /** @return what the base model says about itself, if it implements {@link BaseModelInfo} */
     Optional<BaseModelInfo> baseModelInfo();
 
+    /** @return every adapter of the model (the one being injected included), in the order they were added */
+    Set<String> adapterNames();
+
+    /** @return every tuner layer in the base model, in tree order */
+    List<TunerLayer> tunerLayers();
+
     /**
      * @param adapterName an adapter of the model
      * @return its config (as prepared by its method)
@@ -72,17 +80,27 @@ public interface InjectionContext {
 
     /**
      * The tuner layer of {@code type} at {@code path}: the one already there (a second adapter of the
-     * same method shares it, as in PEFT), or the module wrapped by {@code wrap}.
+     * same method shares it, as in PEFT), or the module wrapped by {@code wrap}. One tuner type per
+     * module: nesting one tuner's layer inside another's would hide it from the other's merging and
+     * saving.
      *
      * @param path the module's path
      * @param type the tuner's layer class
      * @param wrap makes the layer from the module when it is not one yet
      * @param <L> the layer type
      * @return the layer
+     * @throws PeftCompatibilityException if a layer of another tuner (or modules_to_save) wraps the module
      */
     default <L extends Block> L tunerLayerAt(String path, Class<L> type, Function<Block, L> wrap) {
         Block current = modules().get(path);
-        return type.isInstance(current) ? type.cast(current) : replaceModule(path, wrap);
+        if (type.isInstance(current)) {
+            return type.cast(current);
+        }
+        if (current instanceof TunerLayer other) {
+            throw new PeftCompatibilityException(type.getSimpleName() + " cannot adapt " + path
+                    + ": it is already wrapped by " + other.getClass().getSimpleName() + " (one tuner type per module)");
+        }
+        return replaceModule(path, wrap);
     }
 
     /**

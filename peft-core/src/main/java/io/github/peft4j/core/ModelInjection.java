@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -102,6 +103,16 @@ final class ModelInjection implements InjectionContext {
     @Override
     public Optional<BaseModelInfo> baseModelInfo() {
         return model.baseModelInfo();
+    }
+
+    @Override
+    public Set<String> adapterNames() {
+        return model.adapterNames();
+    }
+
+    @Override
+    public List<TunerLayer> tunerLayers() {
+        return model.tunerLayers();
     }
 
     @Override

@@ -19,11 +19,9 @@ import io.github.peft4j.lora.layer.LoraLayer;
 import io.github.peft4j.lora.layer.LoraLinear;
 import io.github.peft4j.lora.layer.LoraSettings;
 import java.util.IdentityHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -149,7 +147,7 @@ public final class LoraMethod implements PeftMethod {
      */
     private static void registerBiases(InjectionContext model) {
         Map<Parameter, Boolean> adapterTensors = new IdentityHashMap<>();
-        for (TunerLayer layer : tunerLayers(model)) {
+        for (TunerLayer layer : model.tunerLayers()) {
             for (String name : layer.adapterNames()) {
                 layer.adapterParameters(name).values().forEach(p -> adapterTensors.put(p, Boolean.TRUE));
             }
@@ -172,27 +170,9 @@ public final class LoraMethod implements PeftMethod {
         }
     }
 
-    /** @return the model's tuner layers, in tree order */
-    private static List<TunerLayer> tunerLayers(InjectionContext model) {
-        return model.modules().modules().values().stream()
-                .map(ModuleTree.Module::block)
-                .filter(TunerLayer.class::isInstance)
-                .map(TunerLayer.class::cast)
-                .toList();
-    }
-
-    /**
-     * The adapters held by LoRA layers, in the order the layers first hold them: every LoRA adapter
-     * (each adapts at least one layer), including the one being injected.
-     */
-    private static Set<String> loraAdapters(InjectionContext model) {
-        Set<String> names = new LinkedHashSet<>();
-        for (TunerLayer layer : tunerLayers(model)) {
-            if (layer instanceof LoraLayer) {
-                names.addAll(layer.adapterNames());
-            }
-        }
-        return names;
+    /** The model's LoRA adapters, the one being injected included. */
+    private static List<String> loraAdapters(InjectionContext model) {
+        return model.adapterNames().stream().filter(a -> model.config(a) instanceof LoraConfig).toList();
     }
 
     private static boolean isBiasOfLoraLayer(ModuleTree tree, String key) {

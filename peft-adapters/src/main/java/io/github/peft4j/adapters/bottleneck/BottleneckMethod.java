@@ -1,6 +1,5 @@
 package io.github.peft4j.adapters.bottleneck;
 
-import io.github.peft4j.adapters.OneTunerPerModule;
 import io.github.peft4j.core.InjectionContext;
 import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftConfig;
@@ -40,11 +39,10 @@ public final class BottleneckMethod implements PeftMethod {
         BottleneckLayer.Spec spec = new BottleneckLayer.Spec(c.isParallel(), act, (float) c.scaling());
         for (BottleneckPlacement.Site site : BottleneckPlacement.sites(model, c)) {
             BottleneckLayer layer =
-                    OneTunerPerModule.layerAt(model, site.path(), BottleneckLayer.class, BottleneckLayer::new, TUNER);
+                    model.tunerLayerAt(site.path(), BottleneckLayer.class, BottleneckLayer::new);
             long inFeatures = layer.outFeatures();
             if (site.inputPath() != null) {
-                BottleneckInputTap tap = OneTunerPerModule.layerAt(model, site.inputPath(), BottleneckInputTap.class,
-                        BottleneckInputTap::new, TUNER);
+                BottleneckInputTap tap = model.tunerLayerAt(site.inputPath(), BottleneckInputTap.class, BottleneckInputTap::new);
                 layer.useInput(tap, site.inputPath());
                 inFeatures = LinearLike.of(tap.baseLayer()).map(LinearLike::inFeatures).orElseThrow(() ->
                         new PeftCompatibilityException("the parallel adapter's input module " + site.inputPath()

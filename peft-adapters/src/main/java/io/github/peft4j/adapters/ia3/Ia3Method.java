@@ -1,6 +1,5 @@
 package io.github.peft4j.adapters.ia3;
 
-import io.github.peft4j.adapters.OneTunerPerModule;
 import io.github.peft4j.core.InjectionContext;
 import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftConfigException;
@@ -74,7 +73,7 @@ public final class Ia3Method implements PeftMethod {
     public void inject(InjectionContext model, String adapterName, PeftConfig config) {
         Ia3Config c = (Ia3Config) config;
         for (String path : model.selectTargets(c.matcher())) {
-            Ia3Layer layer = OneTunerPerModule.layerAt(model, path, Ia3Layer.class, Ia3Layer::new, "(IA)^3");
+            Ia3Layer layer = model.tunerLayerAt(path, Ia3Layer.class, Ia3Layer::new);
             warnOnLayout(c, layer.linear(), path);
             layer.addAdapter(adapterName, isFeedforward(c.feedforwardModules(), path), c.initIa3Weights(), model.manager());
         }

@@ -1,6 +1,5 @@
 package io.github.peft4j.bitfit.lntuning;
 
-import io.github.peft4j.bitfit.ParameterCopyLayer;
 import io.github.peft4j.core.InjectionContext;
 import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftMethod;
@@ -40,7 +39,7 @@ public final class LnTuningMethod implements PeftMethod {
         TargetMatcher matcher = TargetMatcher.builder()
                 .targets(targets).exclude(c.excludeModules()).modulesToSave(c.modulesToSave()).build();
         for (String path : model.selectTargets(matcher)) {
-            ParameterCopyLayer.addAdapterAt(model, path, adapterName, LnTuningLayer.class, LnTuningLayer::new, "LN-tuning");
+            model.tunerLayerAt(path, LnTuningLayer.class, LnTuningLayer::new).addAdapter(adapterName, model.manager());
         }
     }
 }

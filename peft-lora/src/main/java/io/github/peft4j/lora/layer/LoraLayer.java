@@ -14,7 +14,6 @@ import io.github.peft4j.core.module.LinearLike;
 import io.github.peft4j.core.tuner.AdditiveTunerLayer;
 import io.github.peft4j.core.tuner.ForwardCall;
 import io.github.peft4j.core.tuner.Tensors;
-import io.github.peft4j.core.tuner.TunerLayer;
 import io.github.peft4j.lora.init.InitLoraWeights;
 import java.util.Collections;
 import java.util.HashMap;
@@ -56,11 +55,6 @@ public abstract sealed class LoraLayer extends AdditiveTunerLayer permits LoraLi
      * @throws PeftCompatibilityException for other modules, tuner layers of other methods included
      */
     public static LoraLayer wrap(Block block, String path) {
-        if (block instanceof TunerLayer other) {
-            throw new PeftCompatibilityException("module '" + path + "' is already wrapped by "
-                    + other.getClass().getSimpleName() + " (another PEFT method, or modules_to_save);"
-                    + " peft4j does not put LoRA on top of it");
-        }
         if (block instanceof DequantizableLinear quantized) {
             return new LoraLinear(block, new QuantizedBase(block, quantized));
         }
