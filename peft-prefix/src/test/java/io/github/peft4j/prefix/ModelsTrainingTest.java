@@ -13,7 +13,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftModel;
-import io.github.peft4j.models.CausalLmLoss;
+import io.github.peft4j.models.CrossEntropy;
 import io.github.peft4j.models.PretrainedModel;
 import io.github.peft4j.models.config.BertConfig;
 import io.github.peft4j.models.config.Gpt2Config;
@@ -75,7 +75,7 @@ class ModelsTrainingTest {
                 PeftModel peft = PeftModel.create(base.block(), method)) {
             // causal LM labels are the inputs (shifted inside the loss), -100 on the virtual positions
             NDArray labels = PromptAdapters.padLabels(ids, PromptAdapters.virtualTokens(peft, "default"));
-            List<Float> losses = TinyTraining.train(peft, ids, labels, 150, 0.05f, CausalLmLoss::compute);
+            List<Float> losses = TinyTraining.train(peft, ids, labels, 150, 0.05f, CrossEntropy::causalLm);
             float first = losses.get(0);
             float last = losses.get(losses.size() - 1);
             assertTrue(last <= first / 2, name + ": losses " + losses);
@@ -93,7 +93,7 @@ class ModelsTrainingTest {
                 PeftModel peft = PeftModel.create(base.block(), PromptTuningConfig.builder().numVirtualTokens(4)
                         .taskType("SEQ_CLS").promptTuningInit(PromptTuningInit.SAMPLE_VOCAB).build())) {
             assertEquals(4 * 32, peft.countParameters().trainable());
-            List<Float> losses = TinyTraining.train(peft, ids, labels, 150, 0.05f, CausalLmLoss::crossEntropy);
+            List<Float> losses = TinyTraining.train(peft, ids, labels, 150, 0.05f, CrossEntropy::mean);
             assertTrue(losses.get(losses.size() - 1) <= losses.get(0) / 2, "losses " + losses);
             trained = peft.forward(new ParameterStore(manager, false), new NDList(ids), false).head().toFloatArray();
             assertEquals(8 * 2, trained.length, "one logit pair per sequence");
