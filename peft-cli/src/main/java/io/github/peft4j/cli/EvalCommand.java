@@ -31,23 +31,17 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--adapter", description = "adapter directory; without it the base model is measured")
     Path adapter;
 
-    @Option(names = "--eval", description = "domain JSONL (default: ${DEFAULT-VALUE})")
-    Path eval = Path.of("assets/data/support/eval.jsonl");
-
-    @Option(names = "--general-eval", description = "general text, one paragraph per line"
-            + " (default: ${DEFAULT-VALUE}; 'none' to skip)")
-    String generalEval = "assets/corpus/general-eval.txt";
-
-    @Option(names = "--seq-len", description = "(default: ${DEFAULT-VALUE})")
-    int seqLen = 128;
+    @Mixin
+    EvalDataOptions evalData;
 
     @Option(names = "--batch", description = "(default: ${DEFAULT-VALUE})")
     int batch = 16;
 
     @Override
     public Integer call() {
-        Inputs.requireFile(eval, "eval data");
-        Path general = SupportData.generalEvalFile(generalEval);
+        Path eval = evalData.evalFile();
+        Path general = evalData.generalFile();
+        int seqLen = evalData.seqLen;
         try (ModelOptions.Loaded loaded = base.load(adapter)) {
             TextTokenizer tokenizer = TextTokenizer.of(loaded.base().tokenizer().orElseThrow());
             TokenizedDataset domain = SupportData.pipeline(tokenizer, seqLen)

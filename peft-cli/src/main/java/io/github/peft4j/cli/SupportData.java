@@ -53,14 +53,6 @@ final class SupportData {
     }
 
     /**
-     * @param option the {@code --general-eval} value: a file, or {@code none}
-     * @return the file, or {@code null} for none
-     */
-    static Path generalEvalFile(String option) {
-        return option.equals("none") ? null : Inputs.requireFile(Path.of(option), "general eval text");
-    }
-
-    /**
      * @param file general text, one paragraph per line, or {@code null}
      * @param tokenizer the model's tokenizer
      * @param seqLen tokens per chunk

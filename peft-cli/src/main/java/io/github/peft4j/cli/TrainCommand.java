@@ -52,12 +52,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--data", description = "training JSONL (default: ${DEFAULT-VALUE})")
     Path data = Path.of("assets/data/support/train.jsonl");
 
-    @Option(names = "--eval", description = "held-out domain JSONL (default: ${DEFAULT-VALUE})")
-    Path eval = Path.of("assets/data/support/eval.jsonl");
-
-    @Option(names = "--general-eval", description = "general text, one paragraph per line, to measure forgetting"
-            + " (default: ${DEFAULT-VALUE}; 'none' to skip)")
-    String generalEval = "assets/corpus/general-eval.txt";
+    @Mixin
+    EvalDataOptions evalData;
 
     @Option(names = "--method", description = "lora, dora, ia3, bottleneck, prefix, prompt, ptuning or bitfit"
             + " (default: ${DEFAULT-VALUE})")
@@ -92,9 +88,6 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--batch", description = "examples per step (default: ${DEFAULT-VALUE})")
     int batch = 8;
 
-    @Option(names = "--seq-len", description = "longest example in tokens; longer ones are cut (default: ${DEFAULT-VALUE})")
-    int seqLen = 128;
-
     @Option(names = "--output", description = "run directory (default: runs/<timestamp>, linked as runs/latest)")
     Path output;
 
@@ -115,8 +108,9 @@ final class TrainCommand implements Callable<Integer> {
         String kind = Methods.require(method);
         QuantizationType quantization = quantization(kind);
         Inputs.requireFile(data, "training data");
-        Inputs.requireFile(eval, "eval data");
-        Path general = SupportData.generalEvalFile(generalEval);
+        Path eval = evalData.evalFile();
+        Path general = evalData.generalFile();
+        int seqLen = evalData.seqLen;
         Path out = outputDir();
         long start = System.nanoTime();
 

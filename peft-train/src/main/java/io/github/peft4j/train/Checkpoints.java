@@ -100,12 +100,13 @@ final class Checkpoints {
             throw new PeftFormatException(file, null, "missing: cannot check that the training arguments match");
         }
         JsonNode saved;
+        JsonNode now;
         try {
             saved = PythonJson.mapper().readTree(file.toFile());
+            now = PythonJson.mapper().readTree(args.toJson());
         } catch (IOException e) {
             throw new PeftFormatException(file, null, "not valid JSON: " + e.getMessage(), e);
         }
-        JsonNode now = PythonJson.mapper().valueToTree(args);
         for (String key : List.of("seed", "per_device_train_batch_size", "gradient_accumulation_steps", "shuffle",
                 "optim")) {
             if (!now.path(key).asText().equals(saved.path(key).asText())) {
