@@ -21,7 +21,8 @@ final class EvalDataOptions {
             + " (default: ${DEFAULT-VALUE}; 'none' to skip)")
     String generalEval = "assets/corpus/general-eval.txt";
 
-    @Option(names = "--seq-len", description = "longest example in tokens; longer ones are cut (default: ${DEFAULT-VALUE})")
+    @Option(names = "--seq-len", description = "longest example in tokens; longer ones are cut"
+            + " (default: ${DEFAULT-VALUE})")
     int seqLen = 128;
 
     /** @return the domain JSONL, checked to exist */

@@ -15,7 +15,8 @@ import java.util.List;
  * sequence length) and general text in chunks.
  *
  * <pre>{@code
- * TokenizedDataset domain = SupportData.pipeline(tok, 128).prepare(SupportData.asChats(SupportData.read(eval)), 0).train();
+ * List<DataRecord> chats = SupportData.asChats(SupportData.read(eval));
+ * TokenizedDataset domain = SupportData.pipeline(tok, 128).prepare(chats, 0).train();
  * }</pre>
  */
 final class SupportData {
