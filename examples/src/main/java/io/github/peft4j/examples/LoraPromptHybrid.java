@@ -9,7 +9,7 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.lora.LoraConfig;
-import io.github.peft4j.models.CausalLmLoss;
+import io.github.peft4j.models.CrossEntropy;
 import io.github.peft4j.models.HfModels;
 import io.github.peft4j.models.PretrainedModel;
 import io.github.peft4j.prefix.PromptAdapters;
@@ -61,7 +61,7 @@ public final class LoraPromptHybrid {
                     x.attach(scope);
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                         NDArray logits = model.forward(ps, new NDList(x), true).head();
-                        NDArray loss = CausalLmLoss.compute(logits, labels);
+                        NDArray loss = CrossEntropy.causalLm(logits, labels);
                         losses[step] = loss.getFloat();
                         gc.backward(loss);
                     }

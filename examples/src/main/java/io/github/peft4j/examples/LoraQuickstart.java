@@ -10,7 +10,7 @@ import io.github.peft4j.train.PeftTrainer;
 import io.github.peft4j.train.TrainingArguments;
 import io.github.peft4j.train.curation.Curator;
 import io.github.peft4j.train.data.DataPipeline;
-import io.github.peft4j.train.data.HfTextTokenizer;
+import io.github.peft4j.train.data.TextTokenizer;
 import io.github.peft4j.train.eval.ComparisonReport;
 import io.github.peft4j.train.loss.CausalLmLoss;
 import java.nio.file.Path;
@@ -35,11 +35,10 @@ public final class LoraQuickstart {
         PeftTrainer.seed(42);
         try (NDManager manager = NDManager.newBaseManager();
                 PretrainedModel base = HfModels.load(modelDir, manager);
-                HfTextTokenizer tokenizer = HfTextTokenizer.load(modelDir);
                 PeftModel model = PeftModel.create(base.block(), LoraConfig.builder()
                         .r(16).loraAlpha(32).targetModules(TargetModules.allLinear()).build())) {
 
-            DataPipeline.Prepared prepared = DataPipeline.builder(tokenizer)
+            DataPipeline.Prepared prepared = DataPipeline.builder(TextTokenizer.of(base.tokenizer().orElseThrow()))
                     .curator(Curator.defaults())          // dedup + PII placeholders
                     .evalFraction(0.1).seed(42).build()
                     .prepare(data);

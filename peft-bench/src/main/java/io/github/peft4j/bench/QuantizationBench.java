@@ -8,7 +8,7 @@ import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.lora.LoraConfig;
-import io.github.peft4j.models.CausalLmLoss;
+import io.github.peft4j.models.CrossEntropy;
 import io.github.peft4j.models.ModelFactory;
 import io.github.peft4j.models.PretrainedModel;
 import io.github.peft4j.models.config.LlamaConfig;
@@ -128,7 +128,7 @@ public final class QuantizationBench {
             NDArray x = ids.duplicate();
             x.attach(scope);
             NDArray logits = block.forward(new ParameterStore(scope, false), new NDList(x), false).head();
-            return CausalLmLoss.compute(logits, x).getFloat();
+            return CrossEntropy.causalLm(logits, x).getFloat();
         }
     }
 

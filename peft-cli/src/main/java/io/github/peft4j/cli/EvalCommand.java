@@ -1,13 +1,7 @@
 package io.github.peft4j.cli;
 
-import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
-import io.github.peft4j.core.PeftModel;
-import io.github.peft4j.models.PretrainedModel;
-import io.github.peft4j.train.curation.Curator;
-import io.github.peft4j.train.data.DataPipeline;
-import io.github.peft4j.train.data.HfTextTokenizer;
-import io.github.peft4j.train.data.JsonlReader;
+import io.github.peft4j.train.data.TextTokenizer;
 import io.github.peft4j.train.data.TokenizedDataset;
 import io.github.peft4j.train.eval.EvalResult;
 import io.github.peft4j.train.eval.Evaluator;
@@ -20,7 +14,8 @@ import picocli.CommandLine.Option;
 
 /**
  * Loss, perplexity and token accuracy of the base model, or base + adapter, on chat JSONL and on
- * general text.
+ * general text. Adapters of every method evaluate alike; prompt tuning's virtual tokens are lined up
+ * with the labels by the library's {@link CausalLmLoss}.
  *
  * <pre>{@code
  * peft4j eval --adapter runs/latest
@@ -30,58 +25,32 @@ import picocli.CommandLine.Option;
         description = "Evaluate the base model or base + adapter on domain JSONL and general text.")
 final class EvalCommand implements Callable<Integer> {
 
-    @Option(names = "--model", description = "base model directory (default: ${DEFAULT-VALUE})")
-    Path model = BaseModels.BUNDLED;
+    @Mixin
+    ModelOptions base;
 
     @Option(names = "--adapter", description = "adapter directory; without it the base model is measured")
     Path adapter;
 
-    @Option(names = "--eval", description = "domain JSONL (default: ${DEFAULT-VALUE})")
-    Path eval = Path.of("assets/data/support/eval.jsonl");
-
-    @Option(names = "--general-eval", description = "general text, one paragraph per line"
-            + " (default: ${DEFAULT-VALUE}; 'none' to skip)")
-    String generalEval = "assets/corpus/general-eval.txt";
-
-    @Option(names = "--seq-len", description = "(default: ${DEFAULT-VALUE})")
-    int seqLen = 128;
+    @Mixin
+    EvalDataOptions evalData;
 
     @Option(names = "--batch", description = "(default: ${DEFAULT-VALUE})")
     int batch = 16;
 
-    @Option(names = "--threads", description = "engine threads")
-    int threads;
-
-    @Mixin
-    DeviceOption device;
-
     @Override
     public Integer call() {
-        Offline.threads(threads);
-        Inputs.requireFile(eval, "eval data");
-        Path general = generalEval.equals("none") ? null : Inputs.requireFile(Path.of(generalEval), "general eval text");
-        try (NDManager manager = device.newManager();
-                PretrainedModel base = BaseModels.loadCausalLm(model, manager);
-                HfTextTokenizer tokenizer = HfTextTokenizer.load(model)) {
-            TokenizedDataset domain = DataPipeline.builder(tokenizer)
-                    .curator(Curator.defaults()).skipBadLines(true)
-                    .tokenization(t -> t.chatTemplate(ChatFormat.TEMPLATE).addEos(false).maxLength(seqLen))
-                    .build()
-                    .prepare(ChatFormat.asChats(JsonlReader.builder().skipBadLines(true).build().read(eval).records()), 0)
-                    .train();
-            PeftModel peft = adapter == null ? null : Adapters.load(base, adapter);
-            try {
-                Block block = peft == null ? base.block() : peft;
-                print("domain", Evaluator.evaluate(block, domain, batch, new CausalLmLoss()));
-                if (general != null) {
-                    TokenizedDataset text = TextChunks.dataset(TextChunks.readLines(general), tokenizer, seqLen,
-                            tokenizer.eosTokenId().orElse(0));
-                    print("general text", Evaluator.evaluate(block, text, batch, new CausalLmLoss()));
-                }
-            } finally {
-                if (peft != null) {
-                    peft.close();
-                }
+        Path eval = evalData.evalFile();
+        Path general = evalData.generalFile();
+        int seqLen = evalData.seqLen;
+        try (ModelOptions.Loaded loaded = base.load(adapter)) {
+            TextTokenizer tokenizer = TextTokenizer.of(loaded.base().tokenizer().orElseThrow());
+            TokenizedDataset domain = SupportData.pipeline(tokenizer, seqLen)
+                    .prepare(SupportData.asChats(SupportData.read(eval)), 0).train();
+            Block model = loaded.model();
+            print("domain", Evaluator.evaluate(model, domain, batch, new CausalLmLoss()));
+            if (general != null) {
+                print("general text", Evaluator.evaluate(model, SupportData.generalText(general, tokenizer, seqLen),
+                        batch, new CausalLmLoss()));
             }
         }
         return 0;

@@ -1,9 +1,5 @@
 package io.github.peft4j.cli;
 
-import ai.djl.ndarray.NDManager;
-import ai.djl.nn.Block;
-import io.github.peft4j.core.PeftModel;
-import io.github.peft4j.models.PretrainedModel;
 import io.github.peft4j.models.generation.GenerationConfig;
 import java.nio.file.Path;
 import java.util.List;
@@ -29,8 +25,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "PROMPT", description = "the question or text (words are joined)")
     List<String> words;
 
-    @Option(names = "--model", description = "base model directory (default: ${DEFAULT-VALUE})")
-    Path model = BaseModels.BUNDLED;
+    @Mixin
+    ModelOptions base;
 
     @Option(names = "--adapter", description = "adapter directory (adapter_config.json + adapter_model.safetensors)")
     Path adapter;
@@ -50,34 +46,18 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "sampling seed (default: ${DEFAULT-VALUE})")
     long seed = 42;
 
-    @Option(names = "--threads", description = "engine threads")
-    int threads;
-
-    @Mixin
-    DeviceOption device;
-
     @Override
     public Integer call() {
-        Offline.threads(threads);
         String text = String.join(" ", words);
         GenerationConfig config = temperature > 0
                 ? GenerationConfig.builder().maxNewTokens(maxNewTokens).doSample(true).temperature(temperature)
                         .topP(topP).seed(seed).build()
                 : GenerationConfig.greedy(maxNewTokens);
-        try (NDManager manager = device.newManager();
-                PretrainedModel base = BaseModels.loadCausalLm(model, manager)) {
-            Block block = base.block();
-            PeftModel peft = adapter == null ? null : Adapters.load(base, adapter);
-            try {
-                String prompt = raw ? text : ChatFormat.prompt(text);
-                String answer = Answers.generate(peft == null ? block : peft, base.tokenizer().orElseThrow(),
-                        List.of(prompt), config).get(0);
-                System.out.println(raw ? text + " " + answer : answer);
-            } finally {
-                if (peft != null) {
-                    peft.close();
-                }
-            }
+        try (ModelOptions.Loaded loaded = base.load(adapter)) {
+            String prompt = raw ? text : ChatFormat.prompt(text);
+            String answer = Answers.generate(loaded.model(), loaded.base().tokenizer().orElseThrow(), List.of(prompt),
+                    config).get(0);
+            System.out.println(raw ? text + " " + answer : answer);
         }
         return 0;
     }

@@ -1,10 +1,7 @@
 package io.github.peft4j.cli;
 
-import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
-import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.models.HfModels;
-import io.github.peft4j.models.PretrainedModel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -27,8 +24,8 @@ import picocli.CommandLine.Option;
         description = "Merge an adapter into the base model and save a standalone HF checkpoint.")
 final class MergeCommand implements Callable<Integer> {
 
-    @Option(names = "--model", description = "base model directory (default: ${DEFAULT-VALUE})")
-    Path model = BaseModels.BUNDLED;
+    @Mixin
+    ModelOptions base;
 
     @Option(names = "--adapter", required = true, description = "adapter directory")
     Path adapter;
@@ -36,18 +33,13 @@ final class MergeCommand implements Callable<Integer> {
     @Option(names = "--output", required = true, description = "where the merged checkpoint goes")
     Path output;
 
-    @Mixin
-    DeviceOption device;
-
     @Override
     public Integer call() throws IOException {
-        try (NDManager manager = device.newManager();
-                PretrainedModel base = BaseModels.loadCausalLm(model, manager);
-                PeftModel peft = Adapters.load(base, adapter)) {
-            Block merged = peft.mergeAndUnload();
+        try (ModelOptions.Loaded loaded = base.load(adapter)) {
+            Block merged = loaded.peft().mergeAndUnload();
             HfModels.save(merged, output);
             for (String name : HfModels.COMPANION_FILES) {
-                Path source = model.resolve(name);
+                Path source = base.model.resolve(name);
                 if (Files.isRegularFile(source)) {
                     Files.copy(source, output.resolve(name), StandardCopyOption.REPLACE_EXISTING);
                 }
@@ -55,7 +47,7 @@ final class MergeCommand implements Callable<Integer> {
         } catch (UncheckedIOException e) {
             throw new UserError("cannot write " + output + ": " + e.getMessage());
         }
-        System.out.println("merged " + adapter + " into " + model + " -> " + output);
+        System.out.println("merged " + adapter + " into " + base.model + " -> " + output);
         return 0;
     }
 }

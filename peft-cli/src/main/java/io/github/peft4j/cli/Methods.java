@@ -49,11 +49,6 @@ final class Methods {
         return method.equals("lora") || method.equals("dora");
     }
 
-    /** @return whether the method prepends virtual tokens, so labels need that many ignored positions in front */
-    static boolean lengthensSequence(String method) {
-        return method.equals("prompt") || method.equals("ptuning");
-    }
-
     /** @return the default peak learning rate of a {@link #require}d method */
     static double defaultLearningRate(String method) {
         return DEFAULT_LR_BY_METHOD.get(require(method));

@@ -5,6 +5,7 @@ import io.github.peft4j.models.HfModels;
 import io.github.peft4j.models.ModelFactory;
 import io.github.peft4j.models.PretrainedModel;
 import io.github.peft4j.models.config.LlamaConfig;
+import io.github.peft4j.models.tokenizer.HfTokenizer;
 import io.github.peft4j.train.PeftTrainer;
 import io.github.peft4j.train.TrainResult;
 import io.github.peft4j.train.TrainerCallback;
@@ -14,7 +15,7 @@ import io.github.peft4j.train.TrainingArguments;
 import io.github.peft4j.train.TrainingDivergedException;
 import io.github.peft4j.train.eval.Evaluator;
 import io.github.peft4j.train.loss.CausalLmLoss;
-import io.github.peft4j.train.data.HfTextTokenizer;
+import io.github.peft4j.train.data.TextTokenizer;
 import io.github.peft4j.train.data.TokenizedDataset;
 import io.github.peft4j.train.eval.EvalResult;
 import io.github.peft4j.train.optim.LrSchedule;
@@ -110,9 +111,10 @@ final class PretrainCommand implements Callable<Integer> {
         Inputs.requireFile(corpus, "corpus");
         Inputs.requireFile(eval, "eval text");
         long start = System.nanoTime();
-        try (HfTextTokenizer tokenizer = HfTextTokenizer.load(Inputs.requireFile(tokenizerDir.resolve("tokenizer.json"),
-                "tokenizer"));
+        try (HfTokenizer hf = HfTokenizer.load(Inputs.requireFile(tokenizerDir.resolve(HfTokenizer.FILE_NAME),
+                "tokenizer"), null);
                 NDManager manager = device.newManager()) {
+            TextTokenizer tokenizer = TextTokenizer.of(hf);
             int eos = tokenizer.eosTokenId().orElse(0);
             TokenizedDataset train = TextChunks.dataset(TextChunks.readLines(corpus), tokenizer, seqLen, eos);
             TokenizedDataset heldOut = TextChunks.dataset(TextChunks.readLines(eval), tokenizer, seqLen, eos);

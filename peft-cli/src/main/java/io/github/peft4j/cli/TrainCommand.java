@@ -1,8 +1,10 @@
 package io.github.peft4j.cli;
 
-import ai.djl.ndarray.NDManager;
 import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.models.PretrainedModel;
+import io.github.peft4j.quant.QuantizationConfig;
+import io.github.peft4j.quant.QuantizationType;
+import io.github.peft4j.quant.Quantizer;
 import io.github.peft4j.models.generation.GenerationConfig;
 import io.github.peft4j.models.tokenizer.HfTokenizer;
 import io.github.peft4j.quant.QuantizationConfig;
@@ -12,16 +14,13 @@ import io.github.peft4j.train.ConsoleProgressBar;
 import io.github.peft4j.train.PeftTrainer;
 import io.github.peft4j.train.TrainResult;
 import io.github.peft4j.train.TrainingArguments;
-import io.github.peft4j.train.curation.Curator;
 import io.github.peft4j.train.data.DataPipeline;
 import io.github.peft4j.train.data.DataRecord;
-import io.github.peft4j.train.data.HfTextTokenizer;
-import io.github.peft4j.train.data.JsonlReader;
+import io.github.peft4j.train.data.TextTokenizer;
 import io.github.peft4j.train.data.TokenizedDataset;
 import io.github.peft4j.train.eval.ComparisonReport;
 import io.github.peft4j.train.eval.EvalResult;
 import io.github.peft4j.train.loss.CausalLmLoss;
-import io.github.peft4j.train.loss.TrainingLoss;
 import io.github.peft4j.train.optim.LrSchedule;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -51,18 +50,14 @@ import picocli.CommandLine.Option;
         description = "Fine-tune a base model with LoRA (or another PEFT method) on chat / prompt-completion JSONL and report the gain.")
 final class TrainCommand implements Callable<Integer> {
 
-    @Option(names = "--model", description = "base model directory (default: ${DEFAULT-VALUE})")
-    Path model = BaseModels.BUNDLED;
+    @Mixin
+    ModelOptions base;
 
     @Option(names = "--data", description = "training JSONL (default: ${DEFAULT-VALUE})")
     Path data = Path.of("assets/data/support/train.jsonl");
 
-    @Option(names = "--eval", description = "held-out domain JSONL (default: ${DEFAULT-VALUE})")
-    Path eval = Path.of("assets/data/support/eval.jsonl");
-
-    @Option(names = "--general-eval", description = "general text, one paragraph per line, to measure forgetting"
-            + " (default: ${DEFAULT-VALUE}; 'none' to skip)")
-    String generalEval = "assets/corpus/general-eval.txt";
+    @Mixin
+    EvalDataOptions evalData;
 
     @Option(names = "--method", description = "lora, dora, ia3, bottleneck, prefix, prompt, ptuning or bitfit"
             + " (default: ${DEFAULT-VALUE})")
@@ -97,9 +92,6 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--batch", description = "examples per step (default: ${DEFAULT-VALUE})")
     int batch = 8;
 
-    @Option(names = "--seq-len", description = "longest example in tokens; longer ones are cut (default: ${DEFAULT-VALUE})")
-    int seqLen = 128;
-
     @Option(names = "--output", description = "run directory (default: runs/<timestamp>, linked as runs/latest)")
     Path output;
 
@@ -109,46 +101,31 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "random seed (default: ${DEFAULT-VALUE})")
     long seed = 42;
 
-    @Option(names = "--threads", description = "engine threads (default: the launcher's, else the engine's)")
-    int threads;
-
     @Option(names = "--samples", description = "sample answers to print before and after (default: ${DEFAULT-VALUE})")
     int samples = 2;
 
     @Option(names = "--no-progress", description = "no progress bar")
     boolean noProgress;
 
-    @Mixin
-    DeviceOption device;
-
     @Override
     public Integer call() {
-        Offline.threads(threads);
         String kind = Methods.require(method);
         QuantizationType quantization = quantization(kind);
         Inputs.requireFile(data, "training data");
-        Inputs.requireFile(eval, "eval data");
-        Path general = generalEval.equals("none") ? null : Inputs.requireFile(Path.of(generalEval), "general eval text");
+        Path eval = evalData.evalFile();
+        Path general = evalData.generalFile();
+        int seqLen = evalData.seqLen;
         Path out = outputDir();
         long start = System.nanoTime();
 
-        try (NDManager manager = device.newManager();
-                PretrainedModel base = BaseModels.loadCausalLm(model, manager);
-                HfTextTokenizer textTokenizer = HfTextTokenizer.load(model)) {
-            HfTokenizer tokenizer = base.tokenizer().orElseThrow();
-
-            DataPipeline pipeline = DataPipeline.builder(textTokenizer)
-                    .curator(Curator.defaults())
-                    .skipBadLines(true)
-                    .tokenization(t -> t.chatTemplate(ChatFormat.TEMPLATE).addEos(false).maxLength(seqLen))
-                    .seed(seed)
-                    .build();
-            List<DataRecord> evalRecords = read(eval);
-            DataPipeline.Prepared train = pipeline.prepare(ChatFormat.asChats(read(data)), 0);
-            DataPipeline.Prepared domain = pipeline.prepare(ChatFormat.asChats(evalRecords), 0);
-            TokenizedDataset generalSet = general == null ? null
-                    : TextChunks.dataset(TextChunks.readLines(general), textTokenizer, seqLen,
-                            textTokenizer.eosTokenId().orElse(0));
+        try (ModelOptions.Loaded loaded = base.load(null)) {
+            HfTokenizer tokenizer = loaded.base().tokenizer().orElseThrow();
+            TextTokenizer textTokenizer = TextTokenizer.of(tokenizer);
+            DataPipeline pipeline = SupportData.pipeline(textTokenizer, seqLen);
+            List<DataRecord> evalRecords = SupportData.read(eval);
+            DataPipeline.Prepared train = pipeline.prepare(SupportData.asChats(SupportData.read(data)), 0);
+            DataPipeline.Prepared domain = pipeline.prepare(SupportData.asChats(evalRecords), 0);
+            TokenizedDataset generalSet = SupportData.generalText(general, textTokenizer, seqLen);
             Files.createDirectories(out);
             writeString(out.resolve("curation.md"), train.curation().toMarkdown());
             System.out.printf("data: %d records -> %d after curation (%d exact + %d near duplicates removed,"
@@ -158,50 +135,24 @@ final class TrainCommand implements Callable<Integer> {
                     domain.train().size());
 
             if (quantization != null) {
-                List<String> quantized = Quantizer.quantize(base.block(), QuantizationConfig.of(quantization));
+                List<String> quantized = Quantizer.quantize(loaded.base().block(),
+                        QuantizationConfig.of(quantization));
                 System.out.printf("quantized %d linear layers of the base to %s%n", quantized.size(), quantization);
             }
             PeftTrainer.seed(seed);
-            try (PeftModel peft = PeftModel.create(base.block(), Methods.config(kind,
+            try (PeftModel peft = PeftModel.create(loaded.base().block(), Methods.config(kind,
                     new Methods.Options(rank, alpha, dropout, targets, virtualTokens)))) {
                 System.out.println(peft.countParameters());
-                TrainingLoss loss = Methods.lengthensSequence(kind)
-                        ? new VirtualTokenLoss(new CausalLmLoss(), peft, "default")
-                        : new CausalLmLoss();
                 List<String> questions = sampleQuestions(evalRecords);
                 GenerationConfig greedy = GenerationConfig.greedy(40);
                 List<String> before;
                 try (PeftModel.DisabledAdapters off = peft.disableAdapters()) {
                     before = Answers.generate(peft, tokenizer, prompts(questions), greedy);
                 }
+                TrainResult result = train(peft, kind, out, train.train(), domain.train());
 
-                TrainingArguments args = TrainingArguments.builder(out)
-                        .maxSteps(steps).learningRate(lr != null ? lr : Methods.defaultLearningRate(kind))
-                        .warmupRatio(0.1)
-                        .lrSchedulerType(LrSchedule.Type.COSINE)
-                        .perDeviceTrainBatchSize(batch).perDeviceEvalBatchSize(16)
-                        .maxGradNorm(1.0).seed(seed).logSteps(5)
-                        .evalSteps(0).saveSteps(Math.max(10, steps / 4)).saveTotalLimit(1)
-                        .build();
-                PeftTrainer.Builder trainerBuilder = PeftTrainer.builder().model(peft).args(args)
-                        .trainDataset(train.train()).evalDataset(domain.train()).loss(loss);
-                if (!noProgress) {
-                    trainerBuilder.progressListener(new ConsoleProgressBar(System.err));
-                }
-                PeftTrainer trainer = trainerBuilder.build();
-                TrainResult result;
-                if (resume) {
-                    Optional<Path> checkpoint = PeftTrainer.latestCheckpoint(out);
-                    if (checkpoint.isEmpty()) {
-                        throw new UserError("--resume: no checkpoint-N directory in " + out);
-                    }
-                    System.out.println("resuming from " + checkpoint.get());
-                    result = trainer.resume(checkpoint.get());
-                } else {
-                    result = trainer.train();
-                }
-
-                ComparisonReport.Measurements m = ComparisonReport.measure(peft, domain.train(), generalSet, 16, loss);
+                ComparisonReport.Measurements m = ComparisonReport.measure(peft, domain.train(), generalSet, 16,
+                        new CausalLmLoss());
                 ComparisonReport report = new ComparisonReport("peft4j train: " + describe(kind) + " on "
                         + data.getFileName(), m, peft.countParameters(), ComparisonReport.adapterSize(out),
                         result.summary());
@@ -214,6 +165,34 @@ final class TrainCommand implements Callable<Integer> {
             throw new UncheckedIOException(e);
         }
         return 0;
+    }
+
+    /** Trains with the library's trainer and its default causal-LM loss, whatever the method. */
+    private TrainResult train(PeftModel peft, String kind, Path out, TokenizedDataset trainSet,
+            TokenizedDataset evalSet) {
+        TrainingArguments args = TrainingArguments.builder(out)
+                .maxSteps(steps).learningRate(lr != null ? lr : Methods.defaultLearningRate(kind))
+                .warmupRatio(0.1)
+                .lrSchedulerType(LrSchedule.Type.COSINE)
+                .perDeviceTrainBatchSize(batch).perDeviceEvalBatchSize(16)
+                .maxGradNorm(1.0).seed(seed).logSteps(5)
+                .evalSteps(0).saveSteps(Math.max(10, steps / 4)).saveTotalLimit(1)
+                .build();
+        PeftTrainer.Builder trainerBuilder = PeftTrainer.builder().model(peft).args(args)
+                .trainDataset(trainSet).evalDataset(evalSet);
+        if (!noProgress) {
+            trainerBuilder.callback(new ConsoleProgressBar(System.err));
+        }
+        PeftTrainer trainer = trainerBuilder.build();
+        if (!resume) {
+            return trainer.train();
+        }
+        Optional<Path> checkpoint = PeftTrainer.latestCheckpoint(out);
+        if (checkpoint.isEmpty()) {
+            throw new UserError("--resume: no checkpoint-N directory in " + out);
+        }
+        System.out.println("resuming from " + checkpoint.get());
+        return trainer.resume(checkpoint.get());
     }
 
     private QuantizationType quantization(String m) {
@@ -259,10 +238,6 @@ final class TrainCommand implements Callable<Integer> {
             // the link is a convenience; the run directory is printed anyway
         }
         return dir;
-    }
-
-    private static List<DataRecord> read(Path file) {
-        return JsonlReader.builder().skipBadLines(true).build().read(file).records();
     }
 
     private List<String> sampleQuestions(List<DataRecord> records) {

@@ -9,12 +9,10 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.peft4j.core.PeftModel;
+import io.github.peft4j.cli.Cli.Captured;
 import io.github.peft4j.core.safetensors.SafetensorsFile;
 import io.github.peft4j.models.HfModels;
 import io.github.peft4j.models.PretrainedModel;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -47,8 +45,8 @@ class TrainCommandSmokeTest {
                 "--eval", ROOT.resolve("assets/data/support/eval.jsonl").toString(),
                 "--general-eval", general.toString(), "--steps", "3", "--batch", "2", "--seq-len", "48",
                 "--rank", "4", "--samples", "1", "--no-progress", "--output", out.toString()));
-        assertEquals(0, run.status, run.err);
-        assertTrue(run.out.contains("domain eval"), run.out);
+        assertEquals(0, run.status(), run.err());
+        assertTrue(run.out().contains("domain eval"), run.out());
 
         for (String f : List.of("adapter_config.json", "adapter_model.safetensors", "metrics.jsonl", "loss.svg",
                 "report.json", "report.md", "samples.md", "curation.md")) {
@@ -83,16 +81,8 @@ class TrainCommandSmokeTest {
         // the adapter loads back onto the base, and its tensors are the ones counted as trainable
         try (NDManager manager = NDManager.newBaseManager();
                 PretrainedModel base = HfModels.load(MODEL, manager);
-                PeftModel peft = PeftModel.fromPretrained(base.block(), out);
-                SafetensorsFile weights = SafetensorsFile.open(out.resolve("adapter_model.safetensors"))) {
-            long saved = 0;
-            for (String name : weights.names()) {
-                long n = 1;
-                for (long d : weights.info(name).shape()) {
-                    n *= d;
-                }
-                saved += n;
-            }
+                PeftModel peft = PeftModel.fromPretrained(base.block(), out)) {
+            long saved = savedValues(out);
             assertEquals(trainable, saved);
             assertEquals(List.of("default"), peft.activeAdapters());
             // B starts at zero; three steps moved it
@@ -107,40 +97,40 @@ class TrainCommandSmokeTest {
         }
 
         Captured inspect = capture(() -> Peft4j.run("inspect", out.toString()));
-        assertEquals(0, inspect.status, inspect.err);
+        assertEquals(0, inspect.status(), inspect.err());
         String digest = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
                 .digest(Files.readAllBytes(out.resolve("adapter_model.safetensors"))));
-        assertTrue(inspect.out.contains(digest), inspect.out);
-        assertTrue(inspect.out.contains(String.format("%,d", trainable)), inspect.out);
+        assertTrue(inspect.out().contains(digest), inspect.out());
+        assertTrue(inspect.out().contains(String.format("%,d", trainable)), inspect.out());
     }
 
     @Test
     void userErrorsAreOneLineAndNonZero() throws Exception {
         Captured missing = capture(() -> Peft4j.run("train", "--data", tmp.resolve("nope.jsonl").toString()));
-        assertEquals(1, missing.status);
-        assertEquals(1, missing.err.strip().lines().count(), missing.err);
-        assertTrue(missing.err.contains("nope.jsonl"), missing.err);
+        assertEquals(1, missing.status());
+        assertEquals(1, missing.err().strip().lines().count(), missing.err());
+        assertTrue(missing.err().contains("nope.jsonl"), missing.err());
 
         Captured method = capture(() -> Peft4j.run("train", "--model", MODEL.toString(), "--method", "adalora"));
-        assertEquals(1, method.status);
-        assertTrue(method.err.contains("unknown --method adalora"), method.err);
-        assertFalse(method.err.contains("\tat "), method.err);
+        assertEquals(1, method.status());
+        assertTrue(method.err().contains("unknown --method adalora"), method.err());
+        assertFalse(method.err().contains("\tat "), method.err());
 
         Captured quantized = capture(() -> Peft4j.run("train", "--model", MODEL.toString(), "--method", "ia3",
                 "--quantize", "nf4"));
-        assertEquals(1, quantized.status);
-        assertTrue(quantized.err.contains("--quantize works with --method lora only"), quantized.err);
+        assertEquals(1, quantized.status());
+        assertTrue(quantized.err().contains("--quantize works with --method lora only"), quantized.err());
 
         Captured device = capture(() -> Peft4j.run("eval", "--model", MODEL.toString(),
                 "--eval", ROOT.resolve("assets/data/support/eval.jsonl").toString(), "--general-eval", "none",
                 "--device", "gpu:7"));
-        assertEquals(1, device.status);
-        assertEquals(1, device.err.strip().lines().count(), device.err);
-        assertTrue(device.err.startsWith("peft4j eval: --device gpu:7: the PyTorch engine sees"), device.err);
+        assertEquals(1, device.status());
+        assertEquals(1, device.err().strip().lines().count(), device.err());
+        assertTrue(device.err().startsWith("peft4j eval: --device gpu:7: the PyTorch engine sees"), device.err());
 
         Captured notAdapter = capture(() -> Peft4j.run("inspect", tmp.toString()));
-        assertEquals(1, notAdapter.status);
-        assertEquals(1, notAdapter.err.strip().lines().count(), notAdapter.err);
+        assertEquals(1, notAdapter.status());
+        assertEquals(1, notAdapter.err().strip().lines().count(), notAdapter.err());
     }
 
     /** merge writes a plain checkpoint that evaluates and generates exactly as base + adapter. */
@@ -154,12 +144,12 @@ class TrainCommandSmokeTest {
         Captured train = capture(() -> Peft4j.run("train", "--model", MODEL.toString(), "--data", data.toString(),
                 "--eval", eval.toString(), "--general-eval", "none", "--steps", "4", "--batch", "4", "--seq-len", "64",
                 "--rank", "4", "--samples", "0", "--no-progress", "--output", out.toString()));
-        assertEquals(0, train.status, train.err);
+        assertEquals(0, train.status(), train.err());
 
         Path merged = tmp.resolve("merged");
         Captured merge = capture(() -> Peft4j.run("merge", "--model", MODEL.toString(), "--adapter", out.toString(),
                 "--output", merged.toString()));
-        assertEquals(0, merge.status, merge.err);
+        assertEquals(0, merge.status(), merge.err());
         for (String f : List.of("config.json", "model.safetensors", "tokenizer.json")) {
             assertTrue(Files.isRegularFile(merged.resolve(f)), f);
         }
@@ -170,26 +160,26 @@ class TrainCommandSmokeTest {
                 "--adapter", out.toString())));
         Captured mergedEval = capture(() -> Peft4j.run(concat(evalArgs, "--model", merged.toString())));
         for (Captured c : List.of(base, adapted, mergedEval)) {
-            assertEquals(0, c.status, c.err);
-            assertTrue(c.out.startsWith("domain "), c.out);
+            assertEquals(0, c.status(), c.err());
+            assertTrue(c.out().startsWith("domain "), c.out());
         }
-        double[] adaptedNumbers = evalNumbers(adapted.out);
-        double[] mergedNumbers = evalNumbers(mergedEval.out);
+        double[] adaptedNumbers = evalNumbers(adapted.out());
+        double[] mergedNumbers = evalNumbers(mergedEval.out());
         for (int i = 0; i < adaptedNumbers.length; i++) {
             // merged weights round differently from base + scaled B·A: equal to float precision
             assertEquals(adaptedNumbers[i], mergedNumbers[i], 1e-5 * Math.abs(adaptedNumbers[i]) + 1e-3,
-                    adapted.out + " vs merged " + mergedEval.out);
+                    adapted.out() + " vs merged " + mergedEval.out());
         }
-        assertTrue(Math.abs(evalNumbers(base.out)[0] - adaptedNumbers[0]) > 1e-3, "the adapter changed nothing");
+        assertTrue(Math.abs(evalNumbers(base.out())[0] - adaptedNumbers[0]) > 1e-3, "the adapter changed nothing");
 
         String question = "Can I return a jacket after 40 days?";
         Captured withAdapter = capture(() -> Peft4j.run("generate", "--model", MODEL.toString(), "--adapter",
                 out.toString(), "--max-new-tokens", "12", question));
         Captured fromMerged = capture(() -> Peft4j.run("generate", "--model", merged.toString(), "--max-new-tokens",
                 "12", question));
-        assertEquals(0, withAdapter.status, withAdapter.err);
-        assertFalse(withAdapter.out.isBlank());
-        assertEquals(withAdapter.out, fromMerged.out);
+        assertEquals(0, withAdapter.status(), withAdapter.err());
+        assertFalse(withAdapter.out().isBlank());
+        assertEquals(withAdapter.out(), fromMerged.out());
     }
 
     /** @return loss, perplexity and token accuracy of the first line {@code eval} printed */
@@ -225,9 +215,9 @@ class TrainCommandSmokeTest {
             args.addAll(List.of("--quantize", quantize));
         }
         Captured run = capture(() -> Peft4j.run(args.toArray(String[]::new)));
-        assertEquals(0, run.status, run.err);
+        assertEquals(0, run.status(), run.err());
         if (quantize != null) {
-            assertTrue(run.out.contains("quantized "), run.out);
+            assertTrue(run.out().contains("quantized "), run.out());
         }
 
         JsonNode config = JSON.readTree(out.resolve("adapter_config.json").toFile());
@@ -242,16 +232,8 @@ class TrainCommandSmokeTest {
 
         try (NDManager manager = NDManager.newBaseManager();
                 PretrainedModel base = HfModels.load(MODEL, manager);
-                PeftModel peft = PeftModel.fromPretrained(base.block(), out);
-                SafetensorsFile weights = SafetensorsFile.open(out.resolve("adapter_model.safetensors"))) {
-            long saved = 0;
-            for (String name : weights.names()) {
-                long n = 1;
-                for (long d : weights.info(name).shape()) {
-                    n *= d;
-                }
-                saved += n;
-            }
+                PeftModel peft = PeftModel.fromPretrained(base.block(), out)) {
+            long saved = savedValues(out);
             long loaded = 0;
             for (ai.djl.nn.Parameter p : peft.adapterParameters("default").values()) {
                 loaded += p.getArray().size();
@@ -267,26 +249,22 @@ class TrainCommandSmokeTest {
         }
     }
 
-    private record Captured(int status, String out, String err) {}
-
-    private interface Run {
-        int run() throws Exception;
+    /** @return the number of values in an adapter's safetensors file */
+    private static long savedValues(Path adapterDir) {
+        try (SafetensorsFile weights = SafetensorsFile.open(adapterDir.resolve("adapter_model.safetensors"))) {
+            long saved = 0;
+            for (String name : weights.names()) {
+                long n = 1;
+                for (long d : weights.info(name).shape()) {
+                    n *= d;
+                }
+                saved += n;
+            }
+            return saved;
+        }
     }
 
-    private static Captured capture(Run run) throws Exception {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
-                PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-            System.setOut(o);
-            System.setErr(e);
-            int status = run.run();
-            return new Captured(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    private static Captured capture(Cli.Run run) throws Exception {
+        return Cli.capture(run);
     }
 }

@@ -16,7 +16,7 @@ import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.module.ModuleTree;
 import io.github.peft4j.core.safetensors.SafetensorsFile;
-import io.github.peft4j.models.CausalLmLoss;
+import io.github.peft4j.models.CrossEntropy;
 import io.github.peft4j.models.PretrainedModel;
 import io.github.peft4j.models.config.BertConfig;
 import io.github.peft4j.models.config.Gpt2Config;
@@ -83,7 +83,7 @@ class ModelsTrainingTest {
                 PeftModel peft = PeftModel.create(base.block(), method)) {
             // causal LM labels are the inputs (shifted inside the loss), -100 on the virtual positions
             NDArray labels = PromptAdapters.padLabels(ids, PromptAdapters.virtualTokens(peft, "default"));
-            List<Float> losses = TinyTraining.train(peft, ids, labels, 150, 0.05f, CausalLmLoss::compute);
+            List<Float> losses = TinyTraining.train(peft, ids, labels, 150, 0.05f, CrossEntropy::causalLm);
             float first = losses.get(0);
             float last = losses.get(losses.size() - 1);
             assertTrue(last <= first / 2, name + ": losses " + losses);
@@ -101,7 +101,7 @@ class ModelsTrainingTest {
                 PeftModel peft = PeftModel.create(base.block(), PromptTuningConfig.builder().numVirtualTokens(4)
                         .taskType("SEQ_CLS").promptTuningInit(PromptTuningInit.SAMPLE_VOCAB).build())) {
             assertEquals(4 * 32, peft.countParameters().trainable());
-            List<Float> losses = TinyTraining.train(peft, ids, labels, 150, 0.05f, CausalLmLoss::crossEntropy);
+            List<Float> losses = TinyTraining.train(peft, ids, labels, 150, 0.05f, CrossEntropy::mean);
             assertTrue(losses.get(losses.size() - 1) <= losses.get(0) / 2, "losses " + losses);
             trained = peft.forward(new ParameterStore(manager, false), new NDList(ids), false).head().toFloatArray();
             assertEquals(8 * 2, trained.length, "one logit pair per sequence");
@@ -129,7 +129,7 @@ class ModelsTrainingTest {
             assertEquals(4 * 32 + 32 * 2 + 2, peft.countParameters().trainable(), "prompt + classifier copy");
             Parameter head = ModuleTree.of(peft.baseModel()).parameters().get("classifier.base_layer.weight");
             headBefore = head.getArray().toFloatArray();
-            List<Float> losses = TinyTraining.train(peft, ids, labels, 40, 0.05f, CausalLmLoss::crossEntropy);
+            List<Float> losses = TinyTraining.train(peft, ids, labels, 40, 0.05f, CrossEntropy::mean);
             assertTrue(losses.get(losses.size() - 1) < losses.get(0), "losses " + losses);
             assertArrayEquals(headBefore, head.getArray().toFloatArray(), 0f, "the base classifier stays frozen");
             trained = peft.forward(new ParameterStore(manager, false), new NDList(ids), false).head().toFloatArray();

@@ -2,6 +2,8 @@ package io.github.peft4j.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.PeftFormatException;
 import io.github.peft4j.core.files.AtomicFiles;
 import io.github.peft4j.core.io.PythonJson;
@@ -81,6 +83,36 @@ final class Checkpoints {
             Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(from, to);
+        }
+    }
+
+    /**
+     * The data position and per-step seeds only mean the same thing under the same order of
+     * batches: resuming needs the arguments that decide it unchanged.
+     *
+     * @param checkpoint a checkpoint directory
+     * @param args this run's arguments
+     * @throws PeftConfigException naming the argument that differs
+     */
+    static void checkSameArgs(Path checkpoint, TrainingArguments args) {
+        Path file = checkpoint.resolve(ARGS_FILE);
+        if (!Files.isRegularFile(file)) {
+            throw new PeftFormatException(file, null, "missing: cannot check that the training arguments match");
+        }
+        JsonNode saved;
+        JsonNode now;
+        try {
+            saved = PythonJson.mapper().readTree(file.toFile());
+            now = PythonJson.mapper().readTree(args.toJson());
+        } catch (IOException e) {
+            throw new PeftFormatException(file, null, "not valid JSON: " + e.getMessage(), e);
+        }
+        for (String key : List.of("seed", "per_device_train_batch_size", "gradient_accumulation_steps", "shuffle",
+                "optim")) {
+            if (!now.path(key).asText().equals(saved.path(key).asText())) {
+                throw new PeftConfigException(file + ": '" + key + "' was " + saved.path(key)
+                        + " in the checkpoint but is " + now.path(key) + " now; resuming exactly needs the same value");
+            }
         }
     }
 

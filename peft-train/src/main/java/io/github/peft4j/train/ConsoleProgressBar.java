@@ -9,11 +9,11 @@ import java.util.Locale;
  * eval loss and ETA, redrawn in place with a carriage return; a newline when training ends.
  *
  * <pre>{@code
- * trainerBuilder.progressListener(new ConsoleProgressBar(System.err));
+ * trainerBuilder.callback(new ConsoleProgressBar(System.err));
  * //  [==========>            ]  120/500  loss 2.3104  lr 1.80e-04  5400 tok/s  eval 2.4011  ETA 01:23
  * }</pre>
  */
-public final class ConsoleProgressBar implements ProgressListener {
+public final class ConsoleProgressBar implements TrainerCallback {
 
     private static final int WIDTH = 24;
 

@@ -2,24 +2,15 @@ package io.github.peft4j.train;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
-import com.fasterxml.jackson.databind.JsonNode;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.PeftFormatException;
-import io.github.peft4j.core.files.AtomicFiles;
-import io.github.peft4j.core.io.PythonJson;
-import io.github.peft4j.train.data.Batch;
 import io.github.peft4j.train.data.TokenizedDataset;
 import io.github.peft4j.train.eval.EvalResult;
 import io.github.peft4j.train.eval.Evaluator;
-import io.github.peft4j.train.eval.LossPlot;
 import io.github.peft4j.train.loss.CausalLmLoss;
 import io.github.peft4j.train.loss.TrainingLoss;
 import io.github.peft4j.train.optim.AdamW;
@@ -27,25 +18,18 @@ import io.github.peft4j.train.optim.DecayRule;
 import io.github.peft4j.train.optim.Gradients;
 import io.github.peft4j.train.optim.LrSchedule;
 import io.github.peft4j.train.optim.NamedParameter;
-import io.github.peft4j.train.optim.NoGrad;
 import io.github.peft4j.train.optim.PeftOptimizer;
 import io.github.peft4j.train.optim.Sgd;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import io.github.peft4j.core.tuner.Tensors;
 
 /**
  * The fine-tuning loop, in the manner of the Hugging Face Trainer: it trains only the model's
@@ -72,12 +56,14 @@ import io.github.peft4j.core.tuner.Tensors;
  * }
  * }</pre>
  *
- * <p>Memory: each micro-batch runs in its own manager and {@link NDScope}; optimizer state is
+ * <p>Every PEFT method trains through it, prompt tuning and P-tuning included: their virtual
+ * tokens make the logits longer than the labels, and the default {@link CausalLmLoss} lines the
+ * labels up as PEFT does.
+ *
+ * <p>Memory: each micro-batch runs in its own manager and {@code NDScope}; optimizer state is
  * created before the first step in a manager the trainer owns and closes, so a long run does not grow.
  * Only one trainer may run at a time in a JVM (DJL allows one gradient collector).
  */
-// NDScope and NoGrad are held for their effect on the ops inside the block
-@SuppressWarnings("try")
 public final class PeftTrainer {
 
     private static final Logger LOG = LoggerFactory.getLogger(PeftTrainer.class);
@@ -93,7 +79,6 @@ public final class PeftTrainer {
     private final TokenizedDataset evalData;
     private final TrainingLoss loss;
     private final List<TrainerCallback> callbacks;
-    private final List<ProgressListener> listeners;
 
     private PeftTrainer(Builder b) {
         this.model = TrainableModel.of(Objects.requireNonNull(b.model, "model"));
@@ -102,7 +87,6 @@ public final class PeftTrainer {
         this.evalData = b.evalData;
         this.loss = b.loss;
         this.callbacks = List.copyOf(b.callbacks);
-        this.listeners = List.copyOf(b.listeners);
         if (trainData.isEmpty()) {
             throw new PeftConfigException("the training dataset is empty");
         }
@@ -170,11 +154,11 @@ public final class PeftTrainer {
         List<NamedParameter> named = model.parameters(DecayRule.excluding(args.noDecayPatterns()));
         List<Parameter> params = named.stream().map(NamedParameter::parameter).toList();
         NDArray anchor = params.get(0).getArray();
-        Engine engine = anchor.getManager().getEngine();
         int maxSteps = plannedSteps();
         LrSchedule schedule = LrSchedule.of(args.lrSchedulerType(), args.learningRate(), args.warmupSteps(maxSteps),
                 maxSteps);
-        DataOrder order = new DataOrder(trainData.size(), args.perDeviceTrainBatchSize(), args.seed(), args.shuffle());
+        TrainingRun run = new TrainingRun(maxSteps, schedule,
+                new DataOrder(trainData.size(), args.perDeviceTrainBatchSize(), args.seed(), args.shuffle()));
         try {
             Files.createDirectories(outputDir);
         } catch (IOException e) {
@@ -183,15 +167,14 @@ public final class PeftTrainer {
         try (NDManager trainerManager = anchor.getManager().newSubManager(anchor.getDevice())) {
             trainerManager.setName("peft4j-trainer");
             PeftOptimizer optimizer = optimizer(named, trainerManager);
-            Run run = new Run(maxSteps, schedule);
             if (checkpoint != null) {
-                restore(checkpoint, run, optimizer, order, trainerManager);
+                restore(checkpoint, run, optimizer, trainerManager);
             }
             LOG.info("training {} tensors ({} parameters) for {} steps from step {}, {} sequences, batch {} x {}",
                     named.size(), params.stream().mapToLong(p -> p.getArray().size()).sum(), maxSteps, run.step,
                     trainData.size(), args.perDeviceTrainBatchSize(), args.gradientAccumulationSteps());
             try (MetricsLog metrics = new MetricsLog(outputDir, checkpoint != null)) {
-                return loop(run, optimizer, params, order, engine, trainerManager, metrics, checkpoint);
+                return loop(run, optimizer, params, trainerManager, metrics, checkpoint);
             }
         } finally {
             Gradients.zero(params);
@@ -209,14 +192,14 @@ public final class PeftTrainer {
         };
     }
 
-    private void restore(Path checkpoint, Run run, PeftOptimizer optimizer, DataOrder order, NDManager manager) {
+    private void restore(Path checkpoint, TrainingRun run, PeftOptimizer optimizer, NDManager manager) {
         CheckpointState st = Checkpoints.readState(checkpoint);
-        Path stateFile = checkpoint.resolve(CheckpointState.FILE);
         if (st.trainSize() != trainData.size()) {
-            throw new PeftConfigException(stateFile + ": the checkpoint was written for " + st.trainSize()
-                    + " training sequences, but this dataset has " + trainData.size() + "; resume with the same data");
+            throw new PeftConfigException(checkpoint.resolve(CheckpointState.FILE) + ": the checkpoint was written for "
+                    + st.trainSize() + " training sequences, but this dataset has " + trainData.size()
+                    + "; resume with the same data");
         }
-        checkSameArgs(checkpoint);
+        Checkpoints.checkSameArgs(checkpoint, args);
         if (!st.schedule().equals(run.schedule)) {
             LOG.warn("{}: the checkpoint's learning-rate schedule was {}, this run's is {}; resuming changes it",
                     checkpoint, st.schedule(), run.schedule);
@@ -225,95 +208,22 @@ public final class PeftTrainer {
         try (NDManager scratch = manager.newSubManager()) {
             Checkpoints.loadOptimizer(checkpoint, optimizer, scratch);
         }
-        order.seek(st.dataEpoch(), st.dataBatch());
-        run.step = st.globalStep();
-        run.tokensSeen = st.tokensSeen();
-        run.priorSeconds = st.trainSeconds();
-        run.bestEvalLoss = st.bestEvalLoss();
-        run.bestStep = st.bestStep();
-        run.evalsWithoutImprovement = st.evalsWithoutImprovement();
-        run.lossHistory.addAll(st.lossHistory());
-        run.evalHistory.addAll(st.evalHistory());
-        // the next log line averages from the last logged step, as it would have without the stop
-        run.lastLoggedStep = run.step - run.step % args.logSteps();
+        run.restore(st, args.logSteps());
         run.lastCheckpoint = checkpoint;
         MetricsLog.truncateAfter(args.outputDir(), run.step);
-        LOG.info("resumed from {} at step {} (epoch {}, batch {})", checkpoint, run.step, st.dataEpoch(), st.dataBatch());
+        LOG.info("resumed from {} at step {} (epoch {}, batch {})", checkpoint, run.step, st.dataEpoch(),
+                st.dataBatch());
     }
 
-    // The data position and per-step seeds only mean the same thing under the same order of batches.
-    private void checkSameArgs(Path checkpoint) {
-        Path file = checkpoint.resolve(Checkpoints.ARGS_FILE);
-        if (!Files.isRegularFile(file)) {
-            throw new PeftFormatException(file, null, "missing: cannot check that the training arguments match");
-        }
-        JsonNode saved;
-        try {
-            saved = PythonJson.mapper().readTree(file.toFile());
-        } catch (IOException e) {
-            throw new PeftFormatException(file, null, "not valid JSON: " + e.getMessage(), e);
-        }
-        JsonNode now = PythonJson.mapper().valueToTree(args);
-        for (String key : List.of("seed", "per_device_train_batch_size", "gradient_accumulation_steps", "shuffle",
-                "optim")) {
-            if (!now.path(key).asText().equals(saved.path(key).asText())) {
-                throw new PeftConfigException(file + ": '" + key + "' was " + saved.path(key) + " in the checkpoint but is "
-                        + now.path(key) + " now; resuming exactly needs the same value");
-            }
-        }
-    }
-
-    /** Mutable state of one run. */
-    private static final class Run {
-        final int maxSteps;
-        int step;
-        long tokensSeen;
-        double priorSeconds;
-        double bestEvalLoss = Double.NaN;
-        int bestStep = -1;
-        int evalsWithoutImprovement;
-        int lastLoggedStep;
-        double lastLr;
-        double lastGradNorm = Double.NaN;
-        double lastEvalLoss = Double.NaN;
-        Path lastCheckpoint;
-        final List<Double> lossHistory = new ArrayList<>();
-        final List<EvalPoint> evalHistory = new ArrayList<>();
-        final Map<Parameter, NDArray> bestSnapshot = new IdentityHashMap<>();
-        final LrSchedule schedule;
-        long startNanos = System.nanoTime();
-        int startStep;
-        long startTokens;
-
-        Run(int maxSteps, LrSchedule schedule) {
-            this.maxSteps = maxSteps;
-            this.schedule = schedule;
-        }
-
-        double elapsedSeconds() {
-            return priorSeconds + (System.nanoTime() - startNanos) / 1e9;
-        }
-
-        double lastLoss() {
-            return lossHistory.isEmpty() ? Double.NaN : lossHistory.get(lossHistory.size() - 1);
-        }
-    }
-
-    private TrainerState state(Run run, DataOrder order) {
-        return new TrainerState(run.step, run.maxSteps, order.epochProgress(), run.lastLoss(), run.lastLr,
-                run.lastGradNorm, run.tokensSeen, run.bestEvalLoss, run.bestStep, run.elapsedSeconds());
-    }
-
-    private TrainResult loop(Run run, PeftOptimizer optimizer, List<Parameter> params, DataOrder order, Engine engine,
-            NDManager trainerManager, MetricsLog metrics, Path resumedFrom) {
+    private TrainResult loop(TrainingRun run, PeftOptimizer optimizer, List<Parameter> params, NDManager trainerManager,
+            MetricsLog metrics, Path resumedFrom) {
+        Engine engine = trainerManager.getEngine();
         ParameterStore ps = new ParameterStore(trainerManager, false);
+        TrainingStep step = new TrainingStep(model.block(), loss, trainData, args, params);
+        BestEvaluation best = new BestEvaluation(args);
         TrainerControl control = new TrainerControl();
-        run.startNanos = System.nanoTime();
-        run.startStep = run.step;
-        run.startTokens = run.tokensSeen;
-        for (TrainerCallback c : callbacks) {
-            c.onTrainBegin(state(run, order), control);
-        }
+        run.start();
+        callbacks.forEach(c -> c.onTrainBegin(run.state(), control));
         StopReason reason = StopReason.MAX_STEPS;
         String detail = "completed " + run.maxSteps + " steps";
         while (run.step < run.maxSteps) {
@@ -324,45 +234,39 @@ public final class PeftTrainer {
             }
             double lr = run.schedule.learningRate(run.step);
             engine.setRandomSeed(Seeds.engineSeed(args.seed(), run.step));
-            double[] lossAndTokens = accumulate(order, ps, engine, trainerManager);
-            double stepLoss = lossAndTokens[0];
+            TrainingStep.Result result = step.run(run.order, ps, engine, trainerManager);
             int stepNumber = run.step + 1;
-            if (!Double.isFinite(stepLoss)) {
-                throw diverged(run, stepNumber, "the training loss is " + stepLoss, lr, params);
+            if (!Double.isFinite(result.loss())) {
+                throw diverged(run, stepNumber, "the training loss is " + result.loss(), lr, params);
             }
             double gradNorm = Gradients.clipGlobalNorm(params, args.maxGradNorm());
             if (!Double.isFinite(gradNorm)) {
-                throw diverged(run, stepNumber, "the gradient norm is " + gradNorm + " (loss " + stepLoss + ")", lr,
-                        params);
+                throw diverged(run, stepNumber, "the gradient norm is " + gradNorm + " (loss " + result.loss() + ")",
+                        lr, params);
             }
             optimizer.step(lr);
             optimizer.zeroGrad();
-            run.step = stepNumber;
-            run.lastLr = lr;
-            run.lastGradNorm = gradNorm;
-            run.tokensSeen += (long) lossAndTokens[1];
-            run.lossHistory.add(stepLoss);
+            run.stepDone(result.loss(), lr, gradNorm, result.tokens());
 
-            for (TrainerCallback c : callbacks) {
-                c.onStepEnd(state(run, order), control);
-            }
+            callbacks.forEach(c -> c.onStepEnd(run.state(), control));
             if (run.step % args.logSteps() == 0 || run.step == run.maxSteps) {
-                log(run, order, metrics, control);
+                Map<String, Object> entry = RunOutputs.logEntry(run);
+                metrics.write(entry);
+                callbacks.forEach(c -> c.onLog(run.state(), entry, control));
             }
             boolean evaluate = args.evalSteps() > 0 && run.step % args.evalSteps() == 0;
             if (control.takeEvaluate() && evalData != null && !evalData.isEmpty()) {
                 evaluate = true;
             }
-            if (evaluate && evaluate(run, order, params, trainerManager, metrics, control, lr)) {
+            if (evaluate && evaluate(run, best, params, trainerManager, metrics, control, lr)) {
                 reason = StopReason.EARLY_STOPPING;
-                detail = "eval loss did not improve for " + args.earlyStoppingPatience() + " evaluations (best "
-                        + run.bestEvalLoss + " at step " + run.bestStep + ")";
+                detail = best.stopDetail(run);
             }
-            boolean save = args.saveSteps() > 0 && run.step % args.saveSteps() == 0;
-            if (control.takeSave() || save) {
-                saveCheckpoint(run, optimizer, order);
+            if (control.takeSave() || (args.saveSteps() > 0 && run.step % args.saveSteps() == 0)) {
+                saveCheckpoint(run, optimizer);
             }
-            progress(run, false);
+            Progress progress = run.progress(false);
+            callbacks.forEach(c -> c.onProgress(progress));
             if (reason == StopReason.EARLY_STOPPING) {
                 break;
             }
@@ -372,155 +276,37 @@ public final class PeftTrainer {
             detail = control.stopReason();
         }
         if (args.loadBestModelAtEnd()) {
-            restoreBest(run, params);
+            best.restoreBest(run, params, model);
         }
-        return finish(run, order, metrics, reason, detail, resumedFrom);
+        return finish(run, metrics, reason, detail, resumedFrom);
     }
 
-    private double[] accumulate(DataOrder order, ParameterStore ps, Engine engine, NDManager trainerManager) {
-        int n = args.gradientAccumulationSteps();
-        List<Batch> micro = new ArrayList<>(n);
-        long items = 0;
-        for (int i = 0; i < n; i++) {
-            Batch b = trainData.batch(order.next());
-            micro.add(b);
-            items += loss.itemCount(b);
-        }
-        double total = 0;
-        long tokens = 0;
-        Block block = model.block();
-        for (Batch b : micro) {
-            double weight = args.averageTokensAcrossMicroBatches() && items > 0
-                    ? (double) loss.itemCount(b) / items
-                    : 1.0 / n;
-            try (NDManager bm = trainerManager.newSubManager();
-                    NDScope scope = new NDScope();
-                    GradientCollector gc = engine.newGradientCollector()) {
-                NDList outputs = block.forward(ps, b.inputs(bm), true);
-                NDArray raw = loss.compute(outputs, b.labels(bm));
-                NDArray scaled = raw.mul(Tensors.scalar(raw, weight)); // engine-owned scalar, see Tensors.scalar
-                gc.backward(scaled);
-                total += scaled.toType(DataType.FLOAT32, false).getFloat();
-            }
-            tokens += b.tokenCount();
-        }
-        return new double[] {total, tokens};
-    }
-
-    private void log(Run run, DataOrder order, MetricsLog metrics, TrainerControl control) {
-        // lossHistory holds every step from step 1: the steps since the last log line are at the end
-        List<Double> window = run.lossHistory.subList(run.lastLoggedStep, run.lossHistory.size());
-        double mean = window.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
-        Map<String, Object> entry = new LinkedHashMap<>();
-        entry.put("step", run.step);
-        entry.put("epoch", order.epochProgress());
-        entry.put("loss", mean);
-        entry.put("learning_rate", run.lastLr);
-        entry.put("grad_norm", run.lastGradNorm);
-        entry.put("tokens_per_second", tokensPerSecond(run));
-        metrics.write(entry);
-        run.lastLoggedStep = run.step;
-        for (TrainerCallback c : callbacks) {
-            c.onLog(state(run, order), entry, control);
-        }
-    }
-
-    private boolean evaluate(Run run, DataOrder order, List<Parameter> params, NDManager trainerManager,
+    /** @return whether early stopping ends the training */
+    private boolean evaluate(TrainingRun run, BestEvaluation best, List<Parameter> params, NDManager trainerManager,
             MetricsLog metrics, TrainerControl control, double lr) {
         EvalResult r = Evaluator.evaluate(model.block(), evalData, args.perDeviceEvalBatchSize(), loss, trainerManager);
         if (!Double.isFinite(r.loss())) {
             throw diverged(run, run.step, "the eval loss is " + r.loss(), lr, params);
         }
-        run.evalHistory.add(new EvalPoint(run.step, r));
-        run.lastEvalLoss = r.loss();
-        if (Double.isNaN(run.bestEvalLoss) || r.loss() < run.bestEvalLoss - args.earlyStoppingThreshold()) {
-            run.bestEvalLoss = r.loss();
-            run.bestStep = run.step;
-            run.evalsWithoutImprovement = 0;
-            if (args.loadBestModelAtEnd()) {
-                snapshot(run, params, trainerManager);
-            }
-        } else {
-            run.evalsWithoutImprovement++;
-        }
-        Map<String, Object> entry = new LinkedHashMap<>();
-        entry.put("step", run.step);
-        entry.put("epoch", order.epochProgress());
-        entry.putAll(r.toMap("eval_"));
-        metrics.write(entry);
-        for (TrainerCallback c : callbacks) {
-            c.onEvaluate(state(run, order), r, control);
-        }
-        return args.earlyStoppingPatience() > 0 && run.evalsWithoutImprovement >= args.earlyStoppingPatience();
+        boolean stop = best.record(run, r, params, trainerManager);
+        metrics.write(RunOutputs.evalEntry(run, r));
+        callbacks.forEach(c -> c.onEvaluate(run.state(), r, control));
+        return stop;
     }
 
-    private void snapshot(Run run, List<Parameter> params, NDManager manager) {
-        for (Parameter p : params) {
-            NDArray w = p.getArray();
-            NDArray copy = run.bestSnapshot.computeIfAbsent(p, k -> manager.create(w.getShape(), w.getDataType(), w.getDevice()));
-            w.copyTo(copy);
-        }
-    }
-
-    private void restoreBest(Run run, List<Parameter> params) {
-        if (run.bestStep < 0 || run.bestStep == run.step) {
-            return;
-        }
-        if (!run.bestSnapshot.isEmpty()) {
-            try (NoGrad off = NoGrad.enter(params.get(0).getArray().getManager().getEngine())) {
-                for (Parameter p : params) {
-                    run.bestSnapshot.get(p).copyTo(p.getArray());
-                }
-            }
-            LOG.info("restored the weights of the best evaluation (step {}, eval loss {})", run.bestStep, run.bestEvalLoss);
-            return;
-        }
-        Path best = args.outputDir().resolve(Checkpoints.PREFIX + run.bestStep);
-        if (Files.isDirectory(best)) {
-            model.load(best);
-            LOG.info("restored the weights of the best evaluation from {}", best);
-        } else {
-            LOG.warn("load_best_model_at_end: the best step {} was before the resumed checkpoint and has no checkpoint;"
-                    + " keeping the last weights", run.bestStep);
-        }
-    }
-
-    private void saveCheckpoint(Run run, PeftOptimizer optimizer, DataOrder order) {
-        CheckpointState st = new CheckpointState(run.step, run.maxSteps, args.seed(), order.epoch(), order.batch(),
-                trainData.size(), optimizer.name(), optimizer.stepCount(), run.tokensSeen, run.elapsedSeconds(),
-                run.bestEvalLoss, run.bestStep, run.evalsWithoutImprovement, run.schedule,
-                Seeds.engineSeed(args.seed(), run.step), run.lossHistory, run.evalHistory);
+    private void saveCheckpoint(TrainingRun run, PeftOptimizer optimizer) {
+        CheckpointState st = run.checkpointState(args.seed(), trainData.size(), optimizer);
         Path dir = Checkpoints.write(args.outputDir(), run.step, model, optimizer, st, args);
         run.lastCheckpoint = dir;
         // as HF, the best checkpoint survives rotation when it will be loaded at the end
         Checkpoints.prune(args.outputDir(), args.saveTotalLimit(), args.loadBestModelAtEnd() ? run.bestStep : -1);
-        for (TrainerCallback c : callbacks) {
-            c.onSave(state(run, order), dir);
-        }
+        callbacks.forEach(c -> c.onSave(run.state(), dir));
     }
 
-    private double tokensPerSecond(Run run) {
-        double seconds = (System.nanoTime() - run.startNanos) / 1e9;
-        return seconds > 0 ? (run.tokensSeen - run.startTokens) / seconds : Double.NaN;
-    }
-
-    private void progress(Run run, boolean finished) {
-        if (listeners.isEmpty()) {
-            return;
-        }
-        double seconds = (System.nanoTime() - run.startNanos) / 1e9;
-        int done = run.step - run.startStep;
-        long etaSeconds = done > 0 ? Math.round(seconds / done * (run.maxSteps - run.step)) : 0;
-        Progress p = new Progress(run.step, run.maxSteps, run.lastLoss(), run.lastLr, tokensPerSecond(run),
-                Duration.ofSeconds(finished ? 0 : etaSeconds), run.lastEvalLoss, finished);
-        for (ProgressListener l : listeners) {
-            l.onProgress(p);
-        }
-    }
-
-    private TrainingDivergedException diverged(Run run, int step, String what, double lr, List<Parameter> params) {
+    private TrainingDivergedException diverged(TrainingRun run, int step, String what, double lr,
+            List<Parameter> params) {
         Gradients.zero(params);
-        writePlot(run);
+        RunOutputs.writePlot(args.outputDir(), run);
         String last = run.lastCheckpoint == null ? "no checkpoint was written"
                 : "the last good checkpoint is " + run.lastCheckpoint;
         return new TrainingDivergedException(step, "step " + step + ": " + what + " (learning rate " + lr
@@ -528,44 +314,20 @@ public final class PeftTrainer {
                 + " or check the data (a batch whose labels are all -100 scores nothing)");
     }
 
-    private void writePlot(Run run) {
-        List<LossPlot.Point> train = new ArrayList<>();
-        for (int i = 0; i < run.lossHistory.size(); i++) {
-            train.add(new LossPlot.Point(i + 1, run.lossHistory.get(i)));
-        }
-        List<LossPlot.Point> eval = run.evalHistory.stream()
-                .map(p -> new LossPlot.Point(p.step(), p.result().loss())).toList();
-        LossPlot.write(args.outputDir().resolve(PLOT_FILE), train, eval);
-    }
-
-    private TrainResult finish(Run run, DataOrder order, MetricsLog metrics, StopReason reason, String detail,
+    private TrainResult finish(TrainingRun run, MetricsLog metrics, StopReason reason, String detail,
             Path resumedFrom) {
         model.save(args.outputDir());
-        writePlot(run);
+        RunOutputs.writePlot(args.outputDir(), run);
         TrainResult result = new TrainResult(run.step, run.lossHistory, run.evalHistory, run.bestEvalLoss, run.bestStep,
                 reason, detail, run.elapsedSeconds(), run.tokensSeen, args.outputDir());
-        Map<String, Object> entry = new LinkedHashMap<>();
-        entry.put("step", run.step);
-        entry.put("epoch", order.epochProgress());
-        entry.put("train_loss", result.trainLoss());
-        entry.put("train_runtime", result.trainSeconds());
-        entry.put("train_tokens_per_second", result.tokensPerSecond());
-        entry.put("stop_reason", reason.name().toLowerCase(Locale.ROOT));
+        Map<String, Object> entry = RunOutputs.finalEntry(run, result);
         metrics.write(entry);
-        Map<String, Object> summary = new LinkedHashMap<>(entry);
-        summary.put("stop_detail", detail);
-        summary.put("best_eval_loss", Double.isFinite(run.bestEvalLoss) ? run.bestEvalLoss : null);
-        summary.put("best_step", run.bestStep);
-        summary.put("tokens", run.tokensSeen);
-        summary.put("resumed_from", resumedFrom == null ? null : resumedFrom.toString());
-        AtomicFiles.write(args.outputDir().resolve(RESULT_FILE),
-                (PythonJson.write(PythonJson.mapper().valueToTree(summary)) + "\n").getBytes(StandardCharsets.UTF_8));
-        progress(run, true);
+        RunOutputs.writeResult(args.outputDir(), entry, run, result, resumedFrom);
+        Progress progress = run.progress(true);
+        callbacks.forEach(c -> c.onProgress(progress));
         LOG.info("training ended at step {}: {}; loss {} -> {}", run.step, detail,
                 run.lossHistory.isEmpty() ? Double.NaN : run.lossHistory.get(0), result.finalLoss());
-        for (TrainerCallback c : callbacks) {
-            c.onTrainEnd(state(run, order), result);
-        }
+        callbacks.forEach(c -> c.onTrainEnd(run.state(), result));
         return result;
     }
 
@@ -577,7 +339,6 @@ public final class PeftTrainer {
         private TokenizedDataset evalData;
         private TrainingLoss loss = new CausalLmLoss();
         private final List<TrainerCallback> callbacks = new ArrayList<>();
-        private final List<ProgressListener> listeners = new ArrayList<>();
 
         private Builder() {}
 
@@ -616,15 +377,13 @@ public final class PeftTrainer {
             return this;
         }
 
-        /** @param callback a callback, run after those added before @return this */
+        /**
+         * @param callback a callback (a {@link ConsoleProgressBar}, a metrics publisher, a job's cancel
+         *     check), run after those added before
+         * @return this
+         */
         public Builder callback(TrainerCallback callback) {
             callbacks.add(Objects.requireNonNull(callback, "callback"));
-            return this;
-        }
-
-        /** @param listener receives progress after every step @return this */
-        public Builder progressListener(ProgressListener listener) {
-            listeners.add(Objects.requireNonNull(listener, "listener"));
             return this;
         }
 

@@ -3,10 +3,10 @@ package io.github.peft4j.train;
 import java.time.Duration;
 
 /**
- * The numbers a progress bar shows.
+ * The numbers a progress bar shows, as {@link TrainerCallback#onProgress} receives them.
  *
  * <pre>{@code
- * listener.onProgress(new Progress(120, 500, 2.31, 1.8e-4, 5400, Duration.ofSeconds(83), Double.NaN, false));
+ * callback.onProgress(new Progress(120, 500, 2.31, 1.8e-4, 5400, Duration.ofSeconds(83), Double.NaN, false));
  * }</pre>
  *
  * @param step optimizer steps done

@@ -33,7 +33,16 @@ abstract class TrainableModel {
     /** The weights file of a plain block's trainable parameters. */
     static final String PLAIN_WEIGHTS = "model.safetensors";
 
-    abstract Block block();
+    private final Block block;
+
+    TrainableModel(Block block) {
+        this.block = block;
+    }
+
+    /** @return the block to run forward */
+    final Block block() {
+        return block;
+    }
 
     abstract List<NamedParameter> parameters(DecayRule decay);
 
@@ -50,12 +59,8 @@ abstract class TrainableModel {
         private final PeftModel model;
 
         Peft(PeftModel model) {
+            super(model);
             this.model = model;
-        }
-
-        @Override
-        Block block() {
-            return model;
         }
 
         private List<String> trainedAdapters() {
@@ -118,20 +123,13 @@ abstract class TrainableModel {
 
     /** Any DJL block: every parameter that requires a gradient, by its HF path. */
     static final class Plain extends TrainableModel {
-        private final Block block;
-
         Plain(Block block) {
-            this.block = block;
-        }
-
-        @Override
-        Block block() {
-            return block;
+            super(block);
         }
 
         private Map<String, Parameter> trainable() {
             Map<String, Parameter> out = new LinkedHashMap<>();
-            for (Map.Entry<String, Parameter> e : ModuleTree.of(block).parameters().entrySet()) {
+            for (Map.Entry<String, Parameter> e : ModuleTree.of(block()).parameters().entrySet()) {
                 if (e.getValue().requiresGradient() && e.getValue().isInitialized()) {
                     out.put(e.getKey(), e.getValue());
                 }
@@ -144,7 +142,7 @@ abstract class TrainableModel {
             List<NamedParameter> out = new ArrayList<>();
             trainable().forEach((k, p) -> out.add(new NamedParameter(k, p, decay.decays(k))));
             if (out.isEmpty()) {
-                throw new PeftConfigException(block.getClass().getSimpleName()
+                throw new PeftConfigException(block().getClass().getSimpleName()
                         + " has no initialised parameter that requires a gradient");
             }
             return out;

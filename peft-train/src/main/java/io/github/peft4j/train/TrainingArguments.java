@@ -1,21 +1,15 @@
 package io.github.peft4j.train;
 
-import com.fasterxml.jackson.annotation.JsonAutoDetect;
-import com.fasterxml.jackson.annotation.JsonAutoDetect.Visibility;
-import com.fasterxml.jackson.annotation.JsonIgnore;
-import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import io.github.peft4j.core.PeftConfigException;
-import io.github.peft4j.core.io.PythonJson;
-import io.github.peft4j.train.optim.DecayRule;
 import io.github.peft4j.train.optim.LrSchedule;
 import java.nio.file.Path;
 import java.util.List;
 
 /**
  * The training hyper-parameters, named as in Hugging Face's {@code TrainingArguments} (camelCase
- * in Java, snake_case in {@code training_args.json}) and with its defaults unless noted.
+ * in Java, snake_case in {@code training_args.json}) and with its defaults unless noted. This class
+ * reads them and builds them with range checks; {@link ArgumentValues} holds their names, defaults
+ * and JSON form.
  *
  * <pre>{@code
  * TrainingArguments args = TrainingArguments.builder(Path.of("out/support-lora"))
@@ -30,68 +24,13 @@ import java.util.List;
  *         .build();
  * }</pre>
  */
-@JsonAutoDetect(fieldVisibility = Visibility.ANY, getterVisibility = Visibility.NONE,
-        isGetterVisibility = Visibility.NONE, setterVisibility = Visibility.NONE)
 public final class TrainingArguments {
 
-    @JsonProperty("output_dir")
-    private String outputDir;
-    @JsonProperty("learning_rate")
-    private double learningRate = 5e-5;
-    @JsonProperty("num_train_epochs")
-    private double numTrainEpochs = 3.0;
-    @JsonProperty("max_steps")
-    private int maxSteps = -1;
-    @JsonProperty("per_device_train_batch_size")
-    private int perDeviceTrainBatchSize = 8;
-    @JsonProperty("per_device_eval_batch_size")
-    private int perDeviceEvalBatchSize = 8;
-    @JsonProperty("gradient_accumulation_steps")
-    private int gradientAccumulationSteps = 1;
-    @JsonProperty("average_tokens_across_micro_batches")
-    private boolean averageTokensAcrossMicroBatches = true;
-    @JsonProperty("warmup_steps")
-    private int warmupSteps;
-    @JsonProperty("warmup_ratio")
-    private double warmupRatio;
-    @JsonProperty("lr_scheduler_type")
-    private LrSchedule.Type lrSchedulerType = LrSchedule.Type.LINEAR;
-    @JsonProperty("optim")
-    private OptimizerType optimizer = OptimizerType.ADAMW;
-    @JsonProperty("adam_beta1")
-    private double adamBeta1 = 0.9;
-    @JsonProperty("adam_beta2")
-    private double adamBeta2 = 0.999;
-    @JsonProperty("adam_epsilon")
-    private double adamEpsilon = 1e-8;
-    @JsonProperty("sgd_momentum")
-    private double sgdMomentum;
-    @JsonProperty("weight_decay")
-    private double weightDecay;
-    @JsonProperty("no_decay_patterns")
-    private List<String> noDecayPatterns = DecayRule.DEFAULT_EXCLUDED;
-    @JsonProperty("max_grad_norm")
-    private double maxGradNorm = 1.0;
-    @JsonProperty("seed")
-    private long seed = 42;
-    @JsonProperty("shuffle")
-    private boolean shuffle = true;
-    @JsonProperty("logging_steps")
-    private int logSteps = 10;
-    @JsonProperty("eval_steps")
-    private int evalSteps;
-    @JsonProperty("save_steps")
-    private int saveSteps = 500;
-    @JsonProperty("save_total_limit")
-    private int saveTotalLimit;
-    @JsonProperty("early_stopping_patience")
-    private int earlyStoppingPatience;
-    @JsonProperty("early_stopping_threshold")
-    private double earlyStoppingThreshold;
-    @JsonProperty("load_best_model_at_end")
-    private boolean loadBestModelAtEnd;
+    private final ArgumentValues v;
 
-    private TrainingArguments() {}
+    private TrainingArguments(ArgumentValues values) {
+        this.v = values;
+    }
 
     /**
      * @param outputDir where checkpoints, the final adapter, metrics and the plot go
@@ -104,41 +43,8 @@ public final class TrainingArguments {
     /** @return a builder starting from these arguments */
     public Builder toBuilder() {
         Builder b = new Builder(outputDir());
-        b.a = copy();
+        b.a = v.copy();
         return b;
-    }
-
-    private TrainingArguments copy() {
-        TrainingArguments c = new TrainingArguments();
-        c.outputDir = outputDir;
-        c.learningRate = learningRate;
-        c.numTrainEpochs = numTrainEpochs;
-        c.maxSteps = maxSteps;
-        c.perDeviceTrainBatchSize = perDeviceTrainBatchSize;
-        c.perDeviceEvalBatchSize = perDeviceEvalBatchSize;
-        c.gradientAccumulationSteps = gradientAccumulationSteps;
-        c.averageTokensAcrossMicroBatches = averageTokensAcrossMicroBatches;
-        c.warmupSteps = warmupSteps;
-        c.warmupRatio = warmupRatio;
-        c.lrSchedulerType = lrSchedulerType;
-        c.optimizer = optimizer;
-        c.adamBeta1 = adamBeta1;
-        c.adamBeta2 = adamBeta2;
-        c.adamEpsilon = adamEpsilon;
-        c.sgdMomentum = sgdMomentum;
-        c.weightDecay = weightDecay;
-        c.noDecayPatterns = noDecayPatterns;
-        c.maxGradNorm = maxGradNorm;
-        c.seed = seed;
-        c.shuffle = shuffle;
-        c.logSteps = logSteps;
-        c.evalSteps = evalSteps;
-        c.saveSteps = saveSteps;
-        c.saveTotalLimit = saveTotalLimit;
-        c.earlyStoppingPatience = earlyStoppingPatience;
-        c.earlyStoppingThreshold = earlyStoppingThreshold;
-        c.loadBestModelAtEnd = loadBestModelAtEnd;
-        return c;
     }
 
     /**
@@ -146,7 +52,7 @@ public final class TrainingArguments {
      *     {@code indent=2, sort_keys=True} layout)
      */
     public String toJson() {
-        return PythonJson.write(PythonJson.mapper().valueToTree(this)) + "\n";
+        return v.toJson();
     }
 
     /**
@@ -155,67 +61,57 @@ public final class TrainingArguments {
      * @throws PeftConfigException if a value is out of range or the JSON does not parse
      */
     public static TrainingArguments fromJson(String json) {
-        TrainingArguments a;
-        try {
-            a = PythonJson.mapper().readerFor(TrainingArguments.class)
-                    .without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).readValue(json);
-        } catch (JsonProcessingException e) {
-            throw new PeftConfigException("training arguments do not parse: " + e.getOriginalMessage());
-        }
-        if (a.outputDir == null) {
-            throw new PeftConfigException("training arguments need output_dir");
-        }
-        return a.checked();
+        ArgumentValues parsed = ArgumentValues.fromJson(json);
+        return new TrainingArguments(parsed).checked();
     }
 
     // runs every value through the builder's checks
     private TrainingArguments checked() {
-        return new Builder(outputDir()).learningRate(learningRate).numTrainEpochs(numTrainEpochs).maxSteps(maxSteps)
-                .perDeviceTrainBatchSize(perDeviceTrainBatchSize).perDeviceEvalBatchSize(perDeviceEvalBatchSize)
-                .gradientAccumulationSteps(gradientAccumulationSteps)
-                .averageTokensAcrossMicroBatches(averageTokensAcrossMicroBatches).warmupSteps(warmupSteps)
-                .warmupRatio(warmupRatio).lrSchedulerType(lrSchedulerType).optimizer(optimizer)
-                .adamBetas(adamBeta1, adamBeta2).adamEpsilon(adamEpsilon).sgdMomentum(sgdMomentum)
-                .weightDecay(weightDecay).noDecayPatterns(noDecayPatterns).maxGradNorm(maxGradNorm).seed(seed)
-                .shuffle(shuffle).logSteps(logSteps).evalSteps(evalSteps).saveSteps(saveSteps)
-                .saveTotalLimit(saveTotalLimit).earlyStoppingPatience(earlyStoppingPatience)
-                .earlyStoppingThreshold(earlyStoppingThreshold).loadBestModelAtEnd(loadBestModelAtEnd).build();
+        return new Builder(outputDir()).learningRate(v.learningRate).numTrainEpochs(v.numTrainEpochs)
+                .maxSteps(v.maxSteps).perDeviceTrainBatchSize(v.perDeviceTrainBatchSize)
+                .perDeviceEvalBatchSize(v.perDeviceEvalBatchSize).gradientAccumulationSteps(v.gradientAccumulationSteps)
+                .averageTokensAcrossMicroBatches(v.averageTokensAcrossMicroBatches).warmupSteps(v.warmupSteps)
+                .warmupRatio(v.warmupRatio).lrSchedulerType(v.lrSchedulerType).optimizer(v.optimizer)
+                .adamBetas(v.adamBeta1, v.adamBeta2).adamEpsilon(v.adamEpsilon).sgdMomentum(v.sgdMomentum)
+                .weightDecay(v.weightDecay).noDecayPatterns(v.noDecayPatterns).maxGradNorm(v.maxGradNorm).seed(v.seed)
+                .shuffle(v.shuffle).logSteps(v.logSteps).evalSteps(v.evalSteps).saveSteps(v.saveSteps)
+                .saveTotalLimit(v.saveTotalLimit).earlyStoppingPatience(v.earlyStoppingPatience)
+                .earlyStoppingThreshold(v.earlyStoppingThreshold).loadBestModelAtEnd(v.loadBestModelAtEnd).build();
     }
 
     /** @return the output directory */
-    @JsonIgnore
     public Path outputDir() {
-        return Path.of(outputDir);
+        return Path.of(v.outputDir);
     }
 
     /** @return the peak learning rate */
     public double learningRate() {
-        return learningRate;
+        return v.learningRate;
     }
 
     /** @return epochs to train when {@link #maxSteps()} is not set */
     public double numTrainEpochs() {
-        return numTrainEpochs;
+        return v.numTrainEpochs;
     }
 
     /** @return optimizer steps to train, or -1 to derive them from the epochs */
     public int maxSteps() {
-        return maxSteps;
+        return v.maxSteps;
     }
 
     /** @return rows per micro-batch */
     public int perDeviceTrainBatchSize() {
-        return perDeviceTrainBatchSize;
+        return v.perDeviceTrainBatchSize;
     }
 
     /** @return rows per evaluation batch */
     public int perDeviceEvalBatchSize() {
-        return perDeviceEvalBatchSize;
+        return v.perDeviceEvalBatchSize;
     }
 
     /** @return micro-batches per optimizer step */
     public int gradientAccumulationSteps() {
-        return gradientAccumulationSteps;
+        return v.gradientAccumulationSteps;
     }
 
     /**
@@ -224,17 +120,17 @@ public final class TrainingArguments {
      *     divided by the number of micro-batches
      */
     public boolean averageTokensAcrossMicroBatches() {
-        return averageTokensAcrossMicroBatches;
+        return v.averageTokensAcrossMicroBatches;
     }
 
     /** @return warmup steps (wins over the ratio when set) */
     public int warmupSteps() {
-        return warmupSteps;
+        return v.warmupSteps;
     }
 
     /** @return warmup as a share of all steps */
     public double warmupRatio() {
-        return warmupRatio;
+        return v.warmupRatio;
     }
 
     /**
@@ -242,102 +138,102 @@ public final class TrainingArguments {
      * @return the warmup steps in effect ({@code ceil(ratio * total)} when no step count is set)
      */
     public int warmupSteps(int totalSteps) {
-        return warmupSteps > 0 ? warmupSteps : (int) Math.ceil(warmupRatio * totalSteps);
+        return v.warmupSteps > 0 ? v.warmupSteps : (int) Math.ceil(v.warmupRatio * totalSteps);
     }
 
     /** @return the schedule after warmup */
     public LrSchedule.Type lrSchedulerType() {
-        return lrSchedulerType;
+        return v.lrSchedulerType;
     }
 
     /** @return the optimizer */
     public OptimizerType optimizer() {
-        return optimizer;
+        return v.optimizer;
     }
 
     /** @return AdamW's beta1 */
     public double adamBeta1() {
-        return adamBeta1;
+        return v.adamBeta1;
     }
 
     /** @return AdamW's beta2 */
     public double adamBeta2() {
-        return adamBeta2;
+        return v.adamBeta2;
     }
 
     /** @return AdamW's epsilon */
     public double adamEpsilon() {
-        return adamEpsilon;
+        return v.adamEpsilon;
     }
 
     /** @return SGD's momentum */
     public double sgdMomentum() {
-        return sgdMomentum;
+        return v.sgdMomentum;
     }
 
     /** @return the weight decay */
     public double weightDecay() {
-        return weightDecay;
+        return v.weightDecay;
     }
 
     /** @return patterns of parameter keys exempt from weight decay */
     public List<String> noDecayPatterns() {
-        return noDecayPatterns;
+        return v.noDecayPatterns;
     }
 
     /** @return the global gradient-norm bound, {@code <= 0} for none */
     public double maxGradNorm() {
-        return maxGradNorm;
+        return v.maxGradNorm;
     }
 
     /** @return the seed of data order and dropout */
     public long seed() {
-        return seed;
+        return v.seed;
     }
 
     /** @return whether each epoch visits the training data in a new seeded order */
     public boolean shuffle() {
-        return shuffle;
+        return v.shuffle;
     }
 
     /** @return steps between log lines */
     public int logSteps() {
-        return logSteps;
+        return v.logSteps;
     }
 
     /** @return steps between evaluations, 0 for none */
     public int evalSteps() {
-        return evalSteps;
+        return v.evalSteps;
     }
 
     /** @return steps between checkpoints, 0 for none */
     public int saveSteps() {
-        return saveSteps;
+        return v.saveSteps;
     }
 
     /** @return checkpoints kept, 0 for all */
     public int saveTotalLimit() {
-        return saveTotalLimit;
+        return v.saveTotalLimit;
     }
 
     /** @return evaluations without improvement before stopping, 0 for never */
     public int earlyStoppingPatience() {
-        return earlyStoppingPatience;
+        return v.earlyStoppingPatience;
     }
 
     /** @return the decrease of eval loss that counts as an improvement */
     public double earlyStoppingThreshold() {
-        return earlyStoppingThreshold;
+        return v.earlyStoppingThreshold;
     }
 
     /** @return whether the weights of the best evaluation are restored at the end */
     public boolean loadBestModelAtEnd() {
-        return loadBestModelAtEnd;
+        return v.loadBestModelAtEnd;
     }
 
     /** Builds {@link TrainingArguments}; setters check their argument. */
     public static final class Builder {
-        private TrainingArguments a = new TrainingArguments();
+        private ArgumentValues a = new ArgumentValues();
 
         private Builder(Path outputDir) {
             if (outputDir == null) {
@@ -350,6 +246,16 @@ public final class TrainingArguments {
             if (!ok) {
                 throw new PeftConfigException(message);
             }
+        }
+
+        private static int atLeast(String key, int v, int min) {
+            require(v >= min, key + " must be >= " + min + ", got " + v);
+            return v;
+        }
+
+        private static double atLeast(String key, double v, int min) {
+            require(v >= min, key + " must be >= " + min + ", got " + v);
+            return v;
         }
 
         /** @param dir the output directory @return this */
@@ -382,22 +288,19 @@ public final class TrainingArguments {
 
         /** @param v rows per micro-batch, {@code >= 1} @return this */
         public Builder perDeviceTrainBatchSize(int v) {
-            require(v >= 1, "per_device_train_batch_size must be >= 1, got " + v);
-            a.perDeviceTrainBatchSize = v;
+            a.perDeviceTrainBatchSize = atLeast("per_device_train_batch_size", v, 1);
             return this;
         }
 
         /** @param v rows per evaluation batch, {@code >= 1} @return this */
         public Builder perDeviceEvalBatchSize(int v) {
-            require(v >= 1, "per_device_eval_batch_size must be >= 1, got " + v);
-            a.perDeviceEvalBatchSize = v;
+            a.perDeviceEvalBatchSize = atLeast("per_device_eval_batch_size", v, 1);
             return this;
         }
 
         /** @param v micro-batches per step, {@code >= 1} @return this */
         public Builder gradientAccumulationSteps(int v) {
-            require(v >= 1, "gradient_accumulation_steps must be >= 1, got " + v);
-            a.gradientAccumulationSteps = v;
+            a.gradientAccumulationSteps = atLeast("gradient_accumulation_steps", v, 1);
             return this;
         }
 
@@ -409,8 +312,7 @@ public final class TrainingArguments {
 
         /** @param v warmup steps, {@code >= 0} @return this */
         public Builder warmupSteps(int v) {
-            require(v >= 0, "warmup_steps must be >= 0, got " + v);
-            a.warmupSteps = v;
+            a.warmupSteps = atLeast("warmup_steps", v, 0);
             return this;
         }
 
@@ -446,8 +348,7 @@ public final class TrainingArguments {
 
         /** @param v AdamW's epsilon, {@code >= 0} @return this */
         public Builder adamEpsilon(double v) {
-            require(v >= 0, "adam_epsilon must be >= 0, got " + v);
-            a.adamEpsilon = v;
+            a.adamEpsilon = atLeast("adam_epsilon", v, 0);
             return this;
         }
 
@@ -492,43 +393,37 @@ public final class TrainingArguments {
 
         /** @param v steps between log lines, {@code >= 1} @return this */
         public Builder logSteps(int v) {
-            require(v >= 1, "logging_steps must be >= 1, got " + v);
-            a.logSteps = v;
+            a.logSteps = atLeast("logging_steps", v, 1);
             return this;
         }
 
         /** @param v steps between evaluations, 0 for none @return this */
         public Builder evalSteps(int v) {
-            require(v >= 0, "eval_steps must be >= 0, got " + v);
-            a.evalSteps = v;
+            a.evalSteps = atLeast("eval_steps", v, 0);
             return this;
         }
 
         /** @param v steps between checkpoints, 0 for none @return this */
         public Builder saveSteps(int v) {
-            require(v >= 0, "save_steps must be >= 0, got " + v);
-            a.saveSteps = v;
+            a.saveSteps = atLeast("save_steps", v, 0);
             return this;
         }
 
         /** @param v checkpoints kept, 0 for all @return this */
         public Builder saveTotalLimit(int v) {
-            require(v >= 0, "save_total_limit must be >= 0, got " + v);
-            a.saveTotalLimit = v;
+            a.saveTotalLimit = atLeast("save_total_limit", v, 0);
             return this;
         }
 
         /** @param v evaluations without improvement before stopping, 0 for never @return this */
         public Builder earlyStoppingPatience(int v) {
-            require(v >= 0, "early_stopping_patience must be >= 0, got " + v);
-            a.earlyStoppingPatience = v;
+            a.earlyStoppingPatience = atLeast("early_stopping_patience", v, 0);
             return this;
         }
 
         /** @param v the eval-loss decrease that counts as improvement, {@code >= 0} @return this */
         public Builder earlyStoppingThreshold(double v) {
-            require(v >= 0, "early_stopping_threshold must be >= 0, got " + v);
-            a.earlyStoppingThreshold = v;
+            a.earlyStoppingThreshold = atLeast("early_stopping_threshold", v, 0);
             return this;
         }
 
@@ -546,7 +441,7 @@ public final class TrainingArguments {
             if (a.loadBestModelAtEnd && a.evalSteps == 0) {
                 throw new PeftConfigException("load_best_model_at_end needs eval_steps > 0 and an eval dataset");
             }
-            return a.copy();
+            return new TrainingArguments(a.copy());
         }
     }
 }

@@ -7,11 +7,12 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.peft4j.core.PeftModel;
+import io.github.peft4j.models.tokenizer.HfTokenizer;
 import io.github.peft4j.train.curation.Curator;
 import io.github.peft4j.train.curation.MinHashLsh;
 import io.github.peft4j.train.curation.PiiAnonymizer;
 import io.github.peft4j.train.data.DataPipeline;
-import io.github.peft4j.train.data.HfTextTokenizer;
+import io.github.peft4j.train.data.TextTokenizer;
 import io.github.peft4j.train.data.TokenizedDataset;
 import io.github.peft4j.train.eval.ComparisonReport;
 import io.github.peft4j.train.eval.EvalResult;
@@ -61,7 +62,8 @@ class EndToEndTest {
     @Test
     void jsonlToAdapterMetricsPlotAndReport() throws IOException {
         Path out = tmp.resolve("run");
-        try (NDManager m = NDManager.newBaseManager(); HfTextTokenizer tok = Fixtures.tinyTokenizer()) {
+        try (NDManager m = NDManager.newBaseManager(); HfTokenizer hf = Fixtures.tinyTokenizer()) {
+            TextTokenizer tok = TextTokenizer.of(hf);
             DataPipeline.Prepared data = DataPipeline.builder(tok)
                     .curator(Curator.builder().exactDedup(true).nearDedup(MinHashLsh.builder().threshold(0.9).build())
                             .anonymizer(PiiAnonymizer.defaults()).build())

@@ -5,7 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
 import io.github.peft4j.core.PeftModel;
-import io.github.peft4j.train.data.HfTextTokenizer;
+import io.github.peft4j.models.tokenizer.HfTokenizer;
+import io.github.peft4j.train.data.TextTokenizer;
 import io.github.peft4j.train.testing.Corpus;
 import io.github.peft4j.train.testing.Fixtures;
 import java.nio.file.Path;
@@ -30,8 +31,9 @@ class MemoryTest {
     void threeHundredStepsLeaveTheNumberOfLiveArraysFlat() {
         List<int[]> samples = new ArrayList<>();
         try (NDManager m = NDManager.newBaseManager();
-                HfTextTokenizer tok = Fixtures.tinyTokenizer();
+                HfTokenizer hf = Fixtures.tinyTokenizer();
                 PeftModel model = Fixtures.tinyPeftModel(m, 0.1, 1)) {
+            TextTokenizer tok = TextTokenizer.of(hf);
             TrainingArguments args = TrainingArguments.builder(tmp).learningRate(1e-2).maxSteps(300)
                     .perDeviceTrainBatchSize(2).gradientAccumulationSteps(2).evalSteps(50).saveSteps(100)
                     .saveTotalLimit(1).logSteps(10).build();

@@ -16,8 +16,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.safetensors.SafetensorsFile;
+import io.github.peft4j.models.tokenizer.HfTokenizer;
 import io.github.peft4j.train.data.Batch;
-import io.github.peft4j.train.data.HfTextTokenizer;
+import io.github.peft4j.train.data.TextTokenizer;
 import io.github.peft4j.train.data.TokenizedDataset;
 import io.github.peft4j.train.eval.EvalResult;
 import io.github.peft4j.train.loss.CausalLmLoss;
@@ -41,7 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class TrainerTest {
 
-    static HfTextTokenizer tokenizer;
+    static HfTokenizer tokenizer;
     static TokenizedDataset train;
     static TokenizedDataset eval;
 
@@ -51,8 +52,8 @@ class TrainerTest {
     @BeforeAll
     static void data() {
         tokenizer = Fixtures.tinyTokenizer();
-        train = Corpus.dataset(tokenizer);
-        eval = Corpus.evalDataset(tokenizer);
+        train = Corpus.dataset(TextTokenizer.of(tokenizer));
+        eval = Corpus.evalDataset(TextTokenizer.of(tokenizer));
     }
 
     @AfterAll
@@ -355,7 +356,7 @@ class TrainerTest {
         TrainingArguments a = args(tmp).maxSteps(8).logSteps(4).evalSteps(4).saveSteps(4).build();
         TrainResult r;
         try (NDManager m = NDManager.newBaseManager()) {
-            r = train(m, a, 0.0, 1, b -> b.progressListener(progress::add).callback(new TrainerCallback() {
+            r = train(m, a, 0.0, 1, b -> b.callback(TrainerCallback.onProgress(progress::add)).callback(new TrainerCallback() {
                 @Override
                 public void onTrainBegin(TrainerState s, TrainerControl c) {
                     events.add("begin " + s.globalStep() + "/" + s.maxSteps());

@@ -38,14 +38,16 @@ public final class HfTokenizer implements AutoCloseable {
     private final Integer bos;
     private final Integer eos;
     private final Integer pad;
+    private final Integer vocabSize;
 
     private HfTokenizer(HuggingFaceTokenizer tokenizer, Map<String, Integer> specialIds, Integer bos, Integer eos,
-            Integer pad) {
+            Integer pad, Integer vocabSize) {
         this.tokenizer = tokenizer;
         this.specialIds = specialIds;
         this.bos = bos;
         this.eos = eos;
         this.pad = pad;
+        this.vocabSize = vocabSize;
     }
 
     /**
@@ -55,12 +57,16 @@ public final class HfTokenizer implements AutoCloseable {
      * @throws PeftFormatException when the file is missing or cannot be parsed
      */
     public static HfTokenizer load(Path dir, ModelConfig config) {
-        Path file = Files.isDirectory(dir) ? dir.resolve(FILE_NAME) : dir;
+        boolean isFile = Files.isRegularFile(dir) || dir.getFileName().toString().endsWith(".json");
+        Path file = isFile ? dir : dir.resolve(FILE_NAME);
         Path folder = file.toAbsolutePath().getParent();
         if (!Files.isRegularFile(file)) {
-            throw new PeftFormatException(file, null, "no tokenizer.json (peft4j reads the fast-tokenizer file only)");
+            throw new PeftFormatException(file, null, "no tokenizer.json (peft4j reads the fast-tokenizer file only;"
+                    + " convert a slow tokenizer once with transformers: AutoTokenizer.from_pretrained(...)"
+                    + ".save_pretrained(dir))");
         }
-        Map<String, Integer> addedTokens = addedTokens(file);
+        JsonNode root = readJson(file);
+        Map<String, Integer> addedTokens = addedTokens(root);
         HuggingFaceTokenizer tokenizer;
         try {
             tokenizer = HuggingFaceTokenizer.newInstance(file, Map.of(
@@ -70,13 +76,12 @@ public final class HfTokenizer implements AutoCloseable {
         }
         JsonNode tokenizerConfig = readOptional(folder.resolve("tokenizer_config.json"));
         JsonNode specialMap = readOptional(folder.resolve("special_tokens_map.json"));
-        Integer bos = special("bos_token", tokenizerConfig, specialMap, addedTokens,
-                config == null ? null : config.bosTokenId().orElse(null));
-        Integer eos = special("eos_token", tokenizerConfig, specialMap, addedTokens,
+        SpecialTokens specials = new SpecialTokens(tokenizer, tokenizerConfig, specialMap, addedTokens);
+        Integer bos = specials.id("bos_token", config == null ? null : config.bosTokenId().orElse(null));
+        Integer eos = specials.id("eos_token",
                 config == null || config.eosTokenIds().isEmpty() ? null : config.eosTokenIds().get(0));
-        Integer pad = special("pad_token", tokenizerConfig, specialMap, addedTokens,
-                config == null ? null : config.padTokenId().orElse(null));
-        return new HfTokenizer(tokenizer, addedTokens, bos, eos, pad);
+        Integer pad = specials.id("pad_token", config == null ? null : config.padTokenId().orElse(null));
+        return new HfTokenizer(tokenizer, addedTokens, bos, eos, pad, vocabSize(root, addedTokens));
     }
 
     /**
@@ -155,6 +160,14 @@ public final class HfTokenizer implements AutoCloseable {
         return Optional.ofNullable(pad);
     }
 
+    /**
+     * @return the number of ids: one more than the largest id of the vocabulary and the added
+     *     tokens, if {@code tokenizer.json} lists them
+     */
+    public Optional<Integer> vocabSize() {
+        return Optional.ofNullable(vocabSize);
+    }
+
     /** @return DJL's tokenizer, for anything not wrapped here */
     public HuggingFaceTokenizer raw() {
         return tokenizer;
@@ -165,14 +178,8 @@ public final class HfTokenizer implements AutoCloseable {
         tokenizer.close();
     }
 
-    private static Map<String, Integer> addedTokens(Path file) {
+    private static Map<String, Integer> addedTokens(JsonNode root) {
         Map<String, Integer> out = new HashMap<>();
-        JsonNode root;
-        try {
-            root = PythonJson.mapper().readTree(file.toFile());
-        } catch (IOException e) {
-            throw new PeftFormatException(file, null, "not valid JSON: " + e.getMessage(), e);
-        }
         for (JsonNode t : root.path("added_tokens")) {
             if (t.path("content").isTextual() && t.path("id").canConvertToInt()) {
                 out.put(t.get("content").textValue(), t.get("id").intValue());
@@ -181,10 +188,27 @@ public final class HfTokenizer implements AutoCloseable {
         return out;
     }
 
-    private static JsonNode readOptional(Path file) {
-        if (!Files.isRegularFile(file)) {
-            return null;
+    private static Integer vocabSize(JsonNode root, Map<String, Integer> addedTokens) {
+        JsonNode vocab = root.path("model").path("vocab");
+        int max = -1;
+        if (vocab.isObject()) {
+            for (JsonNode id : vocab) {
+                max = Math.max(max, id.asInt());
+            }
+        } else if (vocab.isArray()) {
+            max = vocab.size() - 1; // Unigram: a list of [piece, score]
         }
+        for (int id : addedTokens.values()) {
+            max = Math.max(max, id);
+        }
+        return max < 0 ? null : max + 1;
+    }
+
+    private static JsonNode readOptional(Path file) {
+        return Files.isRegularFile(file) ? readJson(file) : null;
+    }
+
+    private static JsonNode readJson(Path file) {
         try {
             return PythonJson.mapper().readTree(file.toFile());
         } catch (IOException e) {
@@ -192,23 +216,35 @@ public final class HfTokenizer implements AutoCloseable {
         }
     }
 
-    /** A special token named in the tokenizer files, resolved to its id; else the config's id. */
-    private static Integer special(String key, JsonNode tokenizerConfig, JsonNode specialMap,
-            Map<String, Integer> addedTokens, Integer fallback) {
-        for (JsonNode source : new JsonNode[] {tokenizerConfig, specialMap}) {
-            if (source == null || !source.has(key)) {
-                continue;
+    /** The special tokens the tokenizer files name, resolved to ids as transformers resolves them. */
+    private record SpecialTokens(HuggingFaceTokenizer tokenizer, JsonNode tokenizerConfig, JsonNode specialMap,
+            Map<String, Integer> addedTokens) {
+
+        /**
+         * @param key {@code bos_token}, {@code eos_token}, {@code pad_token}
+         * @param fallback the model config's id, for a token the tokenizer files do not name
+         * @return the id: an added token's, else the vocabulary's when the text is one token
+         */
+        Integer id(String key, Integer fallback) {
+            for (JsonNode source : new JsonNode[] {tokenizerConfig, specialMap}) {
+                if (source == null || !source.has(key)) {
+                    continue;
+                }
+                JsonNode value = source.get(key);
+                String content = value.isTextual() ? value.textValue() : value.path("content").asText(null);
+                if (content == null) {
+                    return null; // declared as null: the tokenizer has no such token
+                }
+                Integer id = addedTokens.get(content);
+                if (id != null) {
+                    return id;
+                }
+                long[] ids = tokenizer.encode(content, false, false).getIds();
+                if (ids.length == 1) {
+                    return Math.toIntExact(ids[0]);
+                }
             }
-            JsonNode value = source.get(key);
-            String content = value.isTextual() ? value.textValue() : value.path("content").asText(null);
-            if (content == null) {
-                return null; // declared as null: the tokenizer has no such token
-            }
-            Integer id = addedTokens.get(content);
-            if (id != null) {
-                return id;
-            }
+            return fallback;
         }
-        return fallback;
     }
 }

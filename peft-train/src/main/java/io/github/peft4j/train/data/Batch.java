@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.github.peft4j.core.Labels;
 
 /**
  * A padded batch, kept as Java arrays until a training step turns it into tensors in its own
@@ -69,7 +70,7 @@ public final class Batch {
         long n = 0;
         for (int[] row : labels) {
             for (int t = shift; t < row.length; t++) {
-                if (row[t] != TokenizedExample.IGNORE) {
+                if (row[t] != Labels.IGNORE_INDEX) {
                     n++;
                 }
             }

@@ -1,5 +1,6 @@
 package io.github.peft4j.train.data;
 
+import io.github.peft4j.core.Labels;
 import io.github.peft4j.core.PeftConfigException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -75,7 +76,7 @@ public final class Batching {
             if (classification) {
                 classes[i] = e.classLabel();
             } else {
-                Arrays.fill(labels[i], TokenizedExample.IGNORE);
+                Arrays.fill(labels[i], Labels.IGNORE_INDEX);
                 System.arraycopy(e.labels(), 0, labels[i], 0, n);
             }
         }

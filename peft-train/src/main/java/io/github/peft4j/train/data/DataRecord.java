@@ -13,8 +13,7 @@ import java.util.List;
  * DataRecord cleaned = r.withTexts(List.of("Q: <EMAIL>?\nA:", " 4"));
  * }</pre>
  */
-public sealed interface DataRecord
-        permits DataRecord.Text, DataRecord.PromptCompletion, DataRecord.Chat, DataRecord.LabeledText {
+public sealed interface DataRecord permits DataRecord.OneText, DataRecord.PromptCompletion, DataRecord.Chat {
 
     /** @return where the record came from ({@code file:line}), or {@code null} if built in code */
     String origin();
@@ -28,27 +27,45 @@ public sealed interface DataRecord
      */
     DataRecord withTexts(List<String> texts);
 
+    /** The shapes with a single free-text field: its text is all that curation sees and changes. */
+    sealed interface OneText extends DataRecord permits Text, LabeledText {
+
+        /** @return the text */
+        String text();
+
+        /**
+         * @param replacement the new text
+         * @return a record of the same shape with that text
+         */
+        DataRecord withText(String replacement);
+
+        @Override
+        default List<String> texts() {
+            return List.of(text());
+        }
+
+        @Override
+        default DataRecord withTexts(List<String> texts) {
+            check(texts, 1);
+            return withText(texts.get(0));
+        }
+    }
+
     /**
      * {@code {"text": ...}}: causal LM on the whole text.
      *
      * @param text the text
      * @param origin where it came from, or {@code null}
      */
-    record Text(String text, String origin) implements DataRecord {
+    record Text(String text, String origin) implements OneText {
         /** @param text the text */
         public Text(String text) {
             this(text, null);
         }
 
         @Override
-        public List<String> texts() {
-            return List.of(text);
-        }
-
-        @Override
-        public DataRecord withTexts(List<String> texts) {
-            check(texts, 1);
-            return new Text(texts.get(0), origin);
+        public DataRecord withText(String replacement) {
+            return new Text(replacement, origin);
         }
     }
 
@@ -121,7 +138,7 @@ public sealed interface DataRecord
      * @param label the class, as written in the file (a name or a number)
      * @param origin where it came from, or {@code null}
      */
-    record LabeledText(String text, String label, String origin) implements DataRecord {
+    record LabeledText(String text, String label, String origin) implements OneText {
         /**
          * @param text the text
          * @param label the class
@@ -131,17 +148,12 @@ public sealed interface DataRecord
         }
 
         @Override
-        public List<String> texts() {
-            return List.of(text);
-        }
-
-        @Override
-        public DataRecord withTexts(List<String> texts) {
-            check(texts, 1);
-            return new LabeledText(texts.get(0), label, origin);
+        public DataRecord withText(String replacement) {
+            return new LabeledText(replacement, label, origin);
         }
     }
 
+    /** @throws IllegalArgumentException unless there are {@code expected} texts */
     private static void check(List<String> texts, int expected) {
         if (texts.size() != expected) {
             throw new IllegalArgumentException("expected " + expected + " texts, got " + texts.size());

@@ -1,17 +1,22 @@
 package io.github.peft4j.train.data;
 
+import io.github.peft4j.models.tokenizer.HfTokenizer;
+import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
  * The little the data pipeline needs from a tokenizer. Encoding adds no special tokens: the
- * pipeline places BOS/EOS itself, so that labels line up exactly. Implemented over DJL's
- * {@code HuggingFaceTokenizer} by {@link HfTextTokenizer}; any other tokenizer (a model module's
- * own) plugs in with a few lines.
+ * pipeline places BOS/EOS itself, so that labels line up exactly. A Hugging Face
+ * {@code tokenizer.json} is read by peft-models' {@link HfTokenizer} (the one wrapper of DJL's
+ * tokenizer); {@link #of(HfTokenizer)} views it as a {@code TextTokenizer}. Any other tokenizer
+ * plugs in with a few lines.
  *
  * <pre>{@code
- * TextTokenizer tok = HfTextTokenizer.load(Path.of("models/gpt2"));
- * int[] ids = tok.encode("Hello world");
- * int eos = tok.eosTokenId().orElseThrow();
+ * try (HfTokenizer hf = HfTokenizer.load(Path.of("models/gpt2"), null)) {
+ *     TextTokenizer tok = TextTokenizer.of(hf);
+ *     int[] ids = tok.encode("Hello world");            // [15496, 995]
+ *     int eos = tok.eosTokenId().orElseThrow();         // 50256
+ * }
  * }</pre>
  */
 public interface TextTokenizer {
@@ -39,4 +44,56 @@ public interface TextTokenizer {
 
     /** @return the number of ids, added tokens included, if known */
     OptionalInt vocabSize();
+
+    /**
+     * @param tokenizer a model's tokenizer (a {@code PretrainedModel}'s, or one loaded on its own);
+     *     the caller keeps closing it
+     * @return a view of it for the data pipeline
+     */
+    static TextTokenizer of(HfTokenizer tokenizer) {
+        return new TextTokenizer() {
+            @Override
+            public int[] encode(String text) {
+                long[] ids = tokenizer.encode(text);
+                int[] out = new int[ids.length];
+                for (int i = 0; i < ids.length; i++) {
+                    out[i] = Math.toIntExact(ids[i]);
+                }
+                return out;
+            }
+
+            @Override
+            public String decode(int[] ids) {
+                long[] l = new long[ids.length];
+                for (int i = 0; i < ids.length; i++) {
+                    l[i] = ids[i];
+                }
+                return tokenizer.decode(l, true);
+            }
+
+            @Override
+            public OptionalInt eosTokenId() {
+                return optionalInt(tokenizer.eosTokenId());
+            }
+
+            @Override
+            public OptionalInt bosTokenId() {
+                return optionalInt(tokenizer.bosTokenId());
+            }
+
+            @Override
+            public OptionalInt padTokenId() {
+                return optionalInt(tokenizer.padTokenId());
+            }
+
+            @Override
+            public OptionalInt vocabSize() {
+                return optionalInt(tokenizer.vocabSize());
+            }
+
+            private OptionalInt optionalInt(Optional<Integer> id) {
+                return id.map(OptionalInt::of).orElse(OptionalInt.empty());
+            }
+        };
+    }
 }

@@ -1,5 +1,6 @@
 package io.github.peft4j.train.data;
 
+import io.github.peft4j.core.Labels;
 import io.github.peft4j.core.PeftConfigException;
 import java.util.ArrayList;
 import java.util.List;
@@ -85,13 +86,13 @@ public final class Tokenization {
         IntList labels = new IntList();
         if (addBos) {
             ids.add(tokenizer.bosTokenId().getAsInt());
-            labels.add(TokenizedExample.IGNORE);
+            labels.add(Labels.IGNORE_INDEX);
         }
         boolean lastTrained = false;
         for (TextSegment s : segments) {
             for (int id : tokenizer.encode(s.text())) {
                 ids.add(id);
-                labels.add(s.trained() ? id : TokenizedExample.IGNORE);
+                labels.add(s.trained() ? id : Labels.IGNORE_INDEX);
             }
             lastTrained = s.trained();
         }
@@ -101,7 +102,7 @@ public final class Tokenization {
         if (addEos) {
             int eos = tokenizer.eosTokenId().getAsInt();
             ids.add(eos);
-            labels.add(lastTrained ? eos : TokenizedExample.IGNORE);
+            labels.add(lastTrained ? eos : Labels.IGNORE_INDEX);
         }
         return TokenizedExample.languageModel(ids.truncated(maxLength), labels.truncated(maxLength));
     }

@@ -1,9 +1,10 @@
 package io.github.peft4j.train.data;
 
+import io.github.peft4j.core.Labels;
 import java.util.Arrays;
 
 /**
- * Token ids with their labels: for language modelling one label per token ({@value #IGNORE} where
+ * Token ids with their labels: for language modelling one label per token ({@value Labels#IGNORE_INDEX} where
  * no loss is taken, the model shifts them by one itself, as Hugging Face models do); for
  * classification a single class id in {@link #classLabel()}.
  *
@@ -12,13 +13,11 @@ import java.util.Arrays;
  * }</pre>
  *
  * @param inputIds the token ids
- * @param labels one label per token, {@value #IGNORE} for no loss (empty for classification)
+ * @param labels one label per token, {@value Labels#IGNORE_INDEX} for no loss (empty for classification)
  * @param classLabel the class id for classification, {@value #NO_CLASS} for language modelling
  */
 public record TokenizedExample(int[] inputIds, int[] labels, int classLabel) {
 
-    /** The label that takes no loss (PyTorch's {@code ignore_index}). */
-    public static final int IGNORE = -100;
     /** {@link #classLabel()} of a language-modelling example. */
     public static final int NO_CLASS = -1;
 
@@ -65,7 +64,7 @@ public record TokenizedExample(int[] inputIds, int[] labels, int classLabel) {
     public int trainedTokens() {
         int n = 0;
         for (int l : labels) {
-            if (l != IGNORE) {
+            if (l != Labels.IGNORE_INDEX) {
                 n++;
             }
         }

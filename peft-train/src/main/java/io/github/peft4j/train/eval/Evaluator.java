@@ -68,9 +68,10 @@ public final class Evaluator {
         boolean hasAccuracy = true;
         try (NoGrad off = NoGrad.enter(manager.getEngine())) {
             for (Batch batch : data.batches(batchSize)) {
-                long n = loss.itemCount(batch);
+                long n;
                 try (NDManager bm = manager.newSubManager(); NDScope scope = new NDScope()) {
                     NDList outputs = model.forward(ps, batch.inputs(bm), false);
+                    n = loss.itemCount(batch, outputs);
                     NDArray labels = batch.labels(bm);
                     double mean = loss.compute(outputs, labels).getFloat();
                     lossSum += mean * n;

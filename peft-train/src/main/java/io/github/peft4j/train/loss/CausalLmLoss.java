@@ -2,26 +2,32 @@ package io.github.peft4j.train.loss;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.github.peft4j.core.Labels;
+import io.github.peft4j.models.CrossEntropy;
 import io.github.peft4j.train.data.Batch;
-import io.github.peft4j.train.data.TokenizedExample;
 
 /**
  * Causal language-modelling cross-entropy with Hugging Face semantics: logits at position
  * {@code t} are scored against the label at {@code t + 1} (the model shifts, the data does not),
- * labels of {@value TokenizedExample#IGNORE} take no loss, and the loss is the mean over the scored
+ * labels of {@value Labels#IGNORE_INDEX} take no loss, and the loss is the mean over the scored
  * tokens, as {@code ForCausalLMLoss} with {@code ignore_index=-100}.
  *
+ * <p>It serves every PEFT method. Prompt tuning and P-tuning return {@code n} virtual-token
+ * positions in front of the real ones; the labels then get {@code n} ignored positions in front,
+ * as PEFT's {@code PeftModelForCausalLM} pads them, so the last virtual token predicts the first
+ * real one (and the first real label is scored too). Prefix tuning and the layer methods leave the
+ * length unchanged. The arithmetic is {@link CrossEntropy}'s.
+ *
  * <pre>{@code
- * NDArray loss = new CausalLmLoss().compute(new NDList(logits), labels);   // logits [B,T,V], labels [B,T]
+ * NDArray loss = new CausalLmLoss().compute(new NDList(logits), labels);   // logits [B,T(+n),V], labels [B,T]
  * }</pre>
  */
 public class CausalLmLoss implements TrainingLoss {
 
     @Override
     public NDArray compute(NDList outputs, NDArray labels) {
-        shift(outputs.head(), labels); // validates the shapes with a trainer-level message
-        return io.github.peft4j.models.CausalLmLoss.compute(outputs.head(), labels);
+        return CrossEntropy.causalLm(outputs.head(), labels);
     }
 
     @Override
@@ -29,31 +35,21 @@ public class CausalLmLoss implements TrainingLoss {
         return batch.labelCount(1);
     }
 
+    /** With virtual tokens in front, even the first label has a position before it to be scored from. */
+    @Override
+    public long itemCount(Batch batch, NDList outputs) {
+        int prepended = CrossEntropy.prependedPositions(outputs.head().getShape(),
+                new Shape(batch.size(), batch.sequenceLength()));
+        return batch.labelCount(prepended > 0 ? 0 : 1);
+    }
+
     @Override
     public NDArray correctCount(NDList outputs, NDArray labels) {
-        Shifted s = shift(outputs.head(), labels);
-        NDArray predicted = s.logits.argMax(-1);
-        return predicted.eq(s.labels).logicalAnd(s.valid).toType(DataType.INT64, false).sum();
+        return CrossEntropy.causalLmCorrect(outputs.head(), labels);
     }
 
     @Override
     public boolean tokenLevel() {
         return true;
     }
-
-    private static Shifted shift(NDArray logits, NDArray labels) {
-        if (logits.getShape().dimension() != 3 || labels.getShape().dimension() != 2
-                || logits.getShape().get(0) != labels.getShape().get(0)
-                || logits.getShape().get(1) != labels.getShape().get(1)) {
-            throw new IllegalArgumentException("causal LM loss needs logits [B, T, V] and labels [B, T], got "
-                    + logits.getShape() + " and " + labels.getShape());
-        }
-        NDArray shiftedLogits = logits.get(":, :-1, :");
-        NDArray shiftedLabels = labels.get(":, 1:").toType(DataType.INT64, false);
-        NDArray valid = shiftedLabels.neq(TokenizedExample.IGNORE);
-        NDArray safe = shiftedLabels.mul(valid.toType(DataType.INT64, false));
-        return new Shifted(shiftedLogits, shiftedLabels, valid, safe);
-    }
-
-    private record Shifted(NDArray logits, NDArray labels, NDArray valid, NDArray safeLabels) {}
 }

@@ -35,6 +35,20 @@ public interface TrainingLoss {
     long itemCount(Batch batch);
 
     /**
+     * The item count once the model's outputs for the batch are known: a model may return more
+     * positions than it was given (prompt tuning's virtual tokens), which can score more labels.
+     * The trainer and the evaluator weight batches by this count.
+     *
+     * @param batch a batch
+     * @param outputs the model's outputs for it
+     * @return how many items {@link #compute} averages over for these outputs; {@link #itemCount(Batch)}
+     *     by default
+     */
+    default long itemCount(Batch batch, NDList outputs) {
+        return itemCount(batch);
+    }
+
+    /**
      * For accuracy: how many scored items the model predicts right (arg-max of the logits).
      *
      * @param outputs the model's outputs

@@ -97,11 +97,8 @@ public final class AdamW extends StatefulOptimizer {
          * @return this
          */
         public Builder betas(double beta1, double beta2) {
-            if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)) {
-                throw new PeftConfigException("AdamW betas must be in [0, 1), got " + beta1 + ", " + beta2);
-            }
-            this.beta1 = beta1;
-            this.beta2 = beta2;
+            this.beta1 = checked("AdamW beta1", beta1, true);
+            this.beta2 = checked("AdamW beta2", beta2, true);
             return this;
         }
 
@@ -110,10 +107,7 @@ public final class AdamW extends StatefulOptimizer {
          * @return this
          */
         public Builder eps(double eps) {
-            if (!(eps >= 0)) {
-                throw new PeftConfigException("AdamW eps must be >= 0, got " + eps);
-            }
-            this.eps = eps;
+            this.eps = checked("AdamW eps", eps, false);
             return this;
         }
 
@@ -123,10 +117,7 @@ public final class AdamW extends StatefulOptimizer {
          * @return this
          */
         public Builder weightDecay(double weightDecay) {
-            if (!(weightDecay >= 0)) {
-                throw new PeftConfigException("AdamW weight decay must be >= 0, got " + weightDecay);
-            }
-            this.weightDecay = weightDecay;
+            this.weightDecay = checked("AdamW weight decay", weightDecay, false);
             return this;
         }
 

@@ -91,15 +91,29 @@ public final class Gradients {
         if (coef >= 1f) {
             return norm;
         }
+        scale(parameters, coef);
+        return norm;
+    }
+
+    /**
+     * Multiplies every gradient in place, outside autograd.
+     *
+     * <pre>{@code
+     * Gradients.scale(params, 1f / tokensInStep); // summed micro-batch losses -> mean
+     * }</pre>
+     *
+     * @param parameters the parameters (those without gradient are skipped)
+     * @param factor the factor
+     */
+    public static void scale(List<Parameter> parameters, float factor) {
         try (NDScope scope = new NDScope();
                 NoGrad off = NoGrad.enter(engineOf(parameters))) {
             for (Parameter p : parameters) {
                 if (p.getArray().hasGradient()) {
-                    p.getArray().getGradient().muli(coef);
+                    p.getArray().getGradient().muli(factor);
                 }
             }
         }
-        return norm;
     }
 
     private static ai.djl.engine.Engine engineOf(List<Parameter> parameters) {

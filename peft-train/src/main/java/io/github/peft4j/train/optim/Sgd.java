@@ -2,7 +2,6 @@ package io.github.peft4j.train.optim;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import io.github.peft4j.core.PeftConfigException;
 import java.util.List;
 
 /**
@@ -66,10 +65,7 @@ public final class Sgd extends StatefulOptimizer {
          * @return this
          */
         public Builder momentum(double momentum) {
-            if (!(momentum >= 0 && momentum < 1)) {
-                throw new PeftConfigException("SGD momentum must be in [0, 1), got " + momentum);
-            }
-            this.momentum = momentum;
+            this.momentum = checked("SGD momentum", momentum, true);
             return this;
         }
 
@@ -78,10 +74,7 @@ public final class Sgd extends StatefulOptimizer {
          * @return this
          */
         public Builder weightDecay(double weightDecay) {
-            if (!(weightDecay >= 0)) {
-                throw new PeftConfigException("SGD weight decay must be >= 0, got " + weightDecay);
-            }
-            this.weightDecay = weightDecay;
+            this.weightDecay = checked("SGD weight decay", weightDecay, false);
             return this;
         }
 

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import java.nio.file.Path;
+import io.github.peft4j.core.PeftConfigException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,6 +26,22 @@ abstract class StatefulOptimizer implements PeftOptimizer {
     /** [state name][parameter] */
     private final List<List<NDArray>> state = new ArrayList<>();
     private long step;
+
+    /**
+     * A builder's check of a hyper-parameter.
+     *
+     * @param what the optimizer and the name, for the message ({@code "AdamW eps"})
+     * @param v the value
+     * @param unitInterval whether it must be in [0, 1) (a momentum or beta), else {@code >= 0}
+     * @return {@code v}
+     * @throws PeftConfigException if it is out of range (NaN included)
+     */
+    static double checked(String what, double v, boolean unitInterval) {
+        if (!(v >= 0) || (unitInterval && !(v < 1))) {
+            throw new PeftConfigException(what + (unitInterval ? " must be in [0, 1), got " : " must be >= 0, got ") + v);
+        }
+        return v;
+    }
 
     /**
      * @param params the parameters to update

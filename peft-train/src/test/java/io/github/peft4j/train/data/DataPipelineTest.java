@@ -3,6 +3,7 @@ package io.github.peft4j.train.data;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.peft4j.models.tokenizer.HfTokenizer;
 import io.github.peft4j.train.curation.Curator;
 import io.github.peft4j.train.testing.Fixtures;
 import java.io.IOException;
@@ -28,7 +29,8 @@ class DataPipelineTest {
         sb.append("{\"prompt\": \"mail me at a@b.io\", \"completion\": \" yes\"}\n");
         sb.append("this line is broken\n");
         Files.writeString(f, sb.toString());
-        try (HfTextTokenizer tok = Fixtures.tinyTokenizer()) {
+        try (HfTokenizer hf = Fixtures.tinyTokenizer()) {
+            TextTokenizer tok = TextTokenizer.of(hf);
             DataPipeline.Prepared p = DataPipeline.builder(tok)
                     .curator(Curator.builder().exactDedup(true)
                             .anonymizer(io.github.peft4j.train.curation.PiiAnonymizer.defaults()).build())

@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.github.peft4j.core.Labels;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.train.testing.WordTokenizer;
 import java.util.List;
@@ -18,7 +19,7 @@ import org.junit.jupiter.api.Test;
 /** Token ids and labels worked out by hand for each data shape, packing and padding. */
 class PackingAndMaskingTest {
 
-    static final int X = TokenizedExample.IGNORE;
+    static final int X = Labels.IGNORE_INDEX;
     static final WordTokenizer TOK = new WordTokenizer(Map.ofEntries(
             Map.entry("<pad>", 0), Map.entry("<eos>", 1), Map.entry("hi", 2), Map.entry("there", 3),
             Map.entry("what", 4), Map.entry("is", 5), Map.entry("two", 6), Map.entry("four", 7),

@@ -8,8 +8,9 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.ParameterStore;
 import io.github.peft4j.core.PeftModel;
+import io.github.peft4j.models.tokenizer.HfTokenizer;
 import io.github.peft4j.train.data.Batch;
-import io.github.peft4j.train.data.HfTextTokenizer;
+import io.github.peft4j.train.data.TextTokenizer;
 import io.github.peft4j.train.data.TokenizedDataset;
 import io.github.peft4j.train.loss.CausalLmLoss;
 import io.github.peft4j.train.testing.Corpus;
@@ -21,8 +22,9 @@ class EvaluatorTest {
     @Test
     void lossIsTheMeanOverAllScoredTokensWhateverTheBatchSize() {
         try (NDManager m = NDManager.newBaseManager();
-                HfTextTokenizer tok = Fixtures.tinyTokenizer();
+                HfTokenizer hf = Fixtures.tinyTokenizer();
                 PeftModel model = Fixtures.tinyPeftModel(m, 0.0, 4)) {
+            TextTokenizer tok = TextTokenizer.of(hf);
             TokenizedDataset data = Corpus.dataset(tok);
             // reference: every example alone, log-softmax in double precision from the logits
             double nll = 0;

@@ -2,7 +2,7 @@ package io.github.peft4j.train.testing;
 
 import ai.djl.ndarray.NDManager;
 import io.github.peft4j.core.PeftModel;
-import io.github.peft4j.train.data.HfTextTokenizer;
+import io.github.peft4j.models.tokenizer.HfTokenizer;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,8 +41,8 @@ public final class Fixtures {
     }
 
     /** @return the tiny tokenizer */
-    public static HfTextTokenizer tinyTokenizer() {
-        return HfTextTokenizer.load(tinyTokenizerDir());
+    public static HfTokenizer tinyTokenizer() {
+        return HfTokenizer.load(tinyTokenizerDir(), null);
     }
 
     /**

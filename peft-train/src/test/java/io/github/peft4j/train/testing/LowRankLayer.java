@@ -1,20 +1,19 @@
 package io.github.peft4j.train.testing;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.norm.Dropout;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 import io.github.peft4j.core.module.LinearLike;
-import io.github.peft4j.core.tuner.BaseTunerLayer;
+import io.github.peft4j.core.tuner.AdditiveTunerLayer;
+import io.github.peft4j.core.tuner.ForwardCall;
+import io.github.peft4j.core.tuner.Tensors;
 import java.util.HashMap;
 import java.util.Map;
 
 /** y = base(x) + scale * dropout(x) A^T B^T with A random and B zero, as LoRA. */
-final class LowRankLayer extends BaseTunerLayer {
+final class LowRankLayer extends AdditiveTunerLayer {
 
     private final LinearLike linear;
     private final Map<String, double[]> settings = new HashMap<>();
@@ -34,18 +33,14 @@ final class LowRankLayer extends BaseTunerLayer {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray x = inputs.singletonOrThrow();
-        NDArray y = baseLayer().forward(ps, inputs, training, params).singletonOrThrow();
-        for (String name : adaptersForForward()) {
-            NDArray a = ps.getValue(adapterParameters(name).get("lowrank_A." + name + ".weight"), x.getDevice(), training);
-            NDArray b = ps.getValue(adapterParameters(name).get("lowrank_B." + name + ".weight"), x.getDevice(), training);
-            double[] s = settings.get(name);
-            NDArray dropped = s[1] > 0 ? Dropout.dropout(x, (float) s[1], training).singletonOrThrow() : x;
-            NDArray up = dropped.matMul(a.transpose()).matMul(b.transpose());
-            y = y.add(up.mul(io.github.peft4j.core.tuner.Tensors.scalar(up, s[0]))); // engine-owned scalar
-        }
-        return new NDList(y);
+    protected NDArray delta(ForwardCall call, String name, NDArray resultSoFar) {
+        NDArray x = call.input();
+        NDArray a = call.value(adapterParameters(name).get("lowrank_A." + name + ".weight"));
+        NDArray b = call.value(adapterParameters(name).get("lowrank_B." + name + ".weight"));
+        double[] s = settings.get(name);
+        NDArray dropped = s[1] > 0 ? Dropout.dropout(x, (float) s[1], call.training()).singletonOrThrow() : x;
+        NDArray up = dropped.matMul(a.transpose()).matMul(b.transpose());
+        return up.mul(Tensors.scalar(up, s[0])); // engine-owned scalar
     }
 
     @Override

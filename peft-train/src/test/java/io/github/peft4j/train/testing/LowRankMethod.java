@@ -2,7 +2,7 @@ package io.github.peft4j.train.testing;
 
 import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftMethod;
-import io.github.peft4j.core.PeftModel;
+import io.github.peft4j.core.InjectionContext;
 import io.github.peft4j.core.targeting.TargetMatcher;
 
 /** The test tuner, registered in src/test/resources/META-INF/services. */
@@ -21,13 +21,10 @@ public final class LowRankMethod implements PeftMethod {
     }
 
     @Override
-    public void inject(PeftModel model, String adapterName, PeftConfig config) {
+    public void inject(InjectionContext model, String adapterName, PeftConfig config) {
         LowRankConfig c = (LowRankConfig) config;
         for (String path : model.selectTargets(TargetMatcher.builder().targets(c.targetModules()).build())) {
-            LowRankLayer layer = model.modules().get(path) instanceof LowRankLayer existing
-                    ? existing
-                    : model.replaceModule(path, LowRankLayer::new);
-            layer.addAdapter(adapterName, c, model.manager());
+            model.tunerLayerAt(path, LowRankLayer.class, LowRankLayer::new).addAdapter(adapterName, c, model.manager());
         }
     }
 }

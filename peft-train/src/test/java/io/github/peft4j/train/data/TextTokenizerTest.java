@@ -6,16 +6,19 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.peft4j.core.PeftFormatException;
+import io.github.peft4j.models.tokenizer.HfTokenizer;
 import io.github.peft4j.train.testing.Fixtures;
 import java.nio.file.Path;
 import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 
-class HfTextTokenizerTest {
+/** The data pipeline's view of peft-models' {@code HfTokenizer}. */
+class TextTokenizerTest {
 
     @Test
     void gpt2TokenizerGivesKnownIdsWithoutSpecialTokensOrTruncation() {
-        try (HfTextTokenizer tok = HfTextTokenizer.load(Fixtures.fakeGpt2())) {
+        try (HfTokenizer hf = HfTokenizer.load(Fixtures.fakeGpt2(), null)) {
+            TextTokenizer tok = TextTokenizer.of(hf);
             // vocab.json of GPT-2: "Hello" = 15496, "Ġworld" = 995
             assertArrayEquals(new int[] {15496, 995}, tok.encode("Hello world"));
             assertEquals(OptionalInt.of(50256), tok.eosTokenId());
@@ -33,7 +36,8 @@ class HfTextTokenizerTest {
 
     @Test
     void gpt2PromptCompletionIdsAndLabels() {
-        try (HfTextTokenizer tok = HfTextTokenizer.load(Fixtures.fakeGpt2())) {
+        try (HfTokenizer hf = HfTokenizer.load(Fixtures.fakeGpt2(), null)) {
+            TextTokenizer tok = TextTokenizer.of(hf);
             // "Question" 24361, ":" 25, "Ġ4" 604, <|endoftext|> 50256 in GPT-2's vocab.json
             TokenizedExample e = Tokenization.builder(tok).build()
                     .tokenize(new DataRecord.PromptCompletion("Question:", " 4"));
@@ -46,7 +50,8 @@ class HfTextTokenizerTest {
 
     @Test
     void tinyTokenizerReadsSpecialTokensFromItsConfig() {
-        try (HfTextTokenizer tok = Fixtures.tinyTokenizer()) {
+        try (HfTokenizer hf = Fixtures.tinyTokenizer()) {
+            TextTokenizer tok = TextTokenizer.of(hf);
             assertEquals(OptionalInt.of(1), tok.eosTokenId());
             assertEquals(OptionalInt.of(0), tok.padTokenId());
             assertEquals(OptionalInt.of(45), tok.vocabSize());
@@ -57,7 +62,7 @@ class HfTextTokenizerTest {
     @Test
     void missingFileIsNamed() {
         PeftFormatException e = assertThrows(PeftFormatException.class,
-                () -> HfTextTokenizer.load(Path.of("/nonexistent/model")));
+                () -> HfTokenizer.load(Path.of("/nonexistent/model"), null));
         assertEquals(Path.of("/nonexistent/model/tokenizer.json"), e.file());
     }
 }

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.TestInstance;
 
 /** The loss against its definition, and gradients through a whole model against finite differences. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class CausalLmLossTest {
+class CrossEntropyTest {
 
     private NDManager manager;
 
@@ -77,20 +77,68 @@ class CausalLmLossTest {
             }
         }
         long[][] labels = {{-100, 3, 6, -100, 0}, {2, -100, -100, 5, 1}};
-        NDArray loss = CausalLmLoss.compute(manager.create(flat, new Shape(2, 5, 7)),
+        NDArray loss = CrossEntropy.causalLm(manager.create(flat, new Shape(2, 5, 7)),
                 manager.create(Batches.flat(labels), new Shape(2, 5)));
         assertEquals(expectedLoss(logits, labels), loss.getFloat(), 1e-5);
 
-        NDArray[] sc = CausalLmLoss.sumAndCount(manager.create(flat, new Shape(2, 5, 7)),
+        CrossEntropy.Sum sc = CrossEntropy.causalLmSum(manager.create(flat, new Shape(2, 5, 7)),
                 manager.create(Batches.flat(labels), new Shape(2, 5)));
-        assertEquals(5f, sc[1].getFloat());
-        assertEquals(expectedLoss(logits, labels) * 5, sc[0].getFloat(), 1e-4);
+        assertEquals(5f, sc.count().getFloat());
+        assertEquals(expectedLoss(logits, labels) * 5, sc.sum().getFloat(), 1e-4);
 
         long[][] none = {{-100, -100, -100, -100, -100}, {1, -100, -100, -100, -100}};
-        assertEquals(0f, CausalLmLoss.compute(manager.create(flat, new Shape(2, 5, 7)),
+        assertEquals(0f, CrossEntropy.causalLm(manager.create(flat, new Shape(2, 5, 7)),
                 manager.create(Batches.flat(none), new Shape(2, 5))).getFloat(), "nothing to predict: 0, not NaN");
     }
 
+
+    /**
+     * Logits n positions longer than the labels (prompt tuning's virtual tokens) score the labels
+     * padded with n ignored positions in front, as PEFT pads them: the last virtual position
+     * predicts the first real token.
+     */
+    @Test
+    void virtualTokenPositionsInFrontAreIgnored() {
+        Random random = new Random(2);
+        double[][][] logits = new double[2][5][7];
+        float[] flat = new float[2 * 5 * 7];
+        for (int b = 0; b < 2; b++) {
+            for (int t = 0; t < 5; t++) {
+                for (int v = 0; v < 7; v++) {
+                    logits[b][t][v] = 2 * random.nextGaussian();
+                    flat[(b * 5 + t) * 7 + v] = (float) logits[b][t][v];
+                }
+            }
+        }
+        long[][] labels = {{4, -100, 1}, {-100, 6, 2}};
+        long[][] padded = {{-100, -100, 4, -100, 1}, {-100, -100, -100, 6, 2}};
+        NDArray l = manager.create(flat, new Shape(2, 5, 7));
+        NDArray short3 = manager.create(Batches.flat(labels), new Shape(2, 3));
+        assertEquals(2, CrossEntropy.prependedPositions(l.getShape(), short3.getShape()));
+        assertEquals(expectedLoss(logits, padded), CrossEntropy.causalLm(l, short3).getFloat(), 1e-5);
+        CrossEntropy.Sum sc = CrossEntropy.causalLmSum(l, short3);
+        assertEquals(4f, sc.count().getFloat(), "the first real label is scored too");
+        long[] argMax = new long[10];
+        for (int b = 0; b < 2; b++) {
+            for (int t = 0; t < 5; t++) {
+                int best = 0;
+                for (int v = 1; v < 7; v++) {
+                    best = logits[b][t][v] > logits[b][t][best] ? v : best;
+                }
+                argMax[b * 5 + t] = best;
+            }
+        }
+        // labels that are exactly the arg-max of the position before: all 4 scored tokens right
+        long[][] right = {{argMax[1], -100, argMax[3]}, {-100, argMax[7], argMax[8]}};
+        assertEquals(4L, CrossEntropy.causalLmCorrect(l, manager.create(Batches.flat(right), new Shape(2, 3)))
+                .getLong());
+        assertEquals(0L, CrossEntropy.causalLmCorrect(l, manager.create(Batches.flat(
+                new long[][] {{-100, -100, -100}, {-100, -100, -100}}), new Shape(2, 3))).getLong());
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> CrossEntropy.causalLm(l, manager.create(new long[12], new Shape(2, 6))));
+        assertEquals("causal LM loss needs logits [B, T (+ virtual tokens), V] and labels [B, T], got (2, 5, 7)"
+                + " and (2, 6)", e.getMessage());
+    }
 
     /**
      * Autograd through the composed ops (RoPE, grouped-query attention, RMSNorm, SwiGLU, the loss)
@@ -122,7 +170,7 @@ class CausalLmLossTest {
                 NDList inputs = batch.inputs(step);
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     NDArray logits = model.block().forward(ps, inputs, true).head();
-                    NDArray loss = CausalLmLoss.compute(logits, step.create(Batches.flat(labels), new Shape(2, 6)));
+                    NDArray loss = CrossEntropy.causalLm(logits, step.create(Batches.flat(labels), new Shape(2, 6)));
                     gc.backward(loss);
                 }
                 for (int k = 0; k < keys.length; k++) {

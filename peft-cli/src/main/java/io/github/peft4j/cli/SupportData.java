@@ -1,0 +1,66 @@
+package io.github.peft4j.cli;
+
+import io.github.peft4j.train.curation.Curator;
+import io.github.peft4j.train.data.DataPipeline;
+import io.github.peft4j.train.data.DataRecord;
+import io.github.peft4j.train.data.JsonlReader;
+import io.github.peft4j.train.data.TextTokenizer;
+import io.github.peft4j.train.data.TokenizedDataset;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The data {@code train} and {@code eval} read, prepared one way for both so that their numbers
+ * compare: chat / prompt-completion JSONL (curated, in the bundled chat template, cut at the
+ * sequence length) and general text in chunks.
+ *
+ * <pre>{@code
+ * List<DataRecord> chats = SupportData.asChats(SupportData.read(eval));
+ * TokenizedDataset domain = SupportData.pipeline(tok, 128).prepare(chats, 0).train();
+ * }</pre>
+ */
+final class SupportData {
+
+    private SupportData() {}
+
+    /**
+     * @param jsonl a JSONL file of chats or prompt/completion pairs (bad lines are skipped)
+     * @return its records as read
+     */
+    static List<DataRecord> read(Path jsonl) {
+        return JsonlReader.builder().skipBadLines(true).build().read(jsonl).records();
+    }
+
+    /**
+     * @param records records as {@link #read} returns them
+     * @return the same records as chats
+     */
+    static List<DataRecord> asChats(List<DataRecord> records) {
+        return ChatFormat.asChats(records);
+    }
+
+    /**
+     * @param tokenizer the model's tokenizer
+     * @param seqLen the longest sequence; longer ones are cut
+     * @return the pipeline: default curation, the chat template, no EOS of its own; it keeps the
+     *     order of the records (both commands prepare with no eval fraction)
+     */
+    static DataPipeline pipeline(TextTokenizer tokenizer, int seqLen) {
+        return DataPipeline.builder(tokenizer)
+                .curator(Curator.defaults())
+                .skipBadLines(true)
+                .tokenization(t -> t.chatTemplate(ChatFormat.TEMPLATE).addEos(false).maxLength(seqLen))
+                .build();
+    }
+
+    /**
+     * @param file general text, one paragraph per line, or {@code null}
+     * @param tokenizer the model's tokenizer
+     * @param seqLen tokens per chunk
+     * @return the text in full chunks, or {@code null} for no file
+     */
+    static TokenizedDataset generalText(Path file, TextTokenizer tokenizer, int seqLen) {
+        return file == null ? null
+                : TextChunks.dataset(TextChunks.readLines(file), tokenizer, seqLen, tokenizer.eosTokenId().orElse(0));
+    }
+}
