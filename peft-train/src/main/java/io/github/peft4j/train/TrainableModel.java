@@ -115,7 +115,7 @@ abstract class TrainableModel {
                 try (NDManager scratch = model.manager().newSubManager()) {
                     Map<String, NDArray> tensors = contents.loadTensors(scratch);
                     PeftMethods.forType(contents.config().peftType())
-                            .loadSavedStateDict(model, name, tensors, contents.weightsFile());
+                            .loadSavedStateDict(model.injectionContext(), name, tensors, contents.weightsFile());
                 }
             }
         }
