@@ -2,9 +2,8 @@ package io.github.peft4j.bitfit;
 
 import ai.djl.nn.Block;
 import io.github.peft4j.core.InjectionContext;
-import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftConfigException;
-import io.github.peft4j.core.PeftMethod;
+import io.github.peft4j.core.BasePeftMethod;
 import io.github.peft4j.core.hooks.BaseModelInfo;
 import io.github.peft4j.core.module.LinearLike;
 import io.github.peft4j.core.module.ModuleTree;
@@ -25,21 +24,15 @@ import java.util.List;
  * model.countParameters(); // trainable = the sum of every bias size
  * }</pre>
  */
-public final class BitFitMethod implements PeftMethod {
+public final class BitFitMethod extends BasePeftMethod<BitFitConfig> {
 
-    @Override
-    public String peftType() {
-        return BitFitConfig.PEFT_TYPE;
+    /** For {@link java.util.ServiceLoader}, which finds this method through META-INF/services. */
+    public BitFitMethod() {
+        super(BitFitConfig.PEFT_TYPE, BitFitConfig.class);
     }
 
     @Override
-    public Class<BitFitConfig> configClass() {
-        return BitFitConfig.class;
-    }
-
-    @Override
-    public void inject(InjectionContext model, String adapterName, PeftConfig config) {
-        BitFitConfig c = (BitFitConfig) config;
+    protected void injectAdapter(InjectionContext model, String adapterName, BitFitConfig c) {
         TargetModules targets = c.targetModules() != null ? c.targetModules() : TargetModules.regex(".+");
         List<String> matched = model.selectTargets(TargetMatcher.builder().targets(targets).exclude(c.excludeModules()).build());
         String head = model.baseModelInfo().flatMap(BaseModelInfo::outputEmbeddingsPath).orElse(null);

@@ -2,9 +2,8 @@ package io.github.peft4j.lora;
 
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftConfigException;
-import io.github.peft4j.core.PeftMethod;
+import io.github.peft4j.core.BasePeftMethod;
 import io.github.peft4j.core.InjectionContext;
 import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.module.DequantizableLinear;
@@ -39,18 +38,13 @@ import org.slf4j.LoggerFactory;
  * model.addAdapter("other", LoraConfig.builder().r(4).targetModules("all-linear").build());
  * }</pre>
  */
-public final class LoraMethod implements PeftMethod {
+public final class LoraMethod extends BasePeftMethod<LoraConfig> {
 
     private static final Logger LOG = LoggerFactory.getLogger(LoraMethod.class);
 
-    @Override
-    public String peftType() {
-        return LoraConfig.PEFT_TYPE;
-    }
-
-    @Override
-    public Class<LoraConfig> configClass() {
-        return LoraConfig.class;
+    /** For {@link java.util.ServiceLoader}, which finds this method through META-INF/services. */
+    public LoraMethod() {
+        super(LoraConfig.PEFT_TYPE, LoraConfig.class);
     }
 
     /**
@@ -59,8 +53,7 @@ public final class LoraMethod implements PeftMethod {
      * of the layers it will wrap, so that the saved config records what was applied.
      */
     @Override
-    public PeftConfig prepareConfig(InjectionContext model, PeftConfig peftConfig) {
-        LoraConfig config = (LoraConfig) peftConfig;
+    protected LoraConfig prepare(InjectionContext model, LoraConfig config) {
         LoraConfig resolved = config.withTargetModules(resolveTargets(model, config));
         ModuleTree tree = model.modules();
         Boolean layout = null;
@@ -93,8 +86,7 @@ public final class LoraMethod implements PeftMethod {
     }
 
     @Override
-    public void inject(InjectionContext model, String adapterName, PeftConfig peftConfig) {
-        LoraConfig config = (LoraConfig) peftConfig;
+    protected void injectAdapter(InjectionContext model, String adapterName, LoraConfig config) {
         checkOneBiasAdapter(model, adapterName, config);
         for (String path : model.selectTargets(config.matcher())) {
             addTo(model, path, adapterName, config);

@@ -7,7 +7,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import io.github.peft4j.core.InjectionContext;
 import io.github.peft4j.core.Labels;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.PeftMethod;
@@ -42,9 +41,9 @@ public final class PromptAdapters {
 
     private PromptAdapters() {}
 
-    private static PromptLearningMethod method(PeftModel model, String adapterName) {
+    private static PromptLearningMethod<?> method(PeftModel model, String adapterName) {
         PeftMethod method = PeftMethods.forType(model.config(adapterName).peftType());
-        if (method instanceof PromptLearningMethod m) {
+        if (method instanceof PromptLearningMethod<?> m) {
             return m;
         }
         throw new PeftConfigException("adapter '" + adapterName + "' is a " + model.config(adapterName).peftType()

@@ -8,8 +8,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import io.github.peft4j.core.InjectionContext;
 import io.github.peft4j.core.PeftCompatibilityException;
-import io.github.peft4j.core.PeftConfig;
-import io.github.peft4j.core.PeftMethod;
+import io.github.peft4j.core.BasePeftMethod;
 import io.github.peft4j.core.hooks.AdapterRouting;
 import io.github.peft4j.core.hooks.ForwardContext;
 import io.github.peft4j.core.hooks.PrefixKeyValues;
@@ -28,19 +27,26 @@ import java.util.Map;
  * file holds PEFT's {@code prompt_embeddings} (plus the copies of {@code modules_to_save}, if any).
  *
  * <pre>{@code
- * public final class PromptTuningMethod extends PromptLearningMethod {
- *     public String peftType() { return "PROMPT_TUNING"; }
- *     public Class<PromptTuningConfig> configClass() { return PromptTuningConfig.class; }
- *     protected BasePromptEncoder createEncoder(PromptLearningConfig c, PromptLearningModel m, NDManager manager) {
- *         return new PromptEmbedding((PromptTuningConfig) c, m, manager);
+ * public final class PromptTuningMethod extends PromptLearningMethod<PromptTuningConfig> {
+ *     public PromptTuningMethod() { super("PROMPT_TUNING", PromptTuningConfig.class); }
+ *     protected BasePromptEncoder createEncoder(PromptTuningConfig c, PromptLearningModel m, NDManager manager) {
+ *         return new PromptEmbedding(c, m, manager);
  *     }
  * }
  * }</pre>
  */
-public abstract class PromptLearningMethod implements PeftMethod {
+public abstract class PromptLearningMethod<C extends PromptLearningConfig> extends BasePeftMethod<C> {
 
     /** PEFT's attribute holding the encoders: in-memory keys are {@code prompt_encoder.<adapter>.<name>}. */
     static final String ENCODER_PREFIX = "prompt_encoder.";
+
+    /**
+     * @param peftType the {@code peft_type} the subclass handles
+     * @param configClass its config class
+     */
+    protected PromptLearningMethod(String peftType, Class<C> configClass) {
+        super(peftType, configClass);
+    }
 
     /**
      * @param config the completed config
@@ -48,7 +54,7 @@ public abstract class PromptLearningMethod implements PeftMethod {
      * @param manager where the encoder's tensors live
      * @return a new encoder
      */
-    protected abstract BasePromptEncoder createEncoder(PromptLearningConfig config, PromptLearningModel model,
+    protected abstract BasePromptEncoder createEncoder(C config, PromptLearningModel model,
             NDManager manager);
 
     /**
@@ -79,13 +85,12 @@ public abstract class PromptLearningMethod implements PeftMethod {
     }
 
     @Override
-    public PeftConfig prepareConfig(InjectionContext model, PeftConfig config) {
-        return ((PromptLearningConfig) config).prepareFor(promptModel(model));
+    protected C prepare(InjectionContext model, C config) {
+        return configClass().cast(config.prepareFor(promptModel(model)));
     }
 
     @Override
-    public void inject(InjectionContext model, String adapterName, PeftConfig config) {
-        PromptLearningConfig c = (PromptLearningConfig) config;
+    protected void injectAdapter(InjectionContext model, String adapterName, C c) {
         BasePromptEncoder encoder = createEncoder(c, promptModel(model), model.manager());
         for (Map.Entry<String, Parameter> e : encoder.parameters().entrySet()) {
             String key = ENCODER_PREFIX + adapterName + "." + e.getKey();

@@ -2,8 +2,7 @@ package io.github.peft4j.adapters.bottleneck;
 
 import io.github.peft4j.core.InjectionContext;
 import io.github.peft4j.core.PeftCompatibilityException;
-import io.github.peft4j.core.PeftConfig;
-import io.github.peft4j.core.PeftMethod;
+import io.github.peft4j.core.BasePeftMethod;
 import io.github.peft4j.core.module.LinearLike;
 
 /**
@@ -18,23 +17,17 @@ import io.github.peft4j.core.module.LinearLike;
  * PeftModel model = PeftModel.create(gpt2, BottleneckConfig.builder().preset("parallel").build());
  * }</pre>
  */
-public final class BottleneckMethod implements PeftMethod {
+public final class BottleneckMethod extends BasePeftMethod<BottleneckConfig> {
 
     private static final String TUNER = "bottleneck adapters";
 
-    @Override
-    public String peftType() {
-        return BottleneckConfig.PEFT_TYPE;
+    /** For {@link java.util.ServiceLoader}, which finds this method through META-INF/services. */
+    public BottleneckMethod() {
+        super(BottleneckConfig.PEFT_TYPE, BottleneckConfig.class);
     }
 
     @Override
-    public Class<BottleneckConfig> configClass() {
-        return BottleneckConfig.class;
-    }
-
-    @Override
-    public void inject(InjectionContext model, String adapterName, PeftConfig config) {
-        BottleneckConfig c = (BottleneckConfig) config;
+    protected void injectAdapter(InjectionContext model, String adapterName, BottleneckConfig c) {
         NonLinearity act = NonLinearity.of(c.nonLinearity());
         BottleneckLayer.Spec spec = new BottleneckLayer.Spec(c.isParallel(), act, (float) c.scaling());
         for (BottleneckPlacement.Site site : BottleneckPlacement.sites(model, c)) {

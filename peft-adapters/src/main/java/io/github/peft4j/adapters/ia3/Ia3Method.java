@@ -1,9 +1,8 @@
 package io.github.peft4j.adapters.ia3;
 
 import io.github.peft4j.core.InjectionContext;
-import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftConfigException;
-import io.github.peft4j.core.PeftMethod;
+import io.github.peft4j.core.BasePeftMethod;
 import io.github.peft4j.core.hooks.BaseModelInfo;
 import io.github.peft4j.core.module.LinearLike;
 import io.github.peft4j.core.targeting.TargetModules;
@@ -21,18 +20,13 @@ import org.slf4j.LoggerFactory;
  * // wraps k_proj, v_proj (output scaling) and down_proj (input scaling) in every layer
  * }</pre>
  */
-public final class Ia3Method implements PeftMethod {
+public final class Ia3Method extends BasePeftMethod<Ia3Config> {
 
     private static final Logger LOG = LoggerFactory.getLogger(Ia3Method.class);
 
-    @Override
-    public String peftType() {
-        return Ia3Config.PEFT_TYPE;
-    }
-
-    @Override
-    public Class<Ia3Config> configClass() {
-        return Ia3Config.class;
+    /** For {@link java.util.ServiceLoader}, which finds this method through META-INF/services. */
+    public Ia3Method() {
+        super(Ia3Config.PEFT_TYPE, Ia3Config.class);
     }
 
     /**
@@ -43,8 +37,7 @@ public final class Ia3Method implements PeftMethod {
      * (PEFT's reader requires a subset) when that marks the same modules.
      */
     @Override
-    public PeftConfig prepareConfig(InjectionContext model, PeftConfig config) {
-        Ia3Config c = (Ia3Config) config;
+    protected Ia3Config prepare(InjectionContext model, Ia3Config c) {
         if (c.targetModules() != null && c.feedforwardModules() != null) {
             return c;
         }
@@ -70,8 +63,7 @@ public final class Ia3Method implements PeftMethod {
     }
 
     @Override
-    public void inject(InjectionContext model, String adapterName, PeftConfig config) {
-        Ia3Config c = (Ia3Config) config;
+    protected void injectAdapter(InjectionContext model, String adapterName, Ia3Config c) {
         for (String path : model.selectTargets(c.matcher())) {
             Ia3Layer layer = model.tunerLayerAt(path, Ia3Layer.class, Ia3Layer::new);
             warnOnLayout(c, layer.linear(), path);

@@ -1,8 +1,7 @@
 package io.github.peft4j.bitfit.lntuning;
 
 import io.github.peft4j.core.InjectionContext;
-import io.github.peft4j.core.PeftConfig;
-import io.github.peft4j.core.PeftMethod;
+import io.github.peft4j.core.BasePeftMethod;
 import io.github.peft4j.core.hooks.BaseModelInfo;
 import io.github.peft4j.core.targeting.TargetMatcher;
 import io.github.peft4j.core.targeting.TargetModules;
@@ -18,21 +17,15 @@ import io.github.peft4j.core.targeting.TargetModules;
  * PeftModel model = PeftModel.create(gpt2, LnTuningConfig.builder().build()); // ln_1, ln_2, ln_f
  * }</pre>
  */
-public final class LnTuningMethod implements PeftMethod {
+public final class LnTuningMethod extends BasePeftMethod<LnTuningConfig> {
 
-    @Override
-    public String peftType() {
-        return LnTuningConfig.PEFT_TYPE;
+    /** For {@link java.util.ServiceLoader}, which finds this method through META-INF/services. */
+    public LnTuningMethod() {
+        super(LnTuningConfig.PEFT_TYPE, LnTuningConfig.class);
     }
 
     @Override
-    public Class<LnTuningConfig> configClass() {
-        return LnTuningConfig.class;
-    }
-
-    @Override
-    public void inject(InjectionContext model, String adapterName, PeftConfig config) {
-        LnTuningConfig c = (LnTuningConfig) config;
+    protected void injectAdapter(InjectionContext model, String adapterName, LnTuningConfig c) {
         TargetModules targets = c.targetModules() != null
                 ? c.targetModules()
                 : LnTuningDefaults.targetModules(model.baseModelInfo().map(BaseModelInfo::modelType).orElse(null));

@@ -1,28 +1,20 @@
 package io.github.peft4j.core.testtuner;
 
-import io.github.peft4j.core.PeftConfig;
-import io.github.peft4j.core.PeftMethod;
+import io.github.peft4j.core.BasePeftMethod;
 import io.github.peft4j.core.InjectionContext;
 import io.github.peft4j.core.targeting.TargetMatcher;
 
 /** A test-only tuner registered through the SPI (src/test/resources/META-INF/services). */
-public final class DeltaMethod implements PeftMethod {
+public final class DeltaMethod extends BasePeftMethod<DeltaConfig> {
 
     public static final String TYPE = "TEST_DELTA";
 
-    @Override
-    public String peftType() {
-        return TYPE;
+    public DeltaMethod() {
+        super(TYPE, DeltaConfig.class);
     }
 
     @Override
-    public Class<DeltaConfig> configClass() {
-        return DeltaConfig.class;
-    }
-
-    @Override
-    public void inject(InjectionContext model, String adapterName, PeftConfig config) {
-        DeltaConfig c = (DeltaConfig) config;
+    protected void injectAdapter(InjectionContext model, String adapterName, DeltaConfig c) {
         for (String path : model.selectTargets(TargetMatcher.builder().targets(c.targetModules()).build())) {
             model.tunerLayerAt(path, DeltaLayer.class, DeltaLayer::new).addAdapter(adapterName, c.r(), c.scale(), model.manager());
         }

@@ -7,8 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import io.github.peft4j.core.InjectionContext;
-import io.github.peft4j.core.PeftConfig;
-import io.github.peft4j.core.PeftMethod;
+import io.github.peft4j.core.BasePeftMethod;
 import io.github.peft4j.core.hooks.ForwardContext;
 import io.github.peft4j.core.hooks.PrefixKeyValues;
 import io.github.peft4j.core.hooks.PromptLearningModel;
@@ -22,23 +21,16 @@ import java.util.Random;
  * embeddings [n, hidden], or random prefixes [layers * 2, kv_heads, n, head_dim], handed to the
  * model through the forward context exactly as prompt tuning and prefix tuning will.
  */
-public final class TestPromptMethod implements PeftMethod {
+public final class TestPromptMethod extends BasePeftMethod<TestPromptConfig> {
 
     public static final String TYPE = "TEST_PROMPT";
 
-    @Override
-    public String peftType() {
-        return TYPE;
+    public TestPromptMethod() {
+        super(TYPE, TestPromptConfig.class);
     }
 
     @Override
-    public Class<TestPromptConfig> configClass() {
-        return TestPromptConfig.class;
-    }
-
-    @Override
-    public void inject(InjectionContext model, String adapterName, PeftConfig config) {
-        TestPromptConfig c = (TestPromptConfig) config;
+    protected void injectAdapter(InjectionContext model, String adapterName, TestPromptConfig c) {
         PromptLearningModel lm = (PromptLearningModel) model.baseModel();
         int n = c.numVirtualTokens();
         Shape shape = c.prefix()

@@ -27,22 +27,17 @@ import java.util.List;
  * NDArray logits = model.forward(ps, new NDList(inputIds), false).head(); // [batch, seq, vocab]
  * }</pre>
  */
-public final class PrefixTuningMethod extends PromptLearningMethod {
+public final class PrefixTuningMethod extends PromptLearningMethod<PrefixTuningConfig> {
 
-    @Override
-    public String peftType() {
-        return PrefixTuningConfig.PEFT_TYPE;
+    /** For {@link java.util.ServiceLoader}, which finds this method through META-INF/services. */
+    public PrefixTuningMethod() {
+        super(PrefixTuningConfig.PEFT_TYPE, PrefixTuningConfig.class);
     }
 
     @Override
-    public Class<PrefixTuningConfig> configClass() {
-        return PrefixTuningConfig.class;
-    }
-
-    @Override
-    protected BasePromptEncoder createEncoder(PromptLearningConfig config, PromptLearningModel model,
+    protected BasePromptEncoder createEncoder(PrefixTuningConfig config, PromptLearningModel model,
             NDManager manager) {
-        return new PrefixEncoder((PrefixTuningConfig) config, manager);
+        return new PrefixEncoder(config, manager);
     }
 
     /** The prefix goes to the attention layers instead of the input embeddings. */

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDManager;
 import io.github.peft4j.core.hooks.PromptLearningModel;
 import io.github.peft4j.core.hooks.VirtualTokens;
 import io.github.peft4j.prefix.BasePromptEncoder;
-import io.github.peft4j.prefix.PromptLearningConfig;
 import io.github.peft4j.prefix.PromptLearningMethod;
 
 /**
@@ -17,21 +16,16 @@ import io.github.peft4j.prefix.PromptLearningMethod;
  * NDArray logits = model.forward(ps, new NDList(inputIds), true).head(); // [batch, 20 + seq, vocab]
  * }</pre>
  */
-public final class PromptTuningMethod extends PromptLearningMethod {
+public final class PromptTuningMethod extends PromptLearningMethod<PromptTuningConfig> {
 
-    @Override
-    public String peftType() {
-        return PromptTuningConfig.PEFT_TYPE;
+    /** For {@link java.util.ServiceLoader}, which finds this method through META-INF/services. */
+    public PromptTuningMethod() {
+        super(PromptTuningConfig.PEFT_TYPE, PromptTuningConfig.class);
     }
 
     @Override
-    public Class<PromptTuningConfig> configClass() {
-        return PromptTuningConfig.class;
-    }
-
-    @Override
-    protected BasePromptEncoder createEncoder(PromptLearningConfig config, PromptLearningModel model,
+    protected BasePromptEncoder createEncoder(PromptTuningConfig config, PromptLearningModel model,
             NDManager manager) {
-        return new PromptEmbedding((PromptTuningConfig) config, model, manager);
+        return new PromptEmbedding(config, model, manager);
     }
 }

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDManager;
 import io.github.peft4j.core.hooks.PromptLearningModel;
 import io.github.peft4j.core.hooks.VirtualTokens;
 import io.github.peft4j.prefix.BasePromptEncoder;
-import io.github.peft4j.prefix.PromptLearningConfig;
 import io.github.peft4j.prefix.PromptLearningMethod;
 
 /**
@@ -17,21 +16,16 @@ import io.github.peft4j.prefix.PromptLearningMethod;
  * model.save(dir); // adapter_model.safetensors holds only prompt_embeddings [20, hidden]
  * }</pre>
  */
-public final class PTuningMethod extends PromptLearningMethod {
+public final class PTuningMethod extends PromptLearningMethod<PromptEncoderConfig> {
 
-    @Override
-    public String peftType() {
-        return PromptEncoderConfig.PEFT_TYPE;
+    /** For {@link java.util.ServiceLoader}, which finds this method through META-INF/services. */
+    public PTuningMethod() {
+        super(PromptEncoderConfig.PEFT_TYPE, PromptEncoderConfig.class);
     }
 
     @Override
-    public Class<PromptEncoderConfig> configClass() {
-        return PromptEncoderConfig.class;
-    }
-
-    @Override
-    protected BasePromptEncoder createEncoder(PromptLearningConfig config, PromptLearningModel model,
+    protected BasePromptEncoder createEncoder(PromptEncoderConfig config, PromptLearningModel model,
             NDManager manager) {
-        return new PromptEncoder((PromptEncoderConfig) config, manager);
+        return new PromptEncoder(config, manager);
     }
 }
