@@ -122,6 +122,10 @@ final class RegistryDatabase {
                     throw e;
                 }
             } catch (SQLException e) {
+                if (String.valueOf(e.getMessage()).contains("SQLITE_NOTADB")) {
+                    throw new RegistryException(describe() + " is not a peft4j registry database (not an SQLite file): "
+                            + e.getMessage(), e);
+                }
                 if (!isTransient(e)) {
                     throw new RegistryException(describe() + ": " + e.getMessage(), e);
                 }
@@ -143,20 +147,12 @@ final class RegistryDatabase {
     }
 
     private Void ensureSchema(Connection c) throws SQLException {
-        TreeSet<String> tables;
-        try {
-            if (postgres) {
-                try (Statement s = c.createStatement()) {
-                    s.execute("SELECT pg_advisory_xact_lock(" + SCHEMA_LOCK_KEY + ")");
-                }
+        if (postgres) {
+            try (Statement s = c.createStatement()) {
+                s.execute("SELECT pg_advisory_xact_lock(" + SCHEMA_LOCK_KEY + ")");
             }
-            tables = tables(c);
-        } catch (SQLException e) {
-            if (String.valueOf(e.getMessage()).contains("SQLITE_NOTADB")) {
-                throw new RegistryException(describe() + " is not a peft4j registry database (not an SQLite file): " + e.getMessage(), e);
-            }
-            throw e;
         }
+        TreeSet<String> tables = tables(c);
         if (tables.contains("peft4j_meta")) {
             checkOurs(c);
             return null;
