@@ -65,6 +65,25 @@ final class Methods {
         return Map.copyOf(rates);
     }
 
+    /**
+     * @param config a registered adapter's config
+     * @return the method name of {@code train --method} that makes such adapters
+     * @throws UserError for adapters {@code peft4j train} does not train
+     */
+    static String of(PeftConfig config) {
+        return switch (config.peftType()) {
+            case "LORA" -> ((LoraConfig) config).useDora() ? "dora" : "lora";
+            case "IA3" -> "ia3";
+            case "BOTTLENECK" -> "bottleneck";
+            case "PREFIX_TUNING" -> "prefix";
+            case "PROMPT_TUNING" -> "prompt";
+            case "P_TUNING" -> "ptuning";
+            case "BITFIT" -> "bitfit";
+            default -> throw new UserError("--from: peft4j train does not continue " + config.peftType()
+                    + " adapters; it trains " + SUPPORTED);
+        };
+    }
+
     static PeftConfig config(String method, Options o) {
         return switch (method) {
             case "lora", "dora" -> LoraConfig.builder().r(o.rank()).loraAlpha(o.alpha()).loraDropout(o.dropout())

@@ -59,6 +59,9 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     EvalDataOptions evalData;
 
+    @Mixin
+    RunRegistration registration;
+
     @Option(names = "--method", description = "lora, dora, ia3, bottleneck, prefix, prompt, ptuning or bitfit"
             + " (default: ${DEFAULT-VALUE})")
     String method = "lora";
@@ -109,8 +112,8 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        String kind = Methods.require(method);
-        QuantizationType quantization = quantization(kind);
+        String chosen = Methods.require(method);
+        QuantizationType quantization = quantization(chosen);
         Inputs.requireFile(data, "training data");
         Path eval = evalData.evalFile();
         Path general = evalData.generalFile();
@@ -140,8 +143,12 @@ final class TrainCommand implements Callable<Integer> {
                 System.out.printf("quantized %d linear layers of the base to %s%n", quantized.size(), quantization);
             }
             PeftTrainer.seed(seed);
-            try (PeftModel peft = PeftModel.create(loaded.base().block(), Methods.config(kind,
-                    new Methods.Options(rank, alpha, dropout, targets, virtualTokens)))) {
+            Path parent = registration.exportParent(out, base.model);
+            try (PeftModel peft = parent != null
+                    ? PeftModel.fromPretrained(loaded.base().block(), parent, PeftModel.DEFAULT_ADAPTER, true)
+                    : PeftModel.create(loaded.base().block(), Methods.config(chosen,
+                            new Methods.Options(rank, alpha, dropout, targets, virtualTokens)))) {
+                String kind = parent != null ? Methods.of(peft.config(PeftModel.DEFAULT_ADAPTER)) : chosen;
                 System.out.println(peft.countParameters());
                 List<String> questions = sampleQuestions(evalRecords);
                 GenerationConfig greedy = GenerationConfig.greedy(40);
@@ -149,7 +156,8 @@ final class TrainCommand implements Callable<Integer> {
                 try (PeftModel.DisabledAdapters off = peft.disableAdapters()) {
                     before = Answers.generate(peft, tokenizer, prompts(questions), greedy);
                 }
-                TrainResult result = train(peft, kind, out, train.train(), domain.train());
+                TrainingArguments args = arguments(kind, out);
+                TrainResult result = train(peft, args, out, train.train(), domain.train());
 
                 ComparisonReport.Measurements m = ComparisonReport.measure(peft, domain.train(), generalSet, 16,
                         new CausalLmLoss());
@@ -157,6 +165,7 @@ final class TrainCommand implements Callable<Integer> {
                         + data.getFileName(), m, peft.countParameters(), ComparisonReport.adapterSize(out),
                         result.summary());
                 report.write(out);
+                registration.register(out, base.model, args.toJson(), train.train());
                 List<String> after = Answers.generate(peft, tokenizer, prompts(questions), greedy);
                 writeString(out.resolve("samples.md"), samplesMarkdown(questions, before, after));
                 printSummary(out, report, result, questions, before, after, (System.nanoTime() - start) / 1e9);
@@ -167,10 +176,9 @@ final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Trains with the library's trainer and its default causal-LM loss, whatever the method. */
-    private TrainResult train(PeftModel peft, String kind, Path out, TokenizedDataset trainSet,
-            TokenizedDataset evalSet) {
-        TrainingArguments args = TrainingArguments.builder(out)
+    /** The run's training arguments: the method's default learning rate unless --lr is given. */
+    private TrainingArguments arguments(String kind, Path out) {
+        return TrainingArguments.builder(out)
                 .maxSteps(steps).learningRate(lr != null ? lr : Methods.defaultLearningRate(kind))
                 .warmupRatio(0.1)
                 .lrSchedulerType(LrSchedule.Type.COSINE)
@@ -178,6 +186,11 @@ final class TrainCommand implements Callable<Integer> {
                 .maxGradNorm(1.0).seed(seed).logSteps(5)
                 .evalSteps(0).saveSteps(Math.max(10, steps / 4)).saveTotalLimit(1)
                 .build();
+    }
+
+    /** Trains with the library's trainer and its default causal-LM loss, whatever the method. */
+    private TrainResult train(PeftModel peft, TrainingArguments args, Path out, TokenizedDataset trainSet,
+            TokenizedDataset evalSet) {
         PeftTrainer.Builder trainerBuilder = PeftTrainer.builder().model(peft).args(args)
                 .trainDataset(trainSet).evalDataset(evalSet);
         if (!noProgress) {

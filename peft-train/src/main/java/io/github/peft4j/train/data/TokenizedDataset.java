@@ -1,5 +1,9 @@
 package io.github.peft4j.train.data;
 
+import io.github.peft4j.core.fingerprint.Sha256;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.security.MessageDigest;
 import java.util.List;
 import java.util.Objects;
 
@@ -35,6 +39,38 @@ public record TokenizedDataset(List<TokenizedExample> examples, Batching batchin
     /** @return the number of tokens over all examples */
     public long tokenCount() {
         return examples.stream().mapToLong(TokenizedExample::length).sum();
+    }
+
+    /**
+     * What was trained on, as one value: sha256 over every example's token ids, labels and class
+     * label, in order. Two runs on the same curated data (same records, tokenizer and cut) agree; a
+     * changed, added or reordered example changes it. The registry records it as lineage.
+     *
+     * <pre>{@code
+     * String fp = prepared.train().fingerprint(); // "sha256:3f1c..."
+     * }</pre>
+     *
+     * @return {@code sha256:<hex>}
+     */
+    public String fingerprint() {
+        MessageDigest digest = Sha256.newDigest();
+        ByteBuffer row = ByteBuffer.allocate(0);
+        for (TokenizedExample e : examples) {
+            int ints = 3 + e.inputIds().length + e.labels().length;
+            if (row.capacity() < 4 * ints) {
+                row = ByteBuffer.allocate(4 * ints).order(ByteOrder.LITTLE_ENDIAN);
+            }
+            row.clear();
+            row.putInt(e.inputIds().length).putInt(e.labels().length).putInt(e.classLabel());
+            for (int id : e.inputIds()) {
+                row.putInt(id);
+            }
+            for (int label : e.labels()) {
+                row.putInt(label);
+            }
+            digest.update(row.array(), 0, row.position());
+        }
+        return "sha256:" + Sha256.hex(digest.digest());
     }
 
     /**
