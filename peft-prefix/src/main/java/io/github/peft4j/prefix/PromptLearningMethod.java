@@ -28,10 +28,7 @@ import java.util.Map;
  *
  * <pre>{@code
  * public final class PromptTuningMethod extends PromptLearningMethod<PromptTuningConfig> {
- *     public PromptTuningMethod() { super("PROMPT_TUNING", PromptTuningConfig.class); }
- *     protected BasePromptEncoder createEncoder(PromptTuningConfig c, PromptLearningModel m, NDManager manager) {
- *         return new PromptEmbedding(c, m, manager);
- *     }
+ *     public PromptTuningMethod() { super("PROMPT_TUNING", PromptTuningConfig.class, PromptEmbedding::new); }
  * }
  * }</pre>
  */
@@ -40,22 +37,29 @@ public abstract class PromptLearningMethod<C extends PromptLearningConfig> exten
     /** PEFT's attribute holding the encoders: in-memory keys are {@code prompt_encoder.<adapter>.<name>}. */
     static final String ENCODER_PREFIX = "prompt_encoder.";
 
+    /** Makes a method's encoder: PEFT's {@code PromptEmbedding}, {@code PrefixEncoder}, {@code PromptEncoder}. */
+    @FunctionalInterface
+    protected interface EncoderFactory<C extends PromptLearningConfig> {
+        /**
+         * @param config the completed config
+         * @param model the base model
+         * @param manager where the encoder's tensors live
+         * @return a new encoder
+         */
+        BasePromptEncoder create(C config, PromptLearningModel model, NDManager manager);
+    }
+
+    private final EncoderFactory<C> encoders;
+
     /**
      * @param peftType the {@code peft_type} the subclass handles
      * @param configClass its config class
+     * @param encoders makes the encoder of each new adapter
      */
-    protected PromptLearningMethod(String peftType, Class<C> configClass) {
+    protected PromptLearningMethod(String peftType, Class<C> configClass, EncoderFactory<C> encoders) {
         super(peftType, configClass);
+        this.encoders = encoders;
     }
-
-    /**
-     * @param config the completed config
-     * @param model the base model
-     * @param manager where the encoder's tensors live
-     * @return a new encoder
-     */
-    protected abstract BasePromptEncoder createEncoder(C config, PromptLearningModel model,
-            NDManager manager);
 
     /**
      * Puts the encoder's output into the context the model reads; by default as {@link VirtualTokens}
@@ -91,7 +95,7 @@ public abstract class PromptLearningMethod<C extends PromptLearningConfig> exten
 
     @Override
     protected void injectAdapter(InjectionContext model, String adapterName, C c) {
-        BasePromptEncoder encoder = createEncoder(c, promptModel(model), model.manager());
+        BasePromptEncoder encoder = encoders.create(c, promptModel(model), model.manager());
         for (Map.Entry<String, Parameter> e : encoder.parameters().entrySet()) {
             String key = ENCODER_PREFIX + adapterName + "." + e.getKey();
             String savedKey = !encoder.reparameterized() && e.getKey().equals(BasePromptEncoder.EMBEDDING)

@@ -1,12 +1,9 @@
 package io.github.peft4j.prefix.prefixtuning;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.github.peft4j.core.hooks.ForwardContext;
 import io.github.peft4j.core.hooks.PrefixKeyValues;
-import io.github.peft4j.core.hooks.PromptLearningModel;
-import io.github.peft4j.prefix.BasePromptEncoder;
 import io.github.peft4j.prefix.PromptLearningConfig;
 import io.github.peft4j.prefix.PromptLearningMethod;
 import java.util.ArrayList;
@@ -31,13 +28,8 @@ public final class PrefixTuningMethod extends PromptLearningMethod<PrefixTuningC
 
     /** For {@link java.util.ServiceLoader}, which finds this method through META-INF/services. */
     public PrefixTuningMethod() {
-        super(PrefixTuningConfig.PEFT_TYPE, PrefixTuningConfig.class);
-    }
-
-    @Override
-    protected BasePromptEncoder createEncoder(PrefixTuningConfig config, PromptLearningModel model,
-            NDManager manager) {
-        return new PrefixEncoder(config, manager);
+        super(PrefixTuningConfig.PEFT_TYPE, PrefixTuningConfig.class,
+                (config, model, manager) -> new PrefixEncoder(config, manager));
     }
 
     /** The prefix goes to the attention layers instead of the input embeddings. */

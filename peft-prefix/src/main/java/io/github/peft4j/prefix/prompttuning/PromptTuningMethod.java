@@ -1,9 +1,6 @@
 package io.github.peft4j.prefix.prompttuning;
 
-import ai.djl.ndarray.NDManager;
-import io.github.peft4j.core.hooks.PromptLearningModel;
 import io.github.peft4j.core.hooks.VirtualTokens;
-import io.github.peft4j.prefix.BasePromptEncoder;
 import io.github.peft4j.prefix.PromptLearningMethod;
 
 /**
@@ -20,12 +17,6 @@ public final class PromptTuningMethod extends PromptLearningMethod<PromptTuningC
 
     /** For {@link java.util.ServiceLoader}, which finds this method through META-INF/services. */
     public PromptTuningMethod() {
-        super(PromptTuningConfig.PEFT_TYPE, PromptTuningConfig.class);
-    }
-
-    @Override
-    protected BasePromptEncoder createEncoder(PromptTuningConfig config, PromptLearningModel model,
-            NDManager manager) {
-        return new PromptEmbedding(config, model, manager);
+        super(PromptTuningConfig.PEFT_TYPE, PromptTuningConfig.class, PromptEmbedding::new);
     }
 }

@@ -1,9 +1,6 @@
 package io.github.peft4j.prefix.ptuning;
 
-import ai.djl.ndarray.NDManager;
-import io.github.peft4j.core.hooks.PromptLearningModel;
 import io.github.peft4j.core.hooks.VirtualTokens;
-import io.github.peft4j.prefix.BasePromptEncoder;
 import io.github.peft4j.prefix.PromptLearningMethod;
 
 /**
@@ -20,12 +17,7 @@ public final class PTuningMethod extends PromptLearningMethod<PromptEncoderConfi
 
     /** For {@link java.util.ServiceLoader}, which finds this method through META-INF/services. */
     public PTuningMethod() {
-        super(PromptEncoderConfig.PEFT_TYPE, PromptEncoderConfig.class);
-    }
-
-    @Override
-    protected BasePromptEncoder createEncoder(PromptEncoderConfig config, PromptLearningModel model,
-            NDManager manager) {
-        return new PromptEncoder(config, manager);
+        super(PromptEncoderConfig.PEFT_TYPE, PromptEncoderConfig.class,
+                (config, model, manager) -> new PromptEncoder(config, manager));
     }
 }
