@@ -10,6 +10,8 @@ import io.github.peft4j.registry.Json;
 import io.github.peft4j.registry.Lineage;
 import io.github.peft4j.train.data.TokenizedDataset;
 import java.nio.file.Path;
+import io.github.peft4j.cli.registry.RegistryLocation;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -36,13 +38,8 @@ final class RunRegistration {
                     + " the method and its settings come from that version")
     String from;
 
-    @Option(names = "--registry", paramLabel = "DIR|JDBC_URL", defaultValue = "runs/registry",
-            description = "registry for --register and --from (default: ${DEFAULT-VALUE})")
-    String registry;
-
-    @Option(names = "--registry-blobs", paramLabel = "DIR",
-            description = "the registry's blob directory; required with a PostgreSQL URL")
-    Path blobs;
+    @Mixin
+    RegistryLocation registry;
 
     private static JsonNode parse(String json) {
         try {
@@ -50,10 +47,6 @@ final class RunRegistration {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("training arguments are not JSON: " + e.getOriginalMessage(), e);
         }
-    }
-
-    private AdapterRegistry open() {
-        return AdapterRegistry.open(registry, blobs);
     }
 
     /**
@@ -69,7 +62,7 @@ final class RunRegistration {
             return null;
         }
         Path dir = runDir.resolve(PARENT_DIR);
-        AdapterVersion parent = open().fetch(from, dir, BaseModelFingerprint.of(baseModel));
+        AdapterVersion parent = registry.open().fetch(from, dir, BaseModelFingerprint.of(baseModel));
         System.out.printf("continuing %s (%s, fingerprint %s)%n", parent.ref(), parent.peftType(), parent.fingerprint());
         return dir;
     }
@@ -94,8 +87,8 @@ final class RunRegistration {
                 .parent(from)
                 .notes("peft4j train, run " + runDir)
                 .build();
-        AdapterRegistry.PushResult pushed = open().push(register, runDir, lineage);
+        AdapterRegistry.PushResult pushed = registry.open().push(register, runDir, lineage);
         System.out.printf("%s %s in %s (fingerprint %s)%n", pushed.created() ? "registered" : "already registered as",
-                pushed.version().ref(), registry, pushed.version().fingerprint());
+                pushed.version().ref(), registry.location(), pushed.version().fingerprint());
     }
 }
