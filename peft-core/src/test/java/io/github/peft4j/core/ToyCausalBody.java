@@ -12,6 +12,7 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.peft4j.core.testmodels.EmbeddingTable;
+import io.github.peft4j.core.testmodels.Module;
 import io.github.peft4j.core.tuner.Tensors;
 
 /**
@@ -57,7 +58,7 @@ final class ToyCausalBody extends AbstractBlock {
         return x.div(x.square().mean(new int[] {-1}, true).add(1e-6f).sqrt()); // no Number on the gradient path
     }
 
-    static final class DecoderLayer extends AbstractBlock {
+    static final class DecoderLayer extends Module {
         private final Attention selfAttn;
         private final Mlp mlp;
 
@@ -72,21 +73,10 @@ final class ToyCausalBody extends AbstractBlock {
             h = h.add(selfAttn.forward(ps, new NDList(rmsNorm(h)), training, p).head());
             return new NDList(h.add(mlp.forward(ps, new NDList(rmsNorm(h)), training, p).head()));
         }
-
-        @Override
-        protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-            selfAttn.initialize(manager, dataType, inputShapes);
-            mlp.initialize(manager, dataType, inputShapes);
-        }
-
-        @Override
-        public Shape[] getOutputShapes(Shape[] inputShapes) {
-            return inputShapes;
-        }
     }
 
     /** Single-head causal self-attention; the projections are held in fields typed Block. */
-    static final class Attention extends AbstractBlock {
+    static final class Attention extends Module {
         private final Block qProj;
         private final Block kProj;
         private final Block vProj;
@@ -115,22 +105,10 @@ final class ToyCausalBody extends AbstractBlock {
             NDArray attended = scores.softmax(-1).matMul(v);
             return oProj.forward(ps, new NDList(attended), training, p);
         }
-
-        @Override
-        protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-            for (Block b : new Block[] {qProj, kProj, vProj, oProj}) {
-                b.initialize(manager, dataType, inputShapes);
-            }
-        }
-
-        @Override
-        public Shape[] getOutputShapes(Shape[] inputShapes) {
-            return inputShapes;
-        }
     }
 
     /** up_proj, SiLU, down_proj; the projections are held in an array. */
-    static final class Mlp extends AbstractBlock {
+    static final class Mlp extends Module {
         private final Block[] proj = new Block[2];
 
         Mlp(int dim) {
@@ -150,11 +128,6 @@ final class ToyCausalBody extends AbstractBlock {
             Shape s = inputShapes[0];
             proj[1].initialize(manager, dataType, s.slice(0, s.dimension() - 1).add(proj[0].getOutputShapes(inputShapes)[0]
                     .get(s.dimension() - 1)));
-        }
-
-        @Override
-        public Shape[] getOutputShapes(Shape[] inputShapes) {
-            return inputShapes;
         }
     }
 }

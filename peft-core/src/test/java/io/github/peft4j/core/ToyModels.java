@@ -13,6 +13,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.peft4j.core.hooks.BaseModelInfo;
+import io.github.peft4j.core.testmodels.Module;
 import java.util.Optional;
 
 /**
@@ -116,7 +117,7 @@ public final class ToyModels {
         }
     }
 
-    static final class Body extends AbstractBlock {
+    static final class Body extends Module {
         private final SequentialBlock layers;
 
         Body(int dim, int n) {
@@ -131,19 +132,9 @@ public final class ToyModels {
         protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training, PairList<String, Object> p) {
             return layers.forward(ps, in, training, p);
         }
-
-        @Override
-        protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-            layers.initialize(manager, dataType, inputShapes);
-        }
-
-        @Override
-        public Shape[] getOutputShapes(Shape[] inputShapes) {
-            return inputShapes;
-        }
     }
 
-    static final class Layer extends AbstractBlock {
+    static final class Layer extends Module {
         private final Attention selfAttn;
         private final Mlp mlp;
 
@@ -156,27 +147,16 @@ public final class ToyModels {
         protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training, PairList<String, Object> p) {
             return mlp.forward(ps, selfAttn.forward(ps, in, training, p), training, p);
         }
-
-        @Override
-        protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-            selfAttn.initialize(manager, dataType, inputShapes);
-            mlp.initialize(manager, dataType, inputShapes);
-        }
-
-        @Override
-        public Shape[] getOutputShapes(Shape[] inputShapes) {
-            return inputShapes;
-        }
     }
 
     /** Projections held in final fields typed {@code Block}. */
-    static final class Attention extends AbstractBlock {
+    static final class Attention extends Module {
         private final Block qProj;
         private final Block vProj;
 
         Attention(int dim) {
-            qProj = addChildBlock("q_proj", linear(dim, true));
-            vProj = addChildBlock("v_proj", linear(dim, true));
+            qProj = addChildBlock("q_proj", ToyModels.linear(dim, true));
+            vProj = addChildBlock("v_proj", ToyModels.linear(dim, true));
         }
 
         @Override
@@ -186,25 +166,14 @@ public final class ToyModels {
             NDArray v = vProj.forward(ps, in, training, p).singletonOrThrow();
             return new NDList(x.add(q.tanh().mul(v)));
         }
-
-        @Override
-        protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-            qProj.initialize(manager, dataType, inputShapes);
-            vProj.initialize(manager, dataType, inputShapes);
-        }
-
-        @Override
-        public Shape[] getOutputShapes(Shape[] inputShapes) {
-            return inputShapes;
-        }
     }
 
     /** The projection held in an array field. */
-    static final class Mlp extends AbstractBlock {
+    static final class Mlp extends Module {
         private final Block[] proj = new Block[1];
 
         Mlp(int dim) {
-            proj[0] = addChildBlock("down_proj", linear(dim, false));
+            proj[0] = addChildBlock("down_proj", ToyModels.linear(dim, false));
         }
 
         @Override
@@ -212,16 +181,6 @@ public final class ToyModels {
             NDArray x = in.singletonOrThrow();
             NDArray h = proj[0].forward(ps, new NDList(ai.djl.nn.Activation.relu(x)), training, p).singletonOrThrow();
             return new NDList(x.add(h));
-        }
-
-        @Override
-        protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-            proj[0].initialize(manager, dataType, inputShapes);
-        }
-
-        @Override
-        public Shape[] getOutputShapes(Shape[] inputShapes) {
-            return inputShapes;
         }
     }
 }
