@@ -24,6 +24,7 @@ import io.github.peft4j.core.module.ModuleTree;
 import io.github.peft4j.core.safetensors.SafetensorsFile;
 import io.github.peft4j.core.testmodels.Module;
 import io.github.peft4j.core.testmodels.TinyBert;
+import io.github.peft4j.core.testmodels.TinyFixture;
 import io.github.peft4j.core.testmodels.TinyGpt2;
 import io.github.peft4j.core.testmodels.TinyLlama;
 import io.github.peft4j.core.testmodels.TinyTraining;
@@ -36,9 +37,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 class BitFitTest {
@@ -46,31 +46,8 @@ class BitFitTest {
     @TempDir
     Path tmp;
 
-    private NDManager manager;
-    private NDArray ids;
-
-    @BeforeEach
-    void setUp() {
-        manager = NDManager.newBaseManager();
-        ids = TinyTraining.signalTokens(manager, 4, 8, 16, 9).ids();
-    }
-
-    @AfterEach
-    void tearDown() {
-        manager.close();
-    }
-
-    private TinyBert bert() {
-        return TinyBert.create(manager, TinyBert.Dims.small(), 41);
-    }
-
-    private TinyGpt2 gpt2() {
-        return TinyGpt2.create(manager, 16, 16, 2, 2, 8, 42);
-    }
-
-    private TinyLlama llama() {
-        return TinyLlama.create(manager, 16, 16, 2, 2, 24, 43);
-    }
+    @RegisterExtension
+    final TinyFixture tiny = TinyFixture.seeds(41, 42, 43);
 
     /** Sizes of the base model's parameters named {@code bias}, by path. */
     private static Map<String, Long> biases(Block base) {
@@ -85,7 +62,7 @@ class BitFitTest {
 
     @Test
     void allBiasesAreTrainedAndCounted() {
-        TinyBert base = bert();
+        TinyBert base = tiny.bert();
         Map<String, Long> biases = biases(base);
         // 2 layers × (query, key, value, attention.output.dense, attention LN, intermediate, output.dense, output LN)
         // + embeddings LN + pooler + classifier
@@ -102,7 +79,7 @@ class BitFitTest {
 
     @Test
     void paperSubsetTrainsQueryAndIntermediateBiases() {
-        try (PeftModel model = PeftModel.create(bert(), BitFitConfig.builder().targetModules(BitFitConfig.PAPER_SUBSET).build())) {
+        try (PeftModel model = PeftModel.create(tiny.bert(), BitFitConfig.builder().targetModules(BitFitConfig.PAPER_SUBSET).build())) {
             assertEquals(List.of(
                     "bert.encoder.layer.0.attention.self.query.bias.default", "bert.encoder.layer.0.intermediate.dense.bias.default",
                     "bert.encoder.layer.1.attention.self.query.bias.default", "bert.encoder.layer.1.intermediate.dense.bias.default"),
@@ -113,20 +90,20 @@ class BitFitTest {
 
     @Test
     void biaslessModelsNeedAddedBiases() {
-        PeftConfigException none = assertThrows(PeftConfigException.class, () -> PeftModel.create(llama(), BitFitConfig.builder().build()));
+        PeftConfigException none = assertThrows(PeftConfigException.class, () -> PeftModel.create(tiny.llama(), BitFitConfig.builder().build()));
         assertTrue(none.getMessage().startsWith("BitFit found no bias to train") && none.getMessage().contains("add_missing_biases"),
                 none.getMessage());
         PeftConfigException listed = assertThrows(PeftConfigException.class,
-                () -> PeftModel.create(llama(), BitFitConfig.builder().targetModules("q_proj").build()));
+                () -> PeftModel.create(tiny.llama(), BitFitConfig.builder().targetModules("q_proj").build()));
         assertEquals("BitFit targets linear layers without a bias: [model.layers.0.self_attn.q_proj, model.layers.1.self_attn.q_proj];"
                 + " set add_missing_biases to give them a zero-initialised one", listed.getMessage());
 
-        try (PeftModel model = PeftModel.create(llama(), BitFitConfig.builder().addMissingBiases(true).build())) {
+        try (PeftModel model = PeftModel.create(tiny.llama(), BitFitConfig.builder().addMissingBiases(true).build())) {
             // every linear layer but lm_head: q, k, v, o (16) + gate, up (24) + down (16), two layers
             assertEquals(2 * (4 * 16 + 2 * 24 + 16), model.countParameters().trainable());
             assertTrue(model.adapterParameters("default").keySet().stream().noneMatch(k -> k.startsWith("lm_head")));
         }
-        try (PeftModel model = PeftModel.create(llama(),
+        try (PeftModel model = PeftModel.create(tiny.llama(),
                 BitFitConfig.builder().targetModules(BitFitConfig.PAPER_SUBSET).addMissingBiases(true).build())) {
             assertEquals(2 * (16 + 24), model.countParameters().trainable());
         }
@@ -134,22 +111,22 @@ class BitFitTest {
 
     @Test
     void everyModelEqualsItsBaseAtStepZero() {
-        List<Supplier<Block>> models = List.of(this::bert, this::gpt2, this::llama);
+        List<Supplier<Block>> models = List.of(tiny::bert, tiny::gpt2, tiny::llama);
         for (Supplier<Block> make : models) {
-            float[] base = TunerChecks.run(make.get(), ids);
+            float[] base = TunerChecks.run(make.get(), tiny.ids());
             try (PeftModel model = PeftModel.create(make.get(), BitFitConfig.builder().addMissingBiases(true).build())) {
-                assertArrayEquals(base, TunerChecks.run(model, ids), 0f, model.baseModel().getClass().getSimpleName());
+                assertArrayEquals(base, TunerChecks.run(model, tiny.ids()), 0f, model.baseModel().getClass().getSimpleName());
             }
         }
     }
 
     @Test
     void theAdaptersCopyReplacesTheBaseBias() {
-        try (PeftModel model = PeftModel.create(bert(), BitFitConfig.builder().build())) {
-            float[] before = TunerChecks.run(model, ids);
+        try (PeftModel model = PeftModel.create(tiny.bert(), BitFitConfig.builder().build())) {
+            float[] before = TunerChecks.run(model, tiny.ids());
             Parameter head = model.adapterParameters("default").get("classifier.bias.default");
-            Tensors.assign(head.getArray(), head.getArray().add(manager.create(new float[] {1f, -2f})));
-            float[] after = TunerChecks.run(model, ids);
+            Tensors.assign(head.getArray(), head.getArray().add(tiny.manager().create(new float[] {1f, -2f})));
+            float[] after = TunerChecks.run(model, tiny.ids());
             for (int row = 0; row < 4; row++) {
                 assertEquals(before[row * 2] + 1f, after[row * 2], 1e-5f);
                 assertEquals(before[row * 2 + 1] - 2f, after[row * 2 + 1], 1e-5f);
@@ -162,16 +139,16 @@ class BitFitTest {
     @Test
     void anAddedBiasIsAddedToTheOutput() {
         Engine.getInstance().setRandomSeed(2);
-        Linear linear = Module.linear(manager, 4, 3, false);
+        Linear linear = Module.linear(tiny.manager(), 4, 3, false);
         BitFitLayer layer = new BitFitLayer(linear);
         assertTrue(layer.addsBias());
-        layer.addAdapter("a", manager);
+        layer.addAdapter("a", tiny.manager());
         Parameter bias = layer.adapterParameters("a").get("bias.a");
         assertEquals(0f, bias.getArray().abs().sum().getFloat());
-        Tensors.assign(bias.getArray(), manager.create(new float[] {0.5f, -1f, 2f}));
+        Tensors.assign(bias.getArray(), tiny.manager().create(new float[] {0.5f, -1f, 2f}));
         layer.setActiveAdapters(List.of("a"));
-        NDArray x = manager.randomNormal(new Shape(2, 4));
-        ParameterStore ps = new ParameterStore(manager, false);
+        NDArray x = tiny.manager().randomNormal(new Shape(2, 4));
+        ParameterStore ps = new ParameterStore(tiny.manager(), false);
         float[] base = linear.forward(ps, new NDList(x), false).singletonOrThrow().toFloatArray();
         float[] out = layer.forward(ps, new NDList(x), false).singletonOrThrow().toFloatArray();
         float[] b = {0.5f, -1f, 2f};
@@ -183,35 +160,35 @@ class BitFitTest {
 
     @Test
     void disablingDeletingMergingAndUnloading() {
-        float[] base = TunerChecks.run(bert(), ids);
-        try (PeftModel model = PeftModel.create(bert(), BitFitConfig.builder().build())) {
+        float[] base = TunerChecks.run(tiny.bert(), tiny.ids());
+        try (PeftModel model = PeftModel.create(tiny.bert(), BitFitConfig.builder().build())) {
             TunerChecks.randomize(model, "default", 0.5f, 3);
-            float[] adapted = TunerChecks.run(model, ids);
+            float[] adapted = TunerChecks.run(model, tiny.ids());
             assertTrue(maxDiff(base, adapted) > 1e-3);
             try (PeftModel.DisabledAdapters off = model.disableAdapters()) {
-                assertArrayEquals(base, TunerChecks.run(model, ids), 0f);
+                assertArrayEquals(base, TunerChecks.run(model, tiny.ids()), 0f);
             }
             Map<String, float[]> adapterValues = TunerChecks.snapshot(model.adapterParameters("default"));
             model.merge();
-            assertArrayEquals(adapted, TunerChecks.run(model, ids), 0f, "merging swaps the trained biases in");
+            assertArrayEquals(adapted, TunerChecks.run(model, tiny.ids()), 0f, "merging swaps the trained biases in");
             assertArrayEquals(adapterValues.get("classifier.bias.default"),
                     ModuleTree.of(model.baseModel()).parameters().get("classifier.base_layer.bias").getArray().toFloatArray(), 0f);
             model.unmerge();
-            assertArrayEquals(adapted, TunerChecks.run(model, ids), 0f);
+            assertArrayEquals(adapted, TunerChecks.run(model, tiny.ids()), 0f);
             try (PeftModel.DisabledAdapters off = model.disableAdapters()) {
-                assertArrayEquals(base, TunerChecks.run(model, ids), 0f, "unmerge is exact");
+                assertArrayEquals(base, TunerChecks.run(model, tiny.ids()), 0f, "unmerge is exact");
             }
             model.merge();
             Block merged = model.mergeAndUnload();
-            assertArrayEquals(adapted, TunerChecks.run(merged, ids), 0f, "merge_and_unload keeps the trained biases");
+            assertArrayEquals(adapted, TunerChecks.run(merged, tiny.ids()), 0f, "merge_and_unload keeps the trained biases");
         }
-        try (PeftModel model = PeftModel.create(bert(), BitFitConfig.builder().build())) {
+        try (PeftModel model = PeftModel.create(tiny.bert(), BitFitConfig.builder().build())) {
             TunerChecks.randomize(model, "default", 0.5f, 3);
             model.deleteAdapter("default");
-            assertArrayEquals(base, TunerChecks.run(model, ids), 0f, "deleting gives the base model back");
-            assertArrayEquals(base, TunerChecks.run(model.unload(), ids), 0f);
+            assertArrayEquals(base, TunerChecks.run(model, tiny.ids()), 0f, "deleting gives the base model back");
+            assertArrayEquals(base, TunerChecks.run(model.unload(), tiny.ids()), 0f);
         }
-        try (PeftModel model = PeftModel.create(llama(), BitFitConfig.builder().addMissingBiases(true).build())) {
+        try (PeftModel model = PeftModel.create(tiny.llama(), BitFitConfig.builder().addMissingBiases(true).build())) {
             PeftCompatibilityException e = assertThrows(PeftCompatibilityException.class, model::merge);
             assertTrue(e.getMessage().contains("BitFitLayer does not support merging"), e.getMessage());
         }
@@ -219,21 +196,21 @@ class BitFitTest {
 
     @Test
     void oneAdapterAtATimeAndMixedBatches() {
-        try (PeftModel model = PeftModel.create(bert(), BitFitConfig.builder().build(), "a")) {
+        try (PeftModel model = PeftModel.create(tiny.bert(), BitFitConfig.builder().build(), "a")) {
             model.addAdapter("b", BitFitConfig.builder().targetModules(BitFitConfig.PAPER_SUBSET).build());
             TunerChecks.randomize(model, "a", 0.5f, 4);
             TunerChecks.randomize(model, "b", 0.5f, 5);
-            float[] a = TunerChecks.run(model, ids);
+            float[] a = TunerChecks.run(model, tiny.ids());
             model.setActiveAdapters("b");
-            float[] b = TunerChecks.run(model, ids);
+            float[] b = TunerChecks.run(model, tiny.ids());
             float[] base;
             try (PeftModel.DisabledAdapters off = model.disableAdapters()) {
-                base = TunerChecks.run(model, ids);
+                base = TunerChecks.run(model, tiny.ids());
             }
             model.setActiveAdapters("a", "b");
-            PeftCompatibilityException two = assertThrows(PeftCompatibilityException.class, () -> TunerChecks.run(model, ids));
+            PeftCompatibilityException two = assertThrows(PeftCompatibilityException.class, () -> TunerChecks.run(model, tiny.ids()));
             assertTrue(two.getMessage().startsWith("BitFit runs one adapter at a time"), two.getMessage());
-            float[] mixed = model.forward(new ParameterStore(manager, false), new NDList(ids), List.of("b", "a", "__base__", "b"))
+            float[] mixed = model.forward(new ParameterStore(tiny.manager(), false), new NDList(tiny.ids()), List.of("b", "a", "__base__", "b"))
                     .singletonOrThrow().toFloatArray();
             List<float[]> sources = List.of(b, a, base, b);
             for (int row = 0; row < 4; row++) {
@@ -247,10 +224,10 @@ class BitFitTest {
     @Test
     void saveAndLoadGiveIdenticalOutputs() throws Exception {
         float[] adapted;
-        try (PeftModel model = PeftModel.create(llama(),
+        try (PeftModel model = PeftModel.create(tiny.llama(),
                 BitFitConfig.builder().targetModules(BitFitConfig.PAPER_SUBSET).addMissingBiases(true).build())) {
             TunerChecks.randomize(model, "default", 0.5f, 6);
-            adapted = TunerChecks.run(model, ids);
+            adapted = TunerChecks.run(model, tiny.ids());
             model.save(tmp);
         }
         try (SafetensorsFile file = SafetensorsFile.open(tmp.resolve("adapter_model.safetensors"))) {
@@ -265,9 +242,9 @@ class BitFitTest {
         assertEquals(List.of("add_missing_biases", "auto_mapping", "base_model_name_or_path", "exclude_modules", "inference_mode",
                 "peft_type", "revision", "target_modules", "task_type"), keys);
         assertEquals("BITFIT", json.get("peft_type").asText());
-        try (PeftModel loaded = PeftModel.fromPretrained(llama(), tmp)) {
+        try (PeftModel loaded = PeftModel.fromPretrained(tiny.llama(), tmp)) {
             TunerChecks.churnDirectMemory(); // the file's mapping may be gone now; the adapter owns its values
-            assertArrayEquals(adapted, TunerChecks.run(loaded, ids), 0f);
+            assertArrayEquals(adapted, TunerChecks.run(loaded, tiny.ids()), 0f);
         }
     }
 
@@ -287,11 +264,11 @@ class BitFitTest {
 
     @Test
     void aBlockThatBypassesTheParameterStoreIsReportedNotSilentlyIgnored() {
-        BitFitLayer layer = new BitFitLayer(new RawBias(manager));
-        layer.addAdapter("a", manager);
+        BitFitLayer layer = new BitFitLayer(new RawBias(tiny.manager()));
+        layer.addAdapter("a", tiny.manager());
         layer.setActiveAdapters(List.of("a"));
         PeftCompatibilityException e = assertThrows(PeftCompatibilityException.class,
-                () -> layer.forward(new ParameterStore(manager, false), new NDList(manager.zeros(new Shape(1, 3))), false));
+                () -> layer.forward(new ParameterStore(tiny.manager(), false), new NDList(tiny.manager().zeros(new Shape(1, 3))), false));
         assertTrue(e.getMessage().contains("did not read its parameters [bias] through the ParameterStore"), e.getMessage());
     }
 

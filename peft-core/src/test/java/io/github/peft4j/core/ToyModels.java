@@ -13,6 +13,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.peft4j.core.hooks.BaseModelInfo;
+import io.github.peft4j.core.testmodels.Module;
 import java.util.Optional;
 
 /**
@@ -20,6 +21,11 @@ import java.util.Optional;
  * {@code model.layers.<i>.self_attn.{q,v}_proj}, {@code model.layers.<i>.mlp.down_proj},
  * {@code lm_head}. The attention holds its projections in final fields, the MLP in an array, the
  * layers sit in a SequentialBlock, so surgery meets all the ways DJL blocks hold children.
+ *
+ * <pre>{@code
+ * ToyModels.ToyModel toy = ToyModels.llamaLike(manager, 8, 2, 11);     // float inputs [B, T, 8]
+ * ToyModels.ToyModel lm = ToyModels.causalLm(manager, 11, 8, 2, 3);    // ids [B, T] to logits [B, T, 11]
+ * }</pre>
  */
 public final class ToyModels {
 
@@ -34,23 +40,49 @@ public final class ToyModels {
      */
     public static ToyModel llamaLike(NDManager manager, int dim, int layers, int seed) {
         Engine.getInstance().setRandomSeed(seed);
-        ToyModel model = new ToyModel(dim, layers);
+        ToyModel model = new ToyModel(new Body(dim, layers), linear(dim, false), "toy/llama-like");
         model.initialize(manager, DataType.FLOAT32, new Shape(2, 3, dim));
         return model;
     }
 
-    static Linear linear(int units, boolean bias) {
+    /**
+     * A causal LM on token ids: {@code model.embed_tokens} (an {@link io.github.peft4j.core.testmodels.EmbeddingTable}),
+     * {@code model.layers.<i>.self_attn.{q,k,v,o}_proj} (q and v with bias), {@code model.layers.<i>.mlp.{up,down}_proj},
+     * {@code lm_head}; see {@link ToyCausalBody}.
+     *
+     * @param manager the manager for the weights
+     * @param vocab vocabulary size
+     * @param dim hidden size
+     * @param layers number of layers
+     * @param seed the engine seed, so weights are reproducible
+     * @return an initialised model taking int64 ids [batch, seq] and returning logits [batch, seq, vocab]
+     */
+    public static ToyModel causalLm(NDManager manager, int vocab, int dim, int layers, int seed) {
+        Engine.getInstance().setRandomSeed(seed);
+        ToyModel model = new ToyModel(new ToyCausalBody(manager, vocab, dim, layers), linear(vocab, false), "test/tiny-llama");
+        model.initialize(manager, DataType.FLOAT32, new Shape(2, 3));
+        return model;
+    }
+
+    /**
+     * @param units output size
+     * @param bias whether the layer has a bias
+     * @return an uninitialised DJL {@link Linear}
+     */
+    public static Linear linear(int units, boolean bias) {
         return Linear.builder().setUnits(units).optBias(bias).build();
     }
 
     /** The root: {@code model} then {@code lm_head}. */
     public static final class ToyModel extends AbstractBlock implements BaseModelInfo {
-        private final Body body;
-        private final Linear lmHead;
+        private final Block body;
+        private final Block lmHead;
+        private final String nameOrPath;
 
-        ToyModel(int dim, int layers) {
-            body = addChildBlock("model", new Body(dim, layers));
-            lmHead = addChildBlock("lm_head", linear(dim, false));
+        ToyModel(Block body, Block lmHead, String nameOrPath) {
+            this.body = addChildBlock("model", body);
+            this.lmHead = addChildBlock("lm_head", lmHead);
+            this.nameOrPath = nameOrPath;
         }
 
         @Override
@@ -65,7 +97,7 @@ public final class ToyModels {
 
         @Override
         public Optional<String> nameOrPath() {
-            return Optional.of("toy/llama-like");
+            return Optional.of(nameOrPath);
         }
 
         @Override
@@ -76,16 +108,16 @@ public final class ToyModels {
         @Override
         protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
             body.initialize(manager, dataType, inputShapes);
-            lmHead.initialize(manager, dataType, inputShapes);
+            lmHead.initialize(manager, dataType, body.getOutputShapes(inputShapes));
         }
 
         @Override
         public Shape[] getOutputShapes(Shape[] inputShapes) {
-            return inputShapes;
+            return lmHead.getOutputShapes(body.getOutputShapes(inputShapes));
         }
     }
 
-    static final class Body extends AbstractBlock {
+    static final class Body extends Module {
         private final SequentialBlock layers;
 
         Body(int dim, int n) {
@@ -100,19 +132,9 @@ public final class ToyModels {
         protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training, PairList<String, Object> p) {
             return layers.forward(ps, in, training, p);
         }
-
-        @Override
-        protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-            layers.initialize(manager, dataType, inputShapes);
-        }
-
-        @Override
-        public Shape[] getOutputShapes(Shape[] inputShapes) {
-            return inputShapes;
-        }
     }
 
-    static final class Layer extends AbstractBlock {
+    static final class Layer extends Module {
         private final Attention selfAttn;
         private final Mlp mlp;
 
@@ -125,27 +147,16 @@ public final class ToyModels {
         protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training, PairList<String, Object> p) {
             return mlp.forward(ps, selfAttn.forward(ps, in, training, p), training, p);
         }
-
-        @Override
-        protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-            selfAttn.initialize(manager, dataType, inputShapes);
-            mlp.initialize(manager, dataType, inputShapes);
-        }
-
-        @Override
-        public Shape[] getOutputShapes(Shape[] inputShapes) {
-            return inputShapes;
-        }
     }
 
     /** Projections held in final fields typed {@code Block}. */
-    static final class Attention extends AbstractBlock {
+    static final class Attention extends Module {
         private final Block qProj;
         private final Block vProj;
 
         Attention(int dim) {
-            qProj = addChildBlock("q_proj", linear(dim, true));
-            vProj = addChildBlock("v_proj", linear(dim, true));
+            qProj = addChildBlock("q_proj", ToyModels.linear(dim, true));
+            vProj = addChildBlock("v_proj", ToyModels.linear(dim, true));
         }
 
         @Override
@@ -155,25 +166,14 @@ public final class ToyModels {
             NDArray v = vProj.forward(ps, in, training, p).singletonOrThrow();
             return new NDList(x.add(q.tanh().mul(v)));
         }
-
-        @Override
-        protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-            qProj.initialize(manager, dataType, inputShapes);
-            vProj.initialize(manager, dataType, inputShapes);
-        }
-
-        @Override
-        public Shape[] getOutputShapes(Shape[] inputShapes) {
-            return inputShapes;
-        }
     }
 
     /** The projection held in an array field. */
-    static final class Mlp extends AbstractBlock {
+    static final class Mlp extends Module {
         private final Block[] proj = new Block[1];
 
         Mlp(int dim) {
-            proj[0] = addChildBlock("down_proj", linear(dim, false));
+            proj[0] = addChildBlock("down_proj", ToyModels.linear(dim, false));
         }
 
         @Override
@@ -181,16 +181,6 @@ public final class ToyModels {
             NDArray x = in.singletonOrThrow();
             NDArray h = proj[0].forward(ps, new NDList(ai.djl.nn.Activation.relu(x)), training, p).singletonOrThrow();
             return new NDList(x.add(h));
-        }
-
-        @Override
-        protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-            proj[0].initialize(manager, dataType, inputShapes);
-        }
-
-        @Override
-        public Shape[] getOutputShapes(Shape[] inputShapes) {
-            return inputShapes;
         }
     }
 }

@@ -14,6 +14,7 @@ import ai.djl.ndarray.NDManager;
 import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.PeftModel;
+import io.github.peft4j.core.ToyModels;
 import io.github.peft4j.core.targeting.TargetModules;
 import io.github.peft4j.core.tuner.TunerLayer;
 import io.github.peft4j.lora.merge.LoraCombination.CombinationType;
@@ -42,7 +43,7 @@ class CombinationTest {
 
     /** 'a' on q and v (r 2, alpha 4), 'b' on v and o (r 3, alpha 3, rsLoRA): they overlap on v_proj only. */
     private PeftModel twoAdapters() {
-        PeftModel model = PeftModel.create(new TestBlocks.TinyLlama(manager, 11, 8, 2, 6), LoraConfig.builder().r(2)
+        PeftModel model = PeftModel.create(ToyModels.causalLm(manager, 11, 8, 2, 6), LoraConfig.builder().r(2)
                 .loraAlpha(4).initLoraWeights(false).targetModules("q_proj", "v_proj").build(), "a");
         model.addAdapter("b", LoraConfig.builder().r(3).loraAlpha(3).useRslora(true).initLoraWeights(false)
                 .targetModules("v_proj", "o_proj").build());
@@ -148,7 +149,7 @@ class CombinationTest {
 
     @Test
     void linearCombinesAAndBSeparatelyWithSignedSquareRoots() {
-        try (PeftModel model = PeftModel.create(new TestBlocks.TinyLlama(manager, 11, 8, 1, 6),
+        try (PeftModel model = PeftModel.create(ToyModels.causalLm(manager, 11, 8, 1, 6),
                 LoraConfig.builder().r(2).initLoraWeights(false).targetModules("q_proj").build(), "a")) {
             model.addAdapter("b", LoraConfig.builder().r(2).loraAlpha(4).initLoraWeights(false).targetModules("q_proj").build());
             LoraCombination.addWeightedAdapter(model, List.of("a", "b"), WEIGHTS, "mix", CombinationType.LINEAR);
@@ -174,7 +175,7 @@ class CombinationTest {
 
     @Test
     void tiesOnAdaptersRunsEndToEnd() {
-        try (PeftModel model = PeftModel.create(new TestBlocks.TinyLlama(manager, 11, 8, 1, 6),
+        try (PeftModel model = PeftModel.create(ToyModels.causalLm(manager, 11, 8, 1, 6),
                 LoraConfig.builder().r(2).initLoraWeights(false).targetModules("q_proj").build(), "a")) {
             model.addAdapter("b", LoraConfig.builder().r(2).initLoraWeights(false).targetModules("q_proj").build());
             for (CombinationType type : List.of(CombinationType.TIES, CombinationType.TIES_SVD, CombinationType.DARE_TIES,

@@ -7,12 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.peft4j.core.PeftModel;
+import io.github.peft4j.core.ToyModels;
 import io.github.peft4j.core.hooks.BaseModelInfo;
+import io.github.peft4j.core.testmodels.Conv1D;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -72,7 +75,7 @@ class FileCompatibilityTest {
 
     /** A Linear whose weight has the right shape but no storage (a broadcast view of one zero). */
     private Linear skeletonLinear(int out, int in) {
-        Linear linear = TestBlocks.linear(out, false);
+        Linear linear = ToyModels.linear(out, false);
         NDArray zero = manager.zeros(new Shape(1, 1));
         linear.getParameters().get("weight").setArray(zero.broadcast(new Shape(out, in)));
         return linear;
@@ -167,7 +170,7 @@ class FileCompatibilityTest {
         NDArray ids = manager.randomInteger(0, 11, new Shape(2, 4), ai.djl.ndarray.types.DataType.INT64);
         double[] dora;
         double[] biased;
-        try (PeftModel model = PeftModel.create(new TestBlocks.TinyLlama(manager, 11, 8, 2, 3), LoraConfig.builder()
+        try (PeftModel model = PeftModel.create(ToyModels.causalLm(manager, 11, 8, 2, 3), LoraConfig.builder()
                 .r(2).useDora(true).initLoraWeights(false).targetModules("embed_tokens", "q_proj").build())) {
             model.addAdapter("biased", LoraConfig.builder().r(3).loraBias(true).initLoraWeights(false)
                     .targetModules("v_proj").build());
@@ -196,7 +199,7 @@ class FileCompatibilityTest {
                 tmp.resolve("biased/adapter_model.safetensors"))) {
             assertTrue(file.names().contains("base_model.model.model.layers.0.self_attn.v_proj.lora_B.bias"));
         }
-        try (PeftModel loaded = PeftModel.fromPretrained(new TestBlocks.TinyLlama(manager, 11, 8, 2, 3), tmp)) {
+        try (PeftModel loaded = PeftModel.fromPretrained(ToyModels.causalLm(manager, 11, 8, 2, 3), tmp)) {
             loaded.loadAdapter(tmp.resolve("biased"), "b2", false);
             assertEquals(0.0, Ref.maxAbsDiff(dora, Ref.run(loaded, ids)), 1e-6);
             loaded.setActiveAdapters("b2");
@@ -215,7 +218,7 @@ class FileCompatibilityTest {
 
     @Test
     void trainedBiasesAreSavedUnderPeftsKeys() throws IOException {
-        try (PeftModel model = PeftModel.create(new TestBlocks.TinyLlama(manager, 11, 8, 1, 3), LoraConfig.builder()
+        try (PeftModel model = PeftModel.create(ToyModels.causalLm(manager, 11, 8, 1, 3), LoraConfig.builder()
                 .r(2).bias(LoraConfig.Bias.LORA_ONLY).targetModules("q_proj", "k_proj").build())) {
             Set<String> keys = new TreeSet<>(model.savedStateDict("default").keySet());
             assertTrue(keys.contains("base_model.model.model.layers.0.self_attn.q_proj.base_layer.bias"), keys.toString());
@@ -224,7 +227,7 @@ class FileCompatibilityTest {
         }
         NDArray ids = manager.randomInteger(0, 11, new Shape(1, 5), ai.djl.ndarray.types.DataType.INT64);
         double[] trained;
-        try (PeftModel model = PeftModel.create(new TestBlocks.TinyLlama(manager, 11, 8, 1, 3), LoraConfig.builder()
+        try (PeftModel model = PeftModel.create(ToyModels.causalLm(manager, 11, 8, 1, 3), LoraConfig.builder()
                 .r(2).bias(LoraConfig.Bias.ALL).targetModules("q_proj").build())) {
             Set<String> keys = new TreeSet<>(model.savedStateDict("default").keySet());
             assertEquals(Set.of("base_model.model.model.layers.0.self_attn.q_proj.base_layer.bias",
@@ -242,21 +245,21 @@ class FileCompatibilityTest {
             assertThrows(io.github.peft4j.core.PeftConfigException.class, () -> model.addAdapter("third",
                     LoraConfig.builder().bias(LoraConfig.Bias.ALL).targetModules("k_proj").build()));
         }
-        try (PeftModel loaded = PeftModel.fromPretrained(new TestBlocks.TinyLlama(manager, 11, 8, 1, 3), tmp)) {
+        try (PeftModel loaded = PeftModel.fromPretrained(ToyModels.causalLm(manager, 11, 8, 1, 3), tmp)) {
             assertEquals(0.0, Ref.maxAbsDiff(trained, Ref.run(loaded, ids)), 1e-6, "biases are loaded too");
         }
     }
 
     @Test
     void defaultTargetsComeFromTheModelTypeAndAreWrittenBack() throws IOException {
-        try (PeftModel model = PeftModel.create(new TestBlocks.TinyLlama(manager, 11, 8, 2, 3), LoraConfig.builder().build())) {
+        try (PeftModel model = PeftModel.create(ToyModels.causalLm(manager, 11, 8, 2, 3), LoraConfig.builder().build())) {
             assertEquals(List.of("q_proj", "v_proj"), ((LoraConfig) model.config("default")).targetModules().names());
             assertEquals(4, model.tunerLayers().size());
             model.save(tmp);
             JsonNode json = new ObjectMapper().readTree(tmp.resolve("adapter_config.json").toFile());
             assertEquals("[\"q_proj\",\"v_proj\"]", json.get("target_modules").toString());
         }
-        TestBlocks.Single noInfo = new TestBlocks.Single(TestBlocks.linear(3, false));
+        TestBlocks.Single noInfo = new TestBlocks.Single(ToyModels.linear(3, false));
         noInfo.initialize(manager, ai.djl.ndarray.types.DataType.FLOAT32, new Shape(1, 3));
         try (PeftModel model = PeftModel.wrap(noInfo)) {
             var e = assertThrows(io.github.peft4j.core.PeftConfigException.class,
@@ -272,8 +275,8 @@ class FileCompatibilityTest {
         TestBlocks.Node h = root.add("transformer", new TestBlocks.Node()).add("h", new TestBlocks.Node());
         for (int i = 0; i < 2; i++) {
             TestBlocks.Node attn = h.add(Integer.toString(i), new TestBlocks.Node()).add("attn", new TestBlocks.Node());
-            attn.add("c_attn", new TestBlocks.Conv1D(manager, 8, 24, ai.djl.ndarray.types.DataType.FLOAT32));
-            attn.add("c_proj", new TestBlocks.Conv1D(manager, 8, 8, ai.djl.ndarray.types.DataType.FLOAT32));
+            attn.add("c_attn", new Conv1D(manager, 8, 24, DataType.FLOAT32, 0.5f));
+            attn.add("c_proj", new Conv1D(manager, 8, 8, DataType.FLOAT32, 0.5f));
         }
         try (PeftModel model = PeftModel.create(root, LoraConfig.builder().r(4).build())) {
             model.save(tmp);
@@ -311,7 +314,7 @@ class FileCompatibilityTest {
 
     @Test
     void allLinearIsExpandedToModuleNamesWithoutTheHead() {
-        try (PeftModel model = PeftModel.create(new TestBlocks.TinyLlama(manager, 11, 8, 2, 3),
+        try (PeftModel model = PeftModel.create(ToyModels.causalLm(manager, 11, 8, 2, 3),
                 LoraConfig.builder().targetModules("all-linear").build())) {
             List<String> names = ((LoraConfig) model.config("default")).targetModules().names();
             assertEquals(12, names.size());
@@ -326,7 +329,7 @@ class FileCompatibilityTest {
         int vocab = 11;
         int dim = 8;
         int layers = 2;
-        try (PeftModel model = PeftModel.create(new TestBlocks.TinyLlama(manager, vocab, dim, layers, 3),
+        try (PeftModel model = PeftModel.create(ToyModels.causalLm(manager, vocab, dim, layers, 3),
                 LoraConfig.builder().r(4).useDora(true).targetModules("q_proj", "v_proj").build())) {
             // r·(in + out) + out (magnitude) per adapted linear
             assertEquals((long) layers * 2 * (4 * (dim + dim) + dim), model.countParameters().trainable());

@@ -15,6 +15,9 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import io.github.peft4j.core.PeftModel;
+import io.github.peft4j.core.ToyModels;
+import io.github.peft4j.core.testmodels.Conv1D;
+import io.github.peft4j.core.testmodels.EmbeddingTable;
 import io.github.peft4j.core.tuner.Tensors;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -115,7 +118,7 @@ class GradientTest {
 
     @Test
     void linearLayerWithLoraBias() {
-        TestBlocks.Single base = new TestBlocks.Single(TestBlocks.linear(4, true));
+        TestBlocks.Single base = new TestBlocks.Single(ToyModels.linear(4, true));
         base.initialize(manager, DataType.FLOAT64, new Shape(3, 5));
         try (PeftModel model = PeftModel.create(base, LoraConfig.builder().r(2).loraAlpha(3).initLoraWeights(false)
                 .loraBias(true).targetModules("layer").build())) {
@@ -127,7 +130,7 @@ class GradientTest {
 
     @Test
     void fanInFanOutLayer() {
-        TestBlocks.Single base = new TestBlocks.Single(new TestBlocks.Conv1D(manager, 5, 3, DataType.FLOAT64));
+        TestBlocks.Single base = new TestBlocks.Single(new Conv1D(manager, 5, 3, DataType.FLOAT64, 0.5f));
         try (PeftModel model = PeftModel.create(base, LoraConfig.builder().r(2).useRslora(true).initLoraWeights(false)
                 .targetModules("layer").build())) {
             NDArray x = manager.randomNormal(0f, 1f, new Shape(2, 4, 5), DataType.FLOAT64);
@@ -139,7 +142,7 @@ class GradientTest {
     @Test
     void defaultInitialisationStillGivesBAGradient() {
         // B = 0 at start: dL/dA is zero, dL/dB is not; both must match finite differences
-        TestBlocks.Single base = new TestBlocks.Single(TestBlocks.linear(3, false));
+        TestBlocks.Single base = new TestBlocks.Single(ToyModels.linear(3, false));
         base.initialize(manager, DataType.FLOAT64, new Shape(2, 4));
         try (PeftModel model = PeftModel.create(base, LoraConfig.builder().r(2).targetModules("layer").build())) {
             NDArray x = manager.randomNormal(0f, 1f, new Shape(2, 4), DataType.FLOAT64);
@@ -150,7 +153,7 @@ class GradientTest {
     @Test
     void doraMagnitude() {
         // DoRA detaches the weight norm (paper §4.3), so only the magnitude's gradient is the true derivative.
-        TestBlocks.Single base = new TestBlocks.Single(TestBlocks.linear(4, true));
+        TestBlocks.Single base = new TestBlocks.Single(ToyModels.linear(4, true));
         base.initialize(manager, DataType.FLOAT64, new Shape(3, 5));
         try (PeftModel model = PeftModel.create(base, LoraConfig.builder().r(2).useDora(true).initLoraWeights(false)
                 .targetModules("layer").build())) {
@@ -162,7 +165,7 @@ class GradientTest {
 
     @Test
     void embeddingLayer() {
-        TestBlocks.Embed embed = new TestBlocks.Embed(manager, 7, 3, DataType.FLOAT64);
+        EmbeddingTable embed = new EmbeddingTable(manager, 7, 3, DataType.FLOAT64);
         TestBlocks.Single base = new TestBlocks.Single(embed);
         try (PeftModel model = PeftModel.create(base, LoraConfig.builder().r(2).initLoraWeights(false)
                 .targetModules("layer").build())) {

@@ -17,6 +17,8 @@ import ai.djl.ndarray.types.Shape;
 import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.PeftModel;
+import io.github.peft4j.core.ToyModels;
+import io.github.peft4j.core.testmodels.Conv1D;
 import io.github.peft4j.core.tuner.Tensors;
 import java.util.Arrays;
 import java.util.Random;
@@ -44,12 +46,12 @@ class InitTest {
         manager.close();
     }
 
-    private TestBlocks.TinyLlama llama() {
-        return new TestBlocks.TinyLlama(manager, VOCAB, DIM, 2, 9);
+    private ToyModels.ToyModel llama() {
+        return ToyModels.causalLm(manager, VOCAB, DIM, 2, 9);
     }
 
     private TestBlocks.Single wide(int in, int out) {
-        TestBlocks.Single base = new TestBlocks.Single(TestBlocks.linear(out, true));
+        TestBlocks.Single base = new TestBlocks.Single(ToyModels.linear(out, true));
         base.initialize(manager, DataType.FLOAT32, new Shape(1, in));
         return base;
     }
@@ -61,7 +63,7 @@ class InitTest {
 
     @Test
     void defaultIsKaimingUniformAAndZeroBSoTheAdapterStartsAsANoOp() {
-        TestBlocks.TinyLlama base = llama();
+        ToyModels.ToyModel base = llama();
         double[] before = Ref.run(base, ids);
         try (PeftModel model = PeftModel.create(base, LoraConfig.builder().r(4).targetModules("all-linear").build())) {
             assertArrayEquals(before, Ref.run(model, ids), "B = 0: exactly the base output");
@@ -103,7 +105,7 @@ class InitTest {
 
     @Test
     void embeddingsStartWithZeroAAndStandardNormalB() {
-        TestBlocks.TinyLlama base = llama();
+        ToyModels.ToyModel base = llama();
         double[] before = Ref.run(base, ids);
         try (PeftModel model = PeftModel.create(base, LoraConfig.builder().r(8).targetModules("embed_tokens").build())) {
             LoraEmbedding e = (LoraEmbedding) model.modules().get("model.embed_tokens");
@@ -117,7 +119,7 @@ class InitTest {
 
     @Test
     void pissaMovesThePrincipalComponentsIntoTheAdapter() {
-        TestBlocks.TinyLlama base = llama();
+        ToyModels.ToyModel base = llama();
         double[] before = Ref.run(base, ids);
         ai.djl.nn.Parameter qWeight = io.github.peft4j.core.module.ModuleTree.of(base).parameters()
                 .get("model.layers.0.self_attn.q_proj.weight");
@@ -134,7 +136,7 @@ class InitTest {
 
     @Test
     void pissaOnFanInFanOutWorksOnTheTransposedWeight() {
-        TestBlocks.Conv1D conv = new TestBlocks.Conv1D(manager, 7, 5, DataType.FLOAT32);
+        Conv1D conv = new Conv1D(manager, 7, 5, DataType.FLOAT32, 0.5f);
         double[][] stored = Ref.mat(conv.weight().getArray());
         TestBlocks.Single base = new TestBlocks.Single(conv);
         NDArray x = manager.randomNormal(new Shape(3, 7));
@@ -247,7 +249,7 @@ class InitTest {
 
     @Test
     void oloraPutsTheQrFactorsIntoBAndA() {
-        TestBlocks.TinyLlama base = llama();
+        ToyModels.ToyModel base = llama();
         double[] before = Ref.run(base, ids);
         try (PeftModel model = PeftModel.create(base, LoraConfig.builder().r(4).loraAlpha(8).initLoraWeights("olora")
                 .targetModules("q_proj", "down_proj").build())) {
@@ -284,7 +286,7 @@ class InitTest {
 
     @Test
     void unsupportedCombinationsAreRefused() {
-        TestBlocks.Single conv = new TestBlocks.Single(new TestBlocks.Conv1D(manager, 6, 4, DataType.FLOAT32));
+        TestBlocks.Single conv = new TestBlocks.Single(new Conv1D(manager, 6, 4, DataType.FLOAT32, 0.5f));
         try (PeftModel model = PeftModel.wrap(conv)) {
             assertThrows(PeftCompatibilityException.class, () -> model.addAdapter("x",
                     LoraConfig.builder().initLoraWeights("olora").r(2).targetModules("layer").build()));

@@ -25,6 +25,8 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import io.github.peft4j.core.PeftModel;
+import io.github.peft4j.core.ToyModels;
+import io.github.peft4j.core.testmodels.Conv1D;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -47,7 +49,7 @@ class LoraLinearTest {
     }
 
     private TestBlocks.Single linearBase(int in, int out) {
-        Linear lin = TestBlocks.linear(out, true);
+        Linear lin = ToyModels.linear(out, true);
         TestBlocks.Single base = new TestBlocks.Single(lin);
         base.initialize(manager, DataType.FLOAT32, new Shape(2, in));
         return base;
@@ -106,7 +108,7 @@ class LoraLinearTest {
 
     @Test
     void fanInFanOutLayersUseTheTransposedWeightAndCorrectTheConfig() {
-        TestBlocks.Conv1D conv = new TestBlocks.Conv1D(manager, 5, 4, DataType.FLOAT32);
+        Conv1D conv = new Conv1D(manager, 5, 4, DataType.FLOAT32, 0.5f);
         TestBlocks.Single base = new TestBlocks.Single(conv);
         double[][] w = mat(conv.weight().getArray()); // [in, out]
         double[] b = vec(conv.bias().orElseThrow().getArray());
@@ -148,7 +150,7 @@ class LoraLinearTest {
 
     @Test
     void rankAndAlphaPatternsApplyPerModule() {
-        TestBlocks.TinyLlama base = new TestBlocks.TinyLlama(manager, 11, 8, 2, 5);
+        ToyModels.ToyModel base = ToyModels.causalLm(manager, 11, 8, 2, 5);
         LoraConfig config = LoraConfig.builder().r(2).loraAlpha(4).targetModules("q_proj", "v_proj")
                 .rankPattern(Map.of("layers\\.1\\.self_attn\\.q_proj", 6))
                 .alphaPattern(Map.of("v_proj", 3.0))

@@ -15,7 +15,9 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftModel;
+import io.github.peft4j.core.ToyModels;
 import io.github.peft4j.core.module.ModuleTree;
+import io.github.peft4j.core.testmodels.Conv1D;
 import io.github.peft4j.core.tuner.TunerLayer;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -44,8 +46,8 @@ class MergeTest {
         manager.close();
     }
 
-    private TestBlocks.TinyLlama llama() {
-        return new TestBlocks.TinyLlama(manager, VOCAB, DIM, 2, 21);
+    private ToyModels.ToyModel llama() {
+        return ToyModels.causalLm(manager, VOCAB, DIM, 2, 21);
     }
 
     /** The base model's own parameters (no adapter tensors), copied. */
@@ -96,7 +98,7 @@ class MergeTest {
 
     @Test
     void fanInFanOutLayer() {
-        TestBlocks.Single base = new TestBlocks.Single(new TestBlocks.Conv1D(manager, 6, 9, DataType.FLOAT32));
+        TestBlocks.Single base = new TestBlocks.Single(new Conv1D(manager, 6, 9, DataType.FLOAT32, 0.5f));
         try (PeftModel model = PeftModel.create(base,
                 LoraConfig.builder().r(3).loraAlpha(5).initLoraWeights(false).targetModules("layer").build())) {
             assertMergeMatchesAndUnmergeRestores(model, manager.randomNormal(new Shape(4, 6)));
@@ -125,7 +127,7 @@ class MergeTest {
 
     @Test
     void doraOnFanInFanOut() {
-        TestBlocks.Single base = new TestBlocks.Single(new TestBlocks.Conv1D(manager, 6, 4, DataType.FLOAT32));
+        TestBlocks.Single base = new TestBlocks.Single(new Conv1D(manager, 6, 4, DataType.FLOAT32, 0.5f));
         try (PeftModel model = PeftModel.create(base, LoraConfig.builder().r(2).useDora(true).initLoraWeights(false)
                 .targetModules("layer").build())) {
             perturbMagnitudes(model, "default");
@@ -156,7 +158,7 @@ class MergeTest {
 
     @Test
     void mergeAndUnloadGivesAPlainModelWithTheAdaptedOutputs() {
-        TestBlocks.TinyLlama base = llama();
+        ToyModels.ToyModel base = llama();
         List<String> paths = ModuleTree.of(base).paths();
         PeftModel model = PeftModel.create(base, LoraConfig.builder().r(4).useDora(true).initLoraWeights(false)
                 .targetModules("q_proj", "o_proj", "embed_tokens").build());
@@ -171,7 +173,7 @@ class MergeTest {
 
     @Test
     void unloadGivesBackTheUntouchedBase() {
-        TestBlocks.TinyLlama base = llama();
+        ToyModels.ToyModel base = llama();
         double[] before = Ref.run(base, ids);
         PeftModel model = PeftModel.create(base, LoraConfig.builder().initLoraWeights(false).targetModules("q_proj").build());
         model.merge();
@@ -182,7 +184,7 @@ class MergeTest {
 
     @Test
     void mergingALoraBiasIntoALayerWithoutBiasIsRefused() {
-        TestBlocks.TinyLlama base = llama();
+        ToyModels.ToyModel base = llama();
         try (PeftModel model = PeftModel.create(base, LoraConfig.builder().loraBias(true).targetModules("k_proj").build())) {
             assertThrows(PeftCompatibilityException.class, model::merge);
         }
@@ -215,7 +217,7 @@ class MergeTest {
         io.github.peft4j.core.safetensors.SafetensorsWriter.write(file, state);
         model.close();
 
-        TestBlocks.TinyLlama fresh = new TestBlocks.TinyLlama(manager, VOCAB, DIM, 2, 99);
+        ToyModels.ToyModel fresh = ToyModels.causalLm(manager, VOCAB, DIM, 2, 99);
         try (var checkpoint = io.github.peft4j.core.safetensors.SafetensorsFile.open(file)) {
             ModuleTree.of(fresh).parameters().forEach((k, p) ->
                     io.github.peft4j.core.tuner.Tensors.assign(p.getArray(), checkpoint.load(k, manager)));

@@ -13,6 +13,7 @@ import ai.djl.training.ParameterStore;
 import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.PeftModel;
+import io.github.peft4j.core.ToyModels;
 import io.github.peft4j.core.hooks.AdapterRouting;
 import java.util.Arrays;
 import java.util.List;
@@ -41,7 +42,7 @@ class MixedBatchTest {
     }
 
     private PeftModel threeAdapters() {
-        PeftModel model = PeftModel.create(new TestBlocks.TinyLlama(manager, VOCAB, 8, 2, 4), LoraConfig.builder()
+        PeftModel model = PeftModel.create(ToyModels.causalLm(manager, VOCAB, 8, 2, 4), LoraConfig.builder()
                 .r(2).initLoraWeights(false).targetModules("q_proj", "v_proj", "embed_tokens").build(), "sql");
         model.addAdapter("chat", LoraConfig.builder().r(4).loraAlpha(4).initLoraWeights(false)
                 .targetModules("v_proj", "down_proj").build());

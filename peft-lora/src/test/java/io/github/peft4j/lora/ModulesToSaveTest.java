@@ -17,6 +17,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.PeftModel;
+import io.github.peft4j.core.ToyModels;
 import io.github.peft4j.core.hooks.AdapterRouting;
 import io.github.peft4j.core.module.ModuleTree;
 import java.nio.file.Path;
@@ -54,8 +55,8 @@ class ModulesToSaveTest {
         manager.close();
     }
 
-    private TestBlocks.TinyLlama llama() {
-        return new TestBlocks.TinyLlama(manager, VOCAB, DIM, 1, 12);
+    private ToyModels.ToyModel llama() {
+        return ToyModels.causalLm(manager, VOCAB, DIM, 1, 12);
     }
 
     private static LoraConfig withHead() {
@@ -68,7 +69,7 @@ class ModulesToSaveTest {
 
     @Test
     void theCopyTrainsAndIsSavedUnderTheModulesOwnKey() throws Exception {
-        TestBlocks.TinyLlama base = llama();
+        ToyModels.ToyModel base = llama();
         Parameter original = ModuleTree.of(base).parameters().get("lm_head.weight");
         float[] originalValues = original.getArray().toFloatArray();
         double[] before = Ref.run(base, ids);

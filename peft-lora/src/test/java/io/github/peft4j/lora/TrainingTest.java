@@ -13,6 +13,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import io.github.peft4j.core.PeftModel;
+import io.github.peft4j.core.ToyModels;
 import io.github.peft4j.core.module.ModuleTree;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -77,7 +78,7 @@ class TrainingTest {
         long[][] seqs = corpus();
         NDArray inputs = slice(seqs, 0, SEQ - 1);
         NDArray labels = slice(seqs, 1, SEQ);
-        TestBlocks.TinyLlama base = new TestBlocks.TinyLlama(manager, VOCAB, DIM, 2, 7);
+        ToyModels.ToyModel base = ToyModels.causalLm(manager, VOCAB, DIM, 2, 7);
         LoraConfig config = LoraConfig.builder().r(8).loraAlpha(16).loraDropout(0.05)
                 .targetModules("all-linear").build();
         try (PeftModel model = PeftModel.create(base, config);

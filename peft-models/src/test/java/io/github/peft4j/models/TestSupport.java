@@ -7,7 +7,7 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import io.github.peft4j.core.module.ModuleTree;
-import java.nio.file.Files;
+import io.github.peft4j.core.testmodels.SharedFixtures;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Random;
@@ -17,23 +17,9 @@ public final class TestSupport {
 
     private TestSupport() {}
 
-    /** The shared directory: surefire passes it; from an IDE, ../shared next to the module works. */
-    public static Path sharedDir() {
-        String p = System.getProperty("peft4j.shared.dir");
-        if (p != null && Files.isDirectory(Path.of(p))) {
-            return Path.of(p);
-        }
-        for (Path candidate : new Path[] {Path.of("../shared"), Path.of("../../shared")}) {
-            if (Files.isDirectory(candidate)) {
-                return candidate;
-            }
-        }
-        throw new IllegalStateException("shared directory not found; set -Dpeft4j.shared.dir");
-    }
-
     /** @param name tiny_gpt2, fake_gpt2 or bert_tiniest @return its checkpoint directory */
     public static Path fixture(String name) {
-        return sharedDir().resolve("fixtures/hf").resolve(name);
+        return SharedFixtures.hf(name);
     }
 
     /**
@@ -96,13 +82,10 @@ public final class TestSupport {
 
     /** @return the largest absolute difference */
     public static double maxAbsDiff(float[] a, float[] b) {
-        if (a.length != b.length) {
-            throw new AssertionError("lengths differ: " + a.length + " vs " + b.length);
+        double[] wide = new double[b.length];
+        for (int i = 0; i < b.length; i++) {
+            wide[i] = b[i];
         }
-        double max = 0;
-        for (int i = 0; i < a.length; i++) {
-            max = Math.max(max, Math.abs(a[i] - b[i]));
-        }
-        return max;
+        return maxAbsDiff(a, wide);
     }
 }

@@ -12,10 +12,6 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftModel;
-import io.github.peft4j.prefix.prefixtuning.PrefixTuningConfig;
-import io.github.peft4j.prefix.prompttuning.PromptTuningConfig;
-import io.github.peft4j.prefix.ptuning.PromptEncoderConfig;
-import io.github.peft4j.prefix.ptuning.PromptEncoderReparameterizationType;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,13 +46,7 @@ class GarbageCollectionGradientTest {
 
     /** Every encoder, deterministic (no dropout), so that two backward passes can be compared exactly. */
     static Stream<PeftConfig> configs() {
-        return Stream.of(
-                PromptTuningConfig.builder().numVirtualTokens(3).build(),
-                PrefixTuningConfig.builder().numVirtualTokens(3).build(),
-                PrefixTuningConfig.builder().numVirtualTokens(3).prefixProjection(true).encoderHiddenSize(8).build(),
-                PromptEncoderConfig.builder().numVirtualTokens(3).encoderHiddenSize(8).build(),
-                PromptEncoderConfig.builder().numVirtualTokens(3).encoderHiddenSize(4)
-                        .encoderReparameterizationType(PromptEncoderReparameterizationType.LSTM).build());
+        return EncoderConfigs.deterministic(8, 8, 4);
     }
 
     /** Frees direct buffers and hands their memory out again, filled with large values. */

@@ -20,7 +20,6 @@ import io.github.peft4j.core.safetensors.SafetensorsWriter;
 import io.github.peft4j.prefix.prefixtuning.PrefixTuningConfig;
 import io.github.peft4j.prefix.prompttuning.PromptTuningConfig;
 import io.github.peft4j.prefix.ptuning.PromptEncoderConfig;
-import io.github.peft4j.prefix.ptuning.PromptEncoderReparameterizationType;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -53,13 +52,7 @@ class SaveLoadTest {
     }
 
     static Stream<PeftConfig> configs() {
-        return Stream.of(
-                PromptTuningConfig.builder().numVirtualTokens(3).build(),
-                PrefixTuningConfig.builder().numVirtualTokens(3).build(),
-                PrefixTuningConfig.builder().numVirtualTokens(3).prefixProjection(true).encoderHiddenSize(6).build(),
-                PromptEncoderConfig.builder().numVirtualTokens(3).encoderHiddenSize(5).build(),
-                PromptEncoderConfig.builder().numVirtualTokens(3).encoderHiddenSize(5)
-                        .encoderReparameterizationType(PromptEncoderReparameterizationType.LSTM).build());
+        return EncoderConfigs.deterministic(6, 5, 5);
     }
 
     private float[] forward(PeftModel model) {

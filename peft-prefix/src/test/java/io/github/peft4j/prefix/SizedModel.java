@@ -4,31 +4,20 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import io.github.peft4j.core.hooks.PromptLearningModel;
 
 /**
  * A model that only reports sizes (and holds a small vocabulary), to check parameter counts and
  * file sizes against PEFT's measurements on large models without building them.
  */
-final class SizedModel extends AbstractBlock implements PromptLearningModel {
+final class SizedModel extends SizedPromptModel {
 
-    private final int layers;
-    private final int hidden;
-    private final int heads;
-    private final int kvHeads;
-    private final int headDim;
     private final Parameter embeddings;
 
     SizedModel(NDManager manager, int layers, int hidden, int heads, int kvHeads, int headDim, int vocab) {
-        this.layers = layers;
-        this.hidden = hidden;
-        this.heads = heads;
-        this.kvHeads = kvHeads;
-        this.headDim = headDim;
+        super(layers, hidden, heads, kvHeads, headDim);
         embeddings = addParameter(Parameter.builder().setName("weight").setType(Parameter.Type.WEIGHT)
                 .optArray(manager.randomNormal(new Shape(vocab, hidden))).build());
         initialize(manager, DataType.FLOAT32, new Shape(1, 1));
@@ -42,31 +31,6 @@ final class SizedModel extends AbstractBlock implements PromptLearningModel {
     @Override
     public String modelType() {
         return "llama";
-    }
-
-    @Override
-    public int numLayers() {
-        return layers;
-    }
-
-    @Override
-    public int hiddenSize() {
-        return hidden;
-    }
-
-    @Override
-    public int numAttentionHeads() {
-        return heads;
-    }
-
-    @Override
-    public int numKeyValueHeads() {
-        return kvHeads;
-    }
-
-    @Override
-    public int headDim() {
-        return headDim;
     }
 
     @Override

@@ -14,7 +14,6 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.peft4j.core.hooks.ForwardContext;
 import io.github.peft4j.core.hooks.PrefixKeyValues;
-import io.github.peft4j.core.hooks.PromptLearningModel;
 import io.github.peft4j.core.hooks.VirtualTokens;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,14 +27,9 @@ import java.util.Optional;
  * Layers are residual causal self-attention with grouped-query heads and no positions:
  * {@code embed_tokens}, {@code layers.<i>.self_attn.{q,k,v,o}_proj}, {@code lm_head}.
  */
-final class ToyPromptModel extends AbstractBlock implements PromptLearningModel {
+final class ToyPromptModel extends SizedPromptModel {
 
     final int vocab;
-    final int hidden;
-    final int heads;
-    final int kvHeads;
-    final int headDim;
-    final int layers;
 
     final Weight embedTokens;
     final List<Attention> attention = new ArrayList<>();
@@ -70,21 +64,8 @@ final class ToyPromptModel extends AbstractBlock implements PromptLearningModel 
         }
     }
 
-    /** {@code self_attn} of one layer. */
-    static final class Attention extends AbstractBlock {
-        final Weight q;
-        final Weight k;
-        final Weight v;
-        final Weight o;
-
-        Attention(NDManager m, int hidden, int heads, int kvHeads, int headDim) {
-            float std = (float) (1 / Math.sqrt(hidden));
-            q = addChildBlock("q_proj", new Weight(m, std, (long) heads * headDim, hidden));
-            k = addChildBlock("k_proj", new Weight(m, std, (long) kvHeads * headDim, hidden));
-            v = addChildBlock("v_proj", new Weight(m, std, (long) kvHeads * headDim, hidden));
-            o = addChildBlock("o_proj", new Weight(m, std, hidden, (long) heads * headDim));
-        }
-
+    /** A module that only holds children under their Hugging Face names; the model runs them. */
+    abstract static class Container extends AbstractBlock {
         @Override
         protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training, PairList<String, Object> p) {
             throw new UnsupportedOperationException("run through the model");
@@ -103,8 +84,24 @@ final class ToyPromptModel extends AbstractBlock implements PromptLearningModel 
         }
     }
 
+    /** {@code self_attn} of one layer. */
+    static final class Attention extends Container {
+        final Weight q;
+        final Weight k;
+        final Weight v;
+        final Weight o;
+
+        Attention(NDManager m, int hidden, int heads, int kvHeads, int headDim) {
+            float std = (float) (1 / Math.sqrt(hidden));
+            q = addChildBlock("q_proj", new Weight(m, std, (long) heads * headDim, hidden));
+            k = addChildBlock("k_proj", new Weight(m, std, (long) kvHeads * headDim, hidden));
+            v = addChildBlock("v_proj", new Weight(m, std, (long) kvHeads * headDim, hidden));
+            o = addChildBlock("o_proj", new Weight(m, std, hidden, (long) heads * headDim));
+        }
+    }
+
     /** {@code layers}: children {@code 0, 1, ...}. */
-    static final class Layers extends AbstractBlock {
+    static final class Layers extends Container {
         Layers(List<Attention> attention) {
             for (int i = 0; i < attention.size(); i++) {
                 Layer layer = new Layer();
@@ -112,55 +109,19 @@ final class ToyPromptModel extends AbstractBlock implements PromptLearningModel 
                 addChildBlock(Integer.toString(i), layer);
             }
         }
-
-        @Override
-        protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training, PairList<String, Object> p) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-            for (var child : getChildren().values()) {
-                child.initialize(manager, dataType, inputShapes);
-            }
-        }
-
-        @Override
-        public Shape[] getOutputShapes(Shape[] inputShapes) {
-            return inputShapes;
-        }
     }
 
-    static final class Layer extends AbstractBlock {
+    static final class Layer extends Container {
         Attention self;
 
         Attention add(Attention a) {
             return addChildBlock("self_attn", a);
         }
-
-        @Override
-        protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training, PairList<String, Object> p) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-            self.initialize(manager, dataType, inputShapes);
-        }
-
-        @Override
-        public Shape[] getOutputShapes(Shape[] inputShapes) {
-            return inputShapes;
-        }
     }
 
     ToyPromptModel(NDManager manager, int vocab, int hidden, int heads, int kvHeads, int layers, int seed) {
+        super(layers, hidden, heads, kvHeads, hidden / heads);
         this.vocab = vocab;
-        this.hidden = hidden;
-        this.heads = heads;
-        this.kvHeads = kvHeads;
-        this.headDim = hidden / heads;
-        this.layers = layers;
         Engine.getInstance().setRandomSeed(seed);
         embedTokens = addChildBlock("embed_tokens", new Weight(manager, 1f, vocab, hidden));
         for (int i = 0; i < layers; i++) {
@@ -186,25 +147,9 @@ final class ToyPromptModel extends AbstractBlock implements PromptLearningModel 
         return Optional.of("toy/prompt-model");
     }
 
-    @Override
-    public int numLayers() {
-        return layers;
-    }
 
-    @Override
-    public int hiddenSize() {
-        return hidden;
-    }
 
-    @Override
-    public int numAttentionHeads() {
-        return heads;
-    }
 
-    @Override
-    public int numKeyValueHeads() {
-        return kvHeads;
-    }
 
     @Override
     public Parameter wordEmbeddings() {
@@ -269,12 +214,6 @@ final class ToyPromptModel extends AbstractBlock implements PromptLearningModel 
                 .reshape(batch, heads, length, headDim);
     }
 
-    @Override
-    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-        for (var child : getChildren().values()) {
-            child.initialize(manager, dataType, inputShapes);
-        }
-    }
 
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {

@@ -24,6 +24,7 @@ import io.github.peft4j.core.io.AdapterConfigJson;
 import io.github.peft4j.core.module.ModuleTree;
 import io.github.peft4j.core.safetensors.SafetensorsFile;
 import io.github.peft4j.core.testmodels.TinyBert;
+import io.github.peft4j.core.testmodels.TinyFixture;
 import io.github.peft4j.core.testmodels.TinyGpt2;
 import io.github.peft4j.core.testmodels.TinyLlama;
 import io.github.peft4j.core.testmodels.TinyTraining;
@@ -36,9 +37,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Function;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Bottleneck adapters on BERT-, GPT-2- and Llama-shaped models through the PeftModel API. */
@@ -49,31 +49,8 @@ class BottleneckModelTest {
     @TempDir
     Path tmp;
 
-    private NDManager manager;
-    private NDArray ids;
-
-    @BeforeEach
-    void setUp() {
-        manager = NDManager.newBaseManager();
-        ids = TinyTraining.signalTokens(manager, 4, 8, 16, 9).ids();
-    }
-
-    @AfterEach
-    void tearDown() {
-        manager.close();
-    }
-
-    private TinyBert bert() {
-        return TinyBert.create(manager, TinyBert.Dims.small(), 21);
-    }
-
-    private TinyGpt2 gpt2() {
-        return TinyGpt2.create(manager, 16, D, 2, 2, 8, 22);
-    }
-
-    private TinyLlama llama() {
-        return TinyLlama.create(manager, 16, D, 2, 2, 24, 23);
-    }
+    @RegisterExtension
+    final TinyFixture tiny = TinyFixture.seeds(21, 22, 23);
 
     /** 2·d·m + m + d: down [m, d] + [m], up [d, m] + [d] (reference §6.1). */
     private static long perAdapter(long d, long m) {
@@ -92,7 +69,7 @@ class BottleneckModelTest {
 
     @Test
     void houlsbyFollowsAttentionAndFeedForwardOutputsOfEveryBertLayer() {
-        try (PeftModel model = PeftModel.create(bert(), BottleneckConfig.builder().preset("houlsby").reductionFactor(4).build())) {
+        try (PeftModel model = PeftModel.create(tiny.bert(), BottleneckConfig.builder().preset("houlsby").reductionFactor(4).build())) {
             assertEquals(Map.of(
                     "bert.encoder.layer.0.attention.output.dense", "BottleneckLayer",
                     "bert.encoder.layer.0.output.dense", "BottleneckLayer",
@@ -106,12 +83,12 @@ class BottleneckModelTest {
 
     @Test
     void pfeifferFollowsTheFeedForwardOutputOnlyAndLeaveOutSkipsLayers() {
-        try (PeftModel model = PeftModel.create(bert(), BottleneckConfig.builder().preset("pfeiffer").reductionFactor(2).build())) {
+        try (PeftModel model = PeftModel.create(tiny.bert(), BottleneckConfig.builder().preset("pfeiffer").reductionFactor(2).build())) {
             assertEquals(Map.of("bert.encoder.layer.0.output.dense", "BottleneckLayer",
                     "bert.encoder.layer.1.output.dense", "BottleneckLayer"), wrapped(model));
             assertEquals(2 * perAdapter(D, D / 2), model.countParameters().trainable());
         }
-        try (PeftModel model = PeftModel.create(bert(), BottleneckConfig.builder().preset("houlsby").leaveOut(0).build())) {
+        try (PeftModel model = PeftModel.create(tiny.bert(), BottleneckConfig.builder().preset("houlsby").leaveOut(0).build())) {
             assertEquals(Map.of("bert.encoder.layer.1.attention.output.dense", "BottleneckLayer",
                     "bert.encoder.layer.1.output.dense", "BottleneckLayer"), wrapped(model));
             // reduction_factor 16 on hidden 16: bottleneck of 1
@@ -122,7 +99,7 @@ class BottleneckModelTest {
     @Test
     void parallelReadsTheFeedForwardInputOfEachArchitecture() {
         BottleneckConfig parallel = BottleneckConfig.builder().preset("parallel").build();
-        try (PeftModel model = PeftModel.create(bert(), parallel)) {
+        try (PeftModel model = PeftModel.create(tiny.bert(), parallel)) {
             assertEquals(Map.of(
                     "bert.encoder.layer.0.intermediate.dense", "BottleneckInputTap",
                     "bert.encoder.layer.0.output.dense", "BottleneckLayer",
@@ -130,7 +107,7 @@ class BottleneckModelTest {
                     "bert.encoder.layer.1.output.dense", "BottleneckLayer"), wrapped(model));
             assertEquals(2 * perAdapter(D, D / 2), model.countParameters().trainable());
         }
-        try (PeftModel model = PeftModel.create(gpt2(), parallel)) {
+        try (PeftModel model = PeftModel.create(tiny.gpt2(), parallel)) {
             assertEquals(Map.of(
                     "transformer.h.0.mlp.c_fc", "BottleneckInputTap", "transformer.h.0.mlp.c_proj", "BottleneckLayer",
                     "transformer.h.1.mlp.c_fc", "BottleneckInputTap", "transformer.h.1.mlp.c_proj", "BottleneckLayer"),
@@ -138,7 +115,7 @@ class BottleneckModelTest {
             assertEquals(2 * perAdapter(D, D / 2), model.countParameters().trainable());
         }
         BottleneckConfig both = BottleneckConfig.builder().preset("parallel").mhAdapter(true).build();
-        try (PeftModel model = PeftModel.create(llama(), both)) {
+        try (PeftModel model = PeftModel.create(tiny.llama(), both)) {
             assertEquals(Map.of(
                     "model.layers.0.mlp.down_proj", "BottleneckLayer", "model.layers.0.mlp.gate_proj", "BottleneckInputTap",
                     "model.layers.0.self_attn.o_proj", "BottleneckLayer", "model.layers.0.self_attn.q_proj", "BottleneckInputTap",
@@ -152,13 +129,13 @@ class BottleneckModelTest {
     @Test
     void houlsbyOnGpt2AndLlamaUsesTheirProjectionNames() {
         BottleneckConfig houlsby = BottleneckConfig.builder().preset("houlsby").bottleneckSize(3).build();
-        try (PeftModel model = PeftModel.create(gpt2(), houlsby)) {
+        try (PeftModel model = PeftModel.create(tiny.gpt2(), houlsby)) {
             assertEquals(Map.of("transformer.h.0.attn.c_proj", "BottleneckLayer", "transformer.h.0.mlp.c_proj", "BottleneckLayer",
                     "transformer.h.1.attn.c_proj", "BottleneckLayer", "transformer.h.1.mlp.c_proj", "BottleneckLayer"),
                     wrapped(model));
             assertEquals(4 * perAdapter(D, 3), model.countParameters().trainable());
         }
-        try (PeftModel model = PeftModel.create(llama(), houlsby)) {
+        try (PeftModel model = PeftModel.create(tiny.llama(), houlsby)) {
             assertEquals(Map.of("model.layers.0.mlp.down_proj", "BottleneckLayer", "model.layers.0.self_attn.o_proj", "BottleneckLayer",
                     "model.layers.1.mlp.down_proj", "BottleneckLayer", "model.layers.1.self_attn.o_proj", "BottleneckLayer"),
                     wrapped(model));
@@ -167,17 +144,17 @@ class BottleneckModelTest {
 
     @Test
     void everyPresetEqualsTheBaseModelAtStepZero() {
-        List<Function<NDManager, Block>> models = List.of(m -> bert(), m -> gpt2(), m -> llama());
+        List<Function<NDManager, Block>> models = List.of(m -> tiny.bert(), m -> tiny.gpt2(), m -> tiny.llama());
         List<BottleneckConfig> configs = List.of(
                 BottleneckConfig.builder().preset("houlsby").reductionFactor(4).build(),
                 BottleneckConfig.builder().preset("pfeiffer").reductionFactor(4).build(),
                 BottleneckConfig.builder().preset("parallel").mhAdapter(true).build(),
                 BottleneckConfig.builder().preset("houlsby").nonLinearity("gelu_new").initWeights("houlsby").build());
         for (Function<NDManager, Block> make : models) {
-            float[] base = TunerChecks.run(make.apply(manager), ids);
+            float[] base = TunerChecks.run(make.apply(tiny.manager()), tiny.ids());
             for (BottleneckConfig config : configs) {
-                try (PeftModel model = PeftModel.create(make.apply(manager), config)) {
-                    assertArrayEquals(base, TunerChecks.run(model, ids), 0f, config.preset() + " on " + model.baseModel().getClass().getSimpleName());
+                try (PeftModel model = PeftModel.create(make.apply(tiny.manager()), config)) {
+                    assertArrayEquals(base, TunerChecks.run(model, tiny.ids()), 0f, config.preset() + " on " + model.baseModel().getClass().getSimpleName());
                 }
             }
         }
@@ -185,31 +162,31 @@ class BottleneckModelTest {
 
     @Test
     void compositionsOnTheModel() {
-        try (PeftModel model = PeftModel.create(bert(), BottleneckConfig.builder().reductionFactor(4).build(), "a")) {
+        try (PeftModel model = PeftModel.create(tiny.bert(), BottleneckConfig.builder().reductionFactor(4).build(), "a")) {
             model.addAdapter("b", BottleneckConfig.builder().preset("houlsby").reductionFactor(4).build());
             TunerChecks.randomize(model, "a", 0.5f, 1);
             TunerChecks.randomize(model, "b", 0.5f, 2);
             model.setActiveAdapters("a");
-            float[] onlyA = TunerChecks.run(model, ids);
+            float[] onlyA = TunerChecks.run(model, tiny.ids());
             model.setActiveAdapters("a", "b");
-            float[] activeAB = TunerChecks.run(model, ids);
+            float[] activeAB = TunerChecks.run(model, tiny.ids());
 
             Bottlenecks.setComposition(model, Composition.stack("a", "b"));
             assertEquals(List.of("a", "b"), model.activeAdapters());
-            assertArrayEquals(activeAB, TunerChecks.run(model, ids), 0f, "several active adapters stack");
+            assertArrayEquals(activeAB, TunerChecks.run(model, tiny.ids()), 0f, "several active adapters stack");
             Bottlenecks.setComposition(model, Composition.stack("b", "a"));
-            assertFalse(maxDiff(activeAB, TunerChecks.run(model, ids)) < 1e-3, "order matters in a stack");
+            assertFalse(maxDiff(activeAB, TunerChecks.run(model, tiny.ids())) < 1e-3, "order matters in a stack");
 
             Bottlenecks.setComposition(model, Composition.average(List.of("a", "b"), 1, 0));
-            assertArrayEquals(onlyA, TunerChecks.run(model, ids), 1e-6f, "weight 0 removes b");
+            assertArrayEquals(onlyA, TunerChecks.run(model, tiny.ids()), 1e-6f, "weight 0 removes b");
             Bottlenecks.setComposition(model, Composition.average(List.of("a", "b"), 1, 1));
-            float[] average = TunerChecks.run(model, ids);
+            float[] average = TunerChecks.run(model, tiny.ids());
             assertTrue(maxDiff(average, onlyA) > 1e-3 && maxDiff(average, activeAB) > 1e-3);
             assertTrue(Bottlenecks.composition(model).isPresent());
 
             model.setActiveAdapters("a");
             assertTrue(Bottlenecks.composition(model).isEmpty(), "other active adapters drop the composition");
-            assertArrayEquals(onlyA, TunerChecks.run(model, ids), 0f);
+            assertArrayEquals(onlyA, TunerChecks.run(model, tiny.ids()), 0f);
 
             PeftConfigException unknown = assertThrows(PeftConfigException.class,
                     () -> Bottlenecks.setComposition(model, Composition.stack("a", "c")));
@@ -219,18 +196,18 @@ class BottleneckModelTest {
 
     @Test
     void averageOfUntrainedAdaptersIsStillTheBaseModel() {
-        float[] base = TunerChecks.run(bert(), ids);
-        try (PeftModel model = PeftModel.create(bert(), BottleneckConfig.builder().reductionFactor(4).build(), "a")) {
+        float[] base = TunerChecks.run(tiny.bert(), tiny.ids());
+        try (PeftModel model = PeftModel.create(tiny.bert(), BottleneckConfig.builder().reductionFactor(4).build(), "a")) {
             model.addAdapter("b", BottleneckConfig.builder().reductionFactor(4).build());
             model.addAdapter("c", BottleneckConfig.builder().reductionFactor(4).build());
             Bottlenecks.setComposition(model, Composition.average("a", "b", "c"));
-            assertArrayEquals(base, TunerChecks.run(model, ids), 1e-6f);
+            assertArrayEquals(base, TunerChecks.run(model, tiny.ids()), 1e-6f);
         }
     }
 
     @Test
     void compositionNeedsBottleneckAdapters() {
-        try (PeftModel model = PeftModel.create(bert(), BottleneckConfig.builder().build(), "a")) {
+        try (PeftModel model = PeftModel.create(tiny.bert(), BottleneckConfig.builder().build(), "a")) {
             model.addAdapter("scale", Ia3Config.builder().targetModules("query").feedforwardModules().build());
             PeftConfigException e = assertThrows(PeftConfigException.class,
                     () -> Bottlenecks.setComposition(model, Composition.stack("a", "scale")));
@@ -241,20 +218,20 @@ class BottleneckModelTest {
 
     @Test
     void mixedBatchGivesEachRowItsAdapter() {
-        try (PeftModel model = PeftModel.create(bert(), BottleneckConfig.builder().reductionFactor(4).build(), "seq")) {
+        try (PeftModel model = PeftModel.create(tiny.bert(), BottleneckConfig.builder().reductionFactor(4).build(), "seq")) {
             model.addAdapter("par", BottleneckConfig.builder().preset("parallel").build());
             TunerChecks.randomize(model, "seq", 0.5f, 3);
             TunerChecks.randomize(model, "par", 0.5f, 4);
             model.setActiveAdapters("seq");
-            float[] seq = TunerChecks.run(model, ids);
+            float[] seq = TunerChecks.run(model, tiny.ids());
             model.setActiveAdapters("par");
-            float[] par = TunerChecks.run(model, ids);
+            float[] par = TunerChecks.run(model, tiny.ids());
             float[] base;
             try (PeftModel.DisabledAdapters off = model.disableAdapters()) {
-                base = TunerChecks.run(model, ids);
+                base = TunerChecks.run(model, tiny.ids());
             }
             List<String> routing = List.of("par", "__base__", "seq", "par");
-            float[] mixed = model.forward(new ParameterStore(manager, false), new NDList(ids), routing)
+            float[] mixed = model.forward(new ParameterStore(tiny.manager(), false), new NDList(tiny.ids()), routing)
                     .singletonOrThrow().toFloatArray();
             List<float[]> sources = List.of(par, base, seq, par);
             for (int row = 0; row < 4; row++) {
@@ -267,20 +244,20 @@ class BottleneckModelTest {
 
     @Test
     void disablingAndDeletingRestoreTheBaseModel() {
-        float[] base = TunerChecks.run(bert(), ids);
-        try (PeftModel model = PeftModel.create(bert(), BottleneckConfig.builder().preset("parallel").build())) {
+        float[] base = TunerChecks.run(tiny.bert(), tiny.ids());
+        try (PeftModel model = PeftModel.create(tiny.bert(), BottleneckConfig.builder().preset("parallel").build())) {
             TunerChecks.randomize(model, "default", 0.5f, 5);
-            assertTrue(maxDiff(base, TunerChecks.run(model, ids)) > 1e-3);
+            assertTrue(maxDiff(base, TunerChecks.run(model, tiny.ids())) > 1e-3);
             try (PeftModel.DisabledAdapters off = model.disableAdapters()) {
-                assertArrayEquals(base, TunerChecks.run(model, ids), 0f);
+                assertArrayEquals(base, TunerChecks.run(model, tiny.ids()), 0f);
             }
             assertThrows(PeftCompatibilityException.class, model::merge);
             model.deleteAdapter("default");
             assertEquals(0, model.countParameters().trainable());
-            assertArrayEquals(base, TunerChecks.run(model, ids), 0f);
+            assertArrayEquals(base, TunerChecks.run(model, tiny.ids()), 0f);
             Block plain = model.unload();
             assertTrue(wrappedPaths(plain).isEmpty());
-            assertArrayEquals(base, TunerChecks.run(plain, ids), 0f);
+            assertArrayEquals(base, TunerChecks.run(plain, tiny.ids()), 0f);
         }
     }
 
@@ -297,12 +274,12 @@ class BottleneckModelTest {
     @Test
     void saveAndLoadGiveIdenticalOutputs() throws Exception {
         float[] adapted;
-        try (PeftModel model = PeftModel.create(bert(), BottleneckConfig.builder().preset("houlsby").reductionFactor(4).build())) {
+        try (PeftModel model = PeftModel.create(tiny.bert(), BottleneckConfig.builder().preset("houlsby").reductionFactor(4).build())) {
             model.addAdapter("par", BottleneckConfig.builder().preset("parallel").build());
             TunerChecks.randomize(model, "default", 0.5f, 6);
             TunerChecks.randomize(model, "par", 0.5f, 7);
             model.setActiveAdapters("default", "par");
-            adapted = TunerChecks.run(model, ids);
+            adapted = TunerChecks.run(model, tiny.ids());
             model.save(tmp);
         }
         try (SafetensorsFile file = SafetensorsFile.open(tmp.resolve("adapter_model.safetensors"))) {
@@ -323,11 +300,11 @@ class BottleneckModelTest {
         assertTrue(json.contains("\"non_linearity\": \"swish\""), json);
         assertTrue(json.contains("\"reduction_factor\": 4.0"), json);
 
-        try (PeftModel loaded = PeftModel.fromPretrained(bert(), tmp)) {
+        try (PeftModel loaded = PeftModel.fromPretrained(tiny.bert(), tmp)) {
             loaded.loadAdapter(tmp.resolve("par"), "par", false);
             loaded.setActiveAdapters("default", "par");
             TunerChecks.churnDirectMemory(); // the files' mappings may be gone now; the adapters own their values
-            assertArrayEquals(adapted, TunerChecks.run(loaded, ids), 0f);
+            assertArrayEquals(adapted, TunerChecks.run(loaded, tiny.ids()), 0f);
             assertEquals(0, loaded.countParameters().trainable(), "loaded for inference");
         }
     }
@@ -335,7 +312,7 @@ class BottleneckModelTest {
     @Test
     void modulesToSaveTrainsSavesAndLoadsTheClassifierCopy() {
         BottleneckConfig config = BottleneckConfig.builder().reductionFactor(4).modulesToSave("classifier").build();
-        ModulesToSaveChecks.trainsSavesAndLoadsTheClassifierCopy(config, 8, manager, tmp);
+        ModulesToSaveChecks.trainsSavesAndLoadsTheClassifierCopy(config, 8, tiny.manager(), tmp);
         String json = AdapterConfigJson.toJson(config);
         assertTrue(json.contains("\"modules_to_save\": [\n    \"classifier\"\n  ],\n"), json);
         assertFalse(AdapterConfigJson.toJson(BottleneckConfig.builder().build()).contains("modules_to_save"),
@@ -380,20 +357,20 @@ class BottleneckModelTest {
                 () -> AdapterConfigJson.parse("{\"peft_type\": \"BOTTLENECK\", \"init_weights\": \"xavier\"}"));
 
         BottleneckConfig houlsby = BottleneckConfig.builder().preset("houlsby").build();
-        ToyModels.ToyModel toy = ToyModels.llamaLike(manager, 8, 2, 1); // has q_proj, v_proj, down_proj; no o_proj
+        ToyModels.ToyModel toy = ToyModels.llamaLike(tiny.manager(), 8, 2, 1); // has q_proj, v_proj, down_proj; no o_proj
         PeftConfigException none = assertThrows(PeftConfigException.class, () -> PeftModel.create(toy, houlsby));
         assertTrue(none.getMessage().contains("not found in the base model") && none.getMessage().contains("model.layers.0.self_attn.q_proj"),
                 none.getMessage());
         assertTrue(wrappedPaths(toy).isEmpty(), "a failed injection leaves the model as it was");
 
         PeftConfigException allLeftOut = assertThrows(PeftConfigException.class,
-                () -> PeftModel.create(bert(), BottleneckConfig.builder().leaveOut(0, 1).build()));
+                () -> PeftModel.create(tiny.bert(), BottleneckConfig.builder().leaveOut(0, 1).build()));
         assertEquals("leave_out [0, 1] leaves no layer for the bottleneck adapter", allLeftOut.getMessage());
     }
 
     @Test
     void anotherTunerOnTheSameModuleIsRefused() {
-        try (PeftModel model = PeftModel.create(bert(), Ia3Config.builder().targetModules("output.dense").feedforwardModules().build())) {
+        try (PeftModel model = PeftModel.create(tiny.bert(), Ia3Config.builder().targetModules("output.dense").feedforwardModules().build())) {
             Exception e = assertThrows(PeftCompatibilityException.class,
                     () -> model.addAdapter("bn", BottleneckConfig.builder().build()));
             assertTrue(e.getMessage().contains("already wrapped by Ia3Layer"), e.getMessage());

@@ -30,6 +30,7 @@ import io.github.peft4j.core.safetensors.SafetensorsWriter;
 import io.github.peft4j.core.targeting.TargetModules;
 import io.github.peft4j.core.testmodels.Module;
 import io.github.peft4j.core.testmodels.TinyBert;
+import io.github.peft4j.core.testmodels.TinyFixture;
 import io.github.peft4j.core.testmodels.TinyGpt2;
 import io.github.peft4j.core.testmodels.TinyLlama;
 import io.github.peft4j.core.testmodels.TinyTraining;
@@ -43,9 +44,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** (IA)³ against PEFT's shapes, defaults, math and file format. */
@@ -77,31 +77,8 @@ class Ia3Test {
     @TempDir
     Path tmp;
 
-    private NDManager manager;
-    private NDArray ids;
-
-    @BeforeEach
-    void setUp() {
-        manager = NDManager.newBaseManager();
-        ids = TinyTraining.signalTokens(manager, 4, 8, 16, 9).ids();
-    }
-
-    @AfterEach
-    void tearDown() {
-        manager.close();
-    }
-
-    private TinyBert bert() {
-        return TinyBert.create(manager, TinyBert.Dims.small(), 31);
-    }
-
-    private TinyGpt2 gpt2() {
-        return TinyGpt2.create(manager, 16, 16, 2, 2, 8, 32);
-    }
-
-    private TinyLlama llama() {
-        return TinyLlama.create(manager, 16, 16, 2, 2, 24, 33);
-    }
+    @RegisterExtension
+    final TinyFixture tiny = TinyFixture.seeds(31, 32, 33);
 
     private static Map<String, List<Long>> shapes(PeftModel model) {
         Map<String, List<Long>> out = new TreeMap<>();
@@ -117,7 +94,7 @@ class Ia3Test {
 
     @Test
     void peftDefaultsPerArchitectureGiveOutAndInVectors() {
-        try (PeftModel model = PeftModel.create(bert(), Ia3Config.builder().build())) {
+        try (PeftModel model = PeftModel.create(tiny.bert(), Ia3Config.builder().build())) {
             Map<String, List<Long>> s = shapes(model);
             assertEquals(8, s.size());
             String l0 = "bert.encoder.layer.0.";
@@ -128,14 +105,14 @@ class Ia3Test {
             assertEquals(List.of(1L, 32L), s.get(l0 + "output.dense.ia3_l.default"));
             assertEquals(2 * (16 + 16 + 16 + 32), model.countParameters().trainable());
         }
-        try (PeftModel model = PeftModel.create(llama(), Ia3Config.builder().build())) {
+        try (PeftModel model = PeftModel.create(tiny.llama(), Ia3Config.builder().build())) {
             Map<String, List<Long>> s = shapes(model);
             assertEquals(List.of(16L, 1L), s.get("model.layers.1.self_attn.k_proj.ia3_l.default"));
             assertEquals(List.of(16L, 1L), s.get("model.layers.1.self_attn.v_proj.ia3_l.default"));
             assertEquals(List.of(1L, 24L), s.get("model.layers.1.mlp.down_proj.ia3_l.default"));
             assertEquals(2 * (16 + 16 + 24), model.countParameters().trainable());
         }
-        try (PeftModel model = PeftModel.create(gpt2(), Ia3Config.builder().build())) {
+        try (PeftModel model = PeftModel.create(tiny.gpt2(), Ia3Config.builder().build())) {
             Map<String, List<Long>> s = shapes(model);
             assertEquals(List.of(48L, 1L), s.get("transformer.h.0.attn.c_attn.ia3_l.default"));
             assertEquals(List.of(1L, 64L), s.get("transformer.h.0.mlp.c_proj.ia3_l.default"));
@@ -145,11 +122,11 @@ class Ia3Test {
 
     @Test
     void everyArchitectureEqualsTheBaseModelAtStepZero() {
-        List<Supplier<Block>> models = List.of(this::bert, this::gpt2, this::llama);
+        List<Supplier<Block>> models = List.of(tiny::bert, tiny::gpt2, tiny::llama);
         for (Supplier<Block> make : models) {
-            float[] base = TunerChecks.run(make.get(), ids);
+            float[] base = TunerChecks.run(make.get(), tiny.ids());
             try (PeftModel model = PeftModel.create(make.get(), Ia3Config.builder().build())) {
-                assertArrayEquals(base, TunerChecks.run(model, ids), 0f, model.baseModel().getClass().getSimpleName());
+                assertArrayEquals(base, TunerChecks.run(model, tiny.ids()), 0f, model.baseModel().getClass().getSimpleName());
                 Parameter any = model.adapterParameters("default").values().iterator().next();
                 assertTrue(any.requiresGradient());
                 assertEquals(1f, any.getArray().min().getFloat());
@@ -161,13 +138,13 @@ class Ia3Test {
     @Test
     void outputVectorsScaleRowsAndFeedForwardVectorsScaleInputs() {
         Engine.getInstance().setRandomSeed(4);
-        Linear linear = Module.linear(manager, 5, 3, true);
-        Tensors.assign(linear.getParameters().get("bias").getArray(), manager.randomNormal(new Shape(3)));
+        Linear linear = Module.linear(tiny.manager(), 5, 3, true);
+        Tensors.assign(linear.getParameters().get("bias").getArray(), tiny.manager().randomNormal(new Shape(3)));
         Ia3Layer layer = new Ia3Layer(linear);
-        layer.addAdapter("out", false, false, manager);
-        layer.addAdapter("in", true, false, manager);
-        layer.addAdapter("out2", false, false, manager);
-        NDArray x = manager.randomNormal(new Shape(2, 5));
+        layer.addAdapter("out", false, false, tiny.manager());
+        layer.addAdapter("in", true, false, tiny.manager());
+        layer.addAdapter("out2", false, false, tiny.manager());
+        NDArray x = tiny.manager().randomNormal(new Shape(2, 5));
         double[][] w = Reference.matrix(linear.getParameters().get("weight").getArray());
         double[] b = Reference.vector(linear.getParameters().get("bias").getArray());
         double[] lOut = Reference.vector(layer.adapterParameters("out").get("ia3_l.out").getArray());
@@ -176,7 +153,7 @@ class Ia3Test {
         double[][] xs = Reference.matrix(x);
 
         layer.setActiveAdapters(List.of("out", "in", "out2"));
-        float[] y = layer.forward(new ParameterStore(manager, false), new NDList(x), false).singletonOrThrow().toFloatArray();
+        float[] y = layer.forward(new ParameterStore(tiny.manager(), false), new NDList(x), false).singletonOrThrow().toFloatArray();
         for (int r = 0; r < 2; r++) {
             double[] scaledIn = new double[5];
             for (int i = 0; i < 5; i++) {
@@ -193,13 +170,13 @@ class Ia3Test {
         Engine.getInstance().setRandomSeed(seed);
         for (Parameter p : model.adapterParameters("default").values()) {
             NDArray a = p.getArray();
-            Tensors.assign(a, manager.randomUniform(0.5f, 1.5f, a.getShape()));
+            Tensors.assign(a, tiny.manager().randomUniform(0.5f, 1.5f, a.getShape()));
         }
     }
 
     @Test
     void mergedEqualsUnmergedAndUnmergeRestoresTheWeights() {
-        List<Supplier<Block>> models = List.of(this::bert, this::gpt2, this::llama);
+        List<Supplier<Block>> models = List.of(tiny::bert, tiny::gpt2, tiny::llama);
         for (Supplier<Block> make : models) {
             try (PeftModel model = PeftModel.create(make.get(), Ia3Config.builder().build())) {
                 perturb(model, 8);
@@ -209,9 +186,9 @@ class Ia3Test {
                         weightsBefore.put(e.getKey(), e.getValue().getArray().toFloatArray());
                     }
                 }
-                float[] unmerged = TunerChecks.run(model, ids);
+                float[] unmerged = TunerChecks.run(model, tiny.ids());
                 model.merge();
-                float[] merged = TunerChecks.run(model, ids);
+                float[] merged = TunerChecks.run(model, tiny.ids());
                 assertArrayEquals(unmerged, merged, 1e-5f, "merged vs unmerged on " + model.baseModel().getClass().getSimpleName());
                 long changed = weightsBefore.entrySet().stream().filter(e -> !java.util.Arrays.equals(e.getValue(),
                         ModuleTree.of(model.baseModel()).parameters().get(e.getKey()).getArray().toFloatArray())).count();
@@ -221,10 +198,10 @@ class Ia3Test {
                     assertArrayEquals(e.getValue(), ModuleTree.of(model.baseModel()).parameters().get(e.getKey()).getArray()
                             .toFloatArray(), 1e-5f, e.getKey());
                 }
-                assertArrayEquals(unmerged, TunerChecks.run(model, ids), 1e-5f);
+                assertArrayEquals(unmerged, TunerChecks.run(model, tiny.ids()), 1e-5f);
                 model.merge();
                 Block plain = model.mergeAndUnload();
-                assertArrayEquals(unmerged, TunerChecks.run(plain, ids), 1e-5f, "merge_and_unload");
+                assertArrayEquals(unmerged, TunerChecks.run(plain, tiny.ids()), 1e-5f, "merge_and_unload");
             }
         }
     }
@@ -232,13 +209,13 @@ class Ia3Test {
     @Test
     void mergeMultipliesRowsColumnsAndBiasesAsPeft() {
         Engine.getInstance().setRandomSeed(5);
-        Linear linear = Module.linear(manager, 4, 3, true);
-        Tensors.assign(linear.getParameters().get("bias").getArray(), manager.randomNormal(new Shape(3)));
+        Linear linear = Module.linear(tiny.manager(), 4, 3, true);
+        Tensors.assign(linear.getParameters().get("bias").getArray(), tiny.manager().randomNormal(new Shape(3)));
         double[][] w = Reference.matrix(linear.getParameters().get("weight").getArray());
         double[] b = Reference.vector(linear.getParameters().get("bias").getArray());
         Ia3Layer layer = new Ia3Layer(linear);
-        layer.addAdapter("o", false, false, manager);
-        layer.addAdapter("i", true, false, manager);
+        layer.addAdapter("o", false, false, tiny.manager());
+        layer.addAdapter("i", true, false, tiny.manager());
         double[] lo = Reference.vector(layer.adapterParameters("o").get("ia3_l.o").getArray());
         double[] li = Reference.vector(layer.adapterParameters("i").get("ia3_l.i").getArray());
         layer.merge(List.of("o", "i"));
@@ -255,7 +232,7 @@ class Ia3Test {
 
     @Test
     void conv1dVectorsAreTransposedForTheInOutWeight() {
-        try (PeftModel model = PeftModel.create(gpt2(), Ia3Config.builder().build())) {
+        try (PeftModel model = PeftModel.create(tiny.gpt2(), Ia3Config.builder().build())) {
             perturb(model, 9);
             LinearLike cAttn = ((Ia3Layer) model.modules().get("transformer.h.0.attn.c_attn")).linear();
             LinearLike cProj = ((Ia3Layer) model.modules().get("transformer.h.0.mlp.c_proj")).linear();
@@ -273,17 +250,17 @@ class Ia3Test {
 
     @Test
     void mixedBatchScalesEachRowByItsAdapter() {
-        try (PeftModel model = PeftModel.create(bert(), Ia3Config.builder().build(), "default")) {
+        try (PeftModel model = PeftModel.create(tiny.bert(), Ia3Config.builder().build(), "default")) {
             perturb(model, 10);
             model.addAdapter("other", Ia3Config.builder().targetModules("query").feedforwardModules().initIa3Weights(false).build());
-            float[] first = TunerChecks.run(model, ids);
+            float[] first = TunerChecks.run(model, tiny.ids());
             model.setActiveAdapters("other");
-            float[] second = TunerChecks.run(model, ids);
+            float[] second = TunerChecks.run(model, tiny.ids());
             float[] base;
             try (PeftModel.DisabledAdapters off = model.disableAdapters()) {
-                base = TunerChecks.run(model, ids);
+                base = TunerChecks.run(model, tiny.ids());
             }
-            float[] mixed = model.forward(new ParameterStore(manager, false), new NDList(ids),
+            float[] mixed = model.forward(new ParameterStore(tiny.manager(), false), new NDList(tiny.ids()),
                     List.of("other", "default", "__base__", "default")).singletonOrThrow().toFloatArray();
             List<float[]> sources = List.of(second, first, base, first);
             for (int row = 0; row < 4; row++) {
@@ -293,17 +270,17 @@ class Ia3Test {
             }
             model.setActiveAdapters("default");
             model.merge();
-            assertThrows(PeftCompatibilityException.class, () -> model.forward(new ParameterStore(manager, false),
-                    new NDList(ids), List.of("default", "default", "default", "default")));
+            assertThrows(PeftCompatibilityException.class, () -> model.forward(new ParameterStore(tiny.manager(), false),
+                    new NDList(tiny.ids()), List.of("default", "default", "default", "default")));
         }
     }
 
     @Test
     void savedFileHasPeftsKeysShapesAndConfig() throws Exception {
         float[] adapted;
-        try (PeftModel model = PeftModel.create(bert(), Ia3Config.builder().build())) {
+        try (PeftModel model = PeftModel.create(tiny.bert(), Ia3Config.builder().build())) {
             perturb(model, 11);
-            adapted = TunerChecks.run(model, ids);
+            adapted = TunerChecks.run(model, tiny.ids());
             model.save(tmp);
         }
         try (SafetensorsFile file = SafetensorsFile.open(tmp.resolve("adapter_model.safetensors"))) {
@@ -320,9 +297,9 @@ class Ia3Test {
         assertEquals("IA3", json.get("peft_type").asText());
         assertTrue(json.get("inference_mode").asBoolean());
         assertEquals("test/tiny-bert", json.get("base_model_name_or_path").asText());
-        try (PeftModel loaded = PeftModel.fromPretrained(bert(), tmp)) {
+        try (PeftModel loaded = PeftModel.fromPretrained(tiny.bert(), tmp)) {
             TunerChecks.churnDirectMemory(); // the file's mapping may be gone now; the adapter owns its values
-            assertArrayEquals(adapted, TunerChecks.run(loaded, ids), 0f);
+            assertArrayEquals(adapted, TunerChecks.run(loaded, tiny.ids()), 0f);
         }
     }
 
@@ -359,21 +336,21 @@ class Ia3Test {
         for (int layer = 0; layer < 2; layer++) {
             String p = "bert.encoder.layer." + layer + ".";
             for (String m : List.of("attention.self.key", "attention.self.value")) {
-                NDArray l = manager.randomUniform(0.5f, 1.5f, new Shape(16, 1));
+                NDArray l = tiny.manager().randomUniform(0.5f, 1.5f, new Shape(16, 1));
                 tensors.put("base_model.model." + p + m + ".ia3_l", l);
                 expectedScale.put(p + m, l);
             }
-            NDArray attnOut = manager.randomUniform(0.5f, 1.5f, new Shape(1, 16));
+            NDArray attnOut = tiny.manager().randomUniform(0.5f, 1.5f, new Shape(1, 16));
             tensors.put("base_model.model." + p + "attention.output.dense.ia3_l", attnOut);
             expectedScale.put(p + "attention.output.dense", attnOut);
-            NDArray out = manager.randomUniform(0.5f, 1.5f, new Shape(1, 32));
+            NDArray out = tiny.manager().randomUniform(0.5f, 1.5f, new Shape(1, 32));
             tensors.put("base_model.model." + p + "output.dense.ia3_l", out);
             expectedScale.put(p + "output.dense", out);
         }
         SafetensorsWriter.write(tmp.resolve("adapter_model.safetensors"), tensors);
 
         // independent expectation: rescale a fresh base model's weights by hand
-        TinyBert reference = bert();
+        TinyBert reference = tiny.bert();
         Map<String, Parameter> params = ModuleTree.of(reference).parameters();
         for (Map.Entry<String, NDArray> e : expectedScale.entrySet()) {
             params.get(e.getKey() + ".weight").getArray().muli(e.getValue()); // [16,1] scales rows, [1,in] columns
@@ -381,13 +358,13 @@ class Ia3Test {
                 params.get(e.getKey() + ".bias").getArray().muli(e.getValue().reshape(-1));
             }
         }
-        float[] expected = TunerChecks.run(reference, ids);
+        float[] expected = TunerChecks.run(reference, tiny.ids());
 
-        try (PeftModel loaded = PeftModel.fromPretrained(bert(), tmp)) {
+        try (PeftModel loaded = PeftModel.fromPretrained(tiny.bert(), tmp)) {
             Ia3Config config = (Ia3Config) loaded.config("default");
             assertEquals("bert-base-uncased", config.baseModelNameOrPath());
-            assertArrayEquals(expected, TunerChecks.run(loaded, ids), 1e-5f);
-            assertFalse(TunerChecks.run(bert(), ids)[0] == expected[0], "the adapter changes the output");
+            assertArrayEquals(expected, TunerChecks.run(loaded, tiny.ids()), 1e-5f);
+            assertFalse(TunerChecks.run(tiny.bert(), tiny.ids())[0] == expected[0], "the adapter changes the output");
         }
     }
 
@@ -397,7 +374,7 @@ class Ia3Test {
                 () -> Ia3Config.builder().targetModules("k_proj", "v_proj").feedforwardModules("down_proj").build());
         assertEquals("`feedforward_modules` should be a subset of `target_modules`: [down_proj] is not within [k_proj, v_proj]",
                 subset.getMessage());
-        Block anonymous = bert().getChildren().get("01bert");
+        Block anonymous = tiny.bert().getChildren().get("01bert");
         try (PeftModel model = PeftModel.wrap(anonymous)) {
             PeftConfigException noDefault = assertThrows(PeftConfigException.class,
                     () -> model.addAdapter("x", Ia3Config.builder().build()));
@@ -412,36 +389,36 @@ class Ia3Test {
     @Test
     void modulesToSaveTrainsSavesAndLoadsTheClassifierCopy() {
         ModulesToSaveChecks.trainsSavesAndLoadsTheClassifierCopy(Ia3Config.builder().modulesToSave("classifier").build(), 8,
-                manager, tmp);
+                tiny.manager(), tmp);
     }
 
     @Test
     void savedConfigNamesTheResolvedDefaultModulesAsPeftDoes() throws Exception {
         float[] adapted;
-        try (PeftModel model = PeftModel.create(bert(), Ia3Config.builder().build())) {
+        try (PeftModel model = PeftModel.create(tiny.bert(), Ia3Config.builder().build())) {
             perturb(model, 13);
-            adapted = TunerChecks.run(model, ids);
+            adapted = TunerChecks.run(model, tiny.ids());
             model.save(tmp);
         }
         assertEquals(RESOLVED_BERT_CONFIG, Files.readString(tmp.resolve("adapter_config.json")));
         Ia3Config read = (Ia3Config) AdapterConfigJson.parse(RESOLVED_BERT_CONFIG);
         assertEquals(List.of("key", "value", "output.dense"), read.targetModules().names());
         assertEquals(List.of("output.dense"), read.feedforwardModules().names());
-        try (PeftModel loaded = PeftModel.fromPretrained(bert(), tmp)) {
-            assertArrayEquals(adapted, TunerChecks.run(loaded, ids), 0f);
+        try (PeftModel loaded = PeftModel.fromPretrained(tiny.bert(), tmp)) {
+            assertArrayEquals(adapted, TunerChecks.run(loaded, tiny.ids()), 0f);
         }
     }
 
     @Test
     void defaultFeedforwardModulesAreCutToTheGivenTargetsOnlyWhenThatMarksTheSameModules() {
-        try (PeftModel model = PeftModel.create(bert(), Ia3Config.builder().targetModules("key", "value").build())) {
+        try (PeftModel model = PeftModel.create(tiny.bert(), Ia3Config.builder().targetModules("key", "value").build())) {
             Ia3Config stored = (Ia3Config) model.config("default");
             assertEquals(List.of(), stored.feedforwardModules().names(), "PEFT's reader needs a subset of target_modules");
             assertEquals(List.of(16L, 1L), shapes(model).get("bert.encoder.layer.0.attention.self.key.ia3_l.default"));
         }
         // "dense" reaches output.dense and attention.output.dense, which PEFT's default marks as feed-forward
         PeftConfigException e = assertThrows(PeftConfigException.class,
-                () -> PeftModel.create(bert(), Ia3Config.builder().targetModules("dense").build()));
+                () -> PeftModel.create(tiny.bert(), Ia3Config.builder().targetModules("dense").build()));
         assertEquals("Please specify `feedforward_modules` in the (IA)^3 config: PEFT's default [output.dense] for"
                 + " model_type 'bert' marks bert.encoder.layer.0.attention.output.dense as feed-forward but is not a subset"
                 + " of `target_modules` [dense]", e.getMessage());
@@ -459,7 +436,7 @@ class Ia3Test {
 
     @Test
     void initIa3WeightsFalseDrawsStandardNormalVectors() {
-        try (PeftModel model = PeftModel.create(bert(), Ia3Config.builder().initIa3Weights(false).build())) {
+        try (PeftModel model = PeftModel.create(tiny.bert(), Ia3Config.builder().initIa3Weights(false).build())) {
             double sum = 0;
             double squares = 0;
             long n = 0;

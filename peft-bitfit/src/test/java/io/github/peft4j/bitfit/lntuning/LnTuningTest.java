@@ -24,6 +24,7 @@ import io.github.peft4j.core.safetensors.SafetensorsFile;
 import io.github.peft4j.core.safetensors.SafetensorsWriter;
 import io.github.peft4j.core.targeting.TargetModules;
 import io.github.peft4j.core.testmodels.TinyBert;
+import io.github.peft4j.core.testmodels.TinyFixture;
 import io.github.peft4j.core.testmodels.TinyGpt2;
 import io.github.peft4j.core.testmodels.TinyLlama;
 import io.github.peft4j.core.testmodels.TinyTraining;
@@ -36,9 +37,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 class LnTuningTest {
@@ -46,31 +46,8 @@ class LnTuningTest {
     @TempDir
     Path tmp;
 
-    private NDManager manager;
-    private NDArray ids;
-
-    @BeforeEach
-    void setUp() {
-        manager = NDManager.newBaseManager();
-        ids = TinyTraining.signalTokens(manager, 4, 8, 16, 9).ids();
-    }
-
-    @AfterEach
-    void tearDown() {
-        manager.close();
-    }
-
-    private TinyBert bert() {
-        return TinyBert.create(manager, TinyBert.Dims.small(), 51);
-    }
-
-    private TinyGpt2 gpt2() {
-        return TinyGpt2.create(manager, 16, 16, 2, 2, 8, 52);
-    }
-
-    private TinyLlama llama() {
-        return TinyLlama.create(manager, 16, 16, 2, 2, 24, 53);
-    }
+    @RegisterExtension
+    final TinyFixture tiny = TinyFixture.seeds(51, 52, 53);
 
     private static LnTuningConfig bertNorms() {
         return LnTuningConfig.builder().targetModules("LayerNorm").build();
@@ -78,7 +55,7 @@ class LnTuningTest {
 
     @Test
     void peftDefaultsPickTheNormsOfEachArchitecture() {
-        try (PeftModel model = PeftModel.create(llama(), LnTuningConfig.builder().build())) {
+        try (PeftModel model = PeftModel.create(tiny.llama(), LnTuningConfig.builder().build())) {
             assertEquals(List.of("model.layers.0.input_layernorm.ln_tuning_layers.default.weight",
                     "model.layers.0.post_attention_layernorm.ln_tuning_layers.default.weight",
                     "model.layers.1.input_layernorm.ln_tuning_layers.default.weight",
@@ -86,31 +63,31 @@ class LnTuningTest {
                     "model.norm.ln_tuning_layers.default.weight"), new ArrayList<>(model.adapterParameters("default").keySet()));
             assertEquals(5 * 16, model.countParameters().trainable());
         }
-        try (PeftModel model = PeftModel.create(gpt2(), LnTuningConfig.builder().build())) {
+        try (PeftModel model = PeftModel.create(tiny.gpt2(), LnTuningConfig.builder().build())) {
             assertEquals(5 * 2 * 16, model.countParameters().trainable(), "ln_1, ln_2 per layer and ln_f, weight + bias");
         }
-        try (PeftModel model = PeftModel.create(bert(), bertNorms())) {
+        try (PeftModel model = PeftModel.create(tiny.bert(), bertNorms())) {
             assertEquals(5 * 2 * 16, model.countParameters().trainable(), "embeddings + two per layer");
-            long base = ModuleTree.of(bert()).parameters().values().stream().mapToLong(p -> p.getArray().size()).sum();
+            long base = ModuleTree.of(tiny.bert()).parameters().values().stream().mapToLong(p -> p.getArray().size()).sum();
             assertEquals(base + 5 * 2 * 16, model.countParameters().all(), "PEFT counts the copies too");
         }
-        PeftConfigException bert = assertThrows(PeftConfigException.class, () -> PeftModel.create(bert(), LnTuningConfig.builder().build()));
+        PeftConfigException bert = assertThrows(PeftConfigException.class, () -> PeftModel.create(tiny.bert(), LnTuningConfig.builder().build()));
         assertTrue(bert.getMessage().startsWith("Please specify `target_modules` in the LN-tuning config: PEFT has no default for model_type 'bert'"),
                 bert.getMessage());
     }
 
     @Test
     void everyModelEqualsItsBaseAtStepZero() {
-        List<Supplier<Block>> models = List.of(this::gpt2, this::llama);
+        List<Supplier<Block>> models = List.of(tiny::gpt2, tiny::llama);
         for (Supplier<Block> make : models) {
-            float[] base = TunerChecks.run(make.get(), ids);
+            float[] base = TunerChecks.run(make.get(), tiny.ids());
             try (PeftModel model = PeftModel.create(make.get(), LnTuningConfig.builder().build())) {
-                assertArrayEquals(base, TunerChecks.run(model, ids), 0f);
+                assertArrayEquals(base, TunerChecks.run(model, tiny.ids()), 0f);
             }
         }
-        float[] base = TunerChecks.run(bert(), ids);
-        try (PeftModel model = PeftModel.create(bert(), bertNorms())) {
-            assertArrayEquals(base, TunerChecks.run(model, ids), 0f);
+        float[] base = TunerChecks.run(tiny.bert(), tiny.ids());
+        try (PeftModel model = PeftModel.create(tiny.bert(), bertNorms())) {
+            assertArrayEquals(base, TunerChecks.run(model, tiny.ids()), 0f);
         }
     }
 
@@ -119,9 +96,9 @@ class LnTuningTest {
         Engine.getInstance().setRandomSeed(7);
         Map<String, NDArray> out = new LinkedHashMap<>();
         for (String path : paths) {
-            out.put(path + ".weight", manager.randomUniform(0.5f, 1.5f, new Shape(16)));
+            out.put(path + ".weight", tiny.manager().randomUniform(0.5f, 1.5f, new Shape(16)));
             if (withBias) {
-                out.put(path + ".bias", manager.randomUniform(-0.5f, 0.5f, new Shape(16)));
+                out.put(path + ".bias", tiny.manager().randomUniform(-0.5f, 0.5f, new Shape(16)));
             }
         }
         return out;
@@ -133,24 +110,24 @@ class LnTuningTest {
 
     /** The base model with its norm parameters set by hand: what the tuned model must compute. */
     private float[] referenceWith(Map<String, NDArray> norms) {
-        TinyBert reference = bert();
+        TinyBert reference = tiny.bert();
         Map<String, Parameter> params = ModuleTree.of(reference).parameters();
         norms.forEach((k, v) -> Tensors.assign(params.get(k).getArray(), v));
-        return TunerChecks.run(reference, ids);
+        return TunerChecks.run(reference, tiny.ids());
     }
 
     @Test
     void theTunedCopiesReplaceTheNormParameters() {
         Map<String, NDArray> norms = randomNorms(BERT_NORMS, true);
         float[] expected = referenceWith(norms);
-        try (PeftModel model = PeftModel.create(bert(), bertNorms())) {
+        try (PeftModel model = PeftModel.create(tiny.bert(), bertNorms())) {
             Map<String, Parameter> adapter = model.adapterParameters("default");
             norms.forEach((k, v) -> {
                 int dot = k.lastIndexOf('.');
                 Tensors.assign(adapter.get(k.substring(0, dot) + ".ln_tuning_layers.default" + k.substring(dot)).getArray(), v);
             });
-            assertArrayEquals(expected, TunerChecks.run(model, ids), 1e-6f);
-            assertTrue(maxDiff(expected, TunerChecks.run(bert(), ids)) > 1e-3, "the norms matter");
+            assertArrayEquals(expected, TunerChecks.run(model, tiny.ids()), 1e-6f);
+            assertTrue(maxDiff(expected, TunerChecks.run(tiny.bert(), tiny.ids())) > 1e-3, "the norms matter");
         }
     }
 
@@ -180,17 +157,17 @@ class LnTuningTest {
         });
         SafetensorsWriter.write(tmp.resolve("adapter_model.safetensors"), file);
         float[] expected = referenceWith(norms);
-        try (PeftModel loaded = PeftModel.fromPretrained(bert(), tmp)) {
-            assertArrayEquals(expected, TunerChecks.run(loaded, ids), 1e-6f);
+        try (PeftModel loaded = PeftModel.fromPretrained(tiny.bert(), tmp)) {
+            assertArrayEquals(expected, TunerChecks.run(loaded, tiny.ids()), 1e-6f);
         }
     }
 
     @Test
     void saveWritesPeftsKeysAndLoadsBackIdentically() throws Exception {
         float[] adapted;
-        try (PeftModel model = PeftModel.create(llama(), LnTuningConfig.builder().build())) {
+        try (PeftModel model = PeftModel.create(tiny.llama(), LnTuningConfig.builder().build())) {
             TunerChecks.randomize(model, "default", 0.5f, 8);
-            adapted = TunerChecks.run(model, ids);
+            adapted = TunerChecks.run(model, tiny.ids());
             model.save(tmp);
         }
         try (SafetensorsFile file = SafetensorsFile.open(tmp.resolve("adapter_model.safetensors"))) {
@@ -207,27 +184,27 @@ class LnTuningTest {
                 "peft_type", "revision", "target_modules", "task_type"), keys);
         assertEquals("LN_TUNING", json.get("peft_type").asText());
         assertTrue(json.get("target_modules").isNull(), "like PEFT, an unset target list is resolved again from model_type");
-        try (PeftModel loaded = PeftModel.fromPretrained(llama(), tmp)) {
+        try (PeftModel loaded = PeftModel.fromPretrained(tiny.llama(), tmp)) {
             TunerChecks.churnDirectMemory(); // the file's mapping may be gone now; the adapter owns its values
-            assertArrayEquals(adapted, TunerChecks.run(loaded, ids), 0f);
+            assertArrayEquals(adapted, TunerChecks.run(loaded, tiny.ids()), 0f);
         }
     }
 
     @Test
     void mergeSwapsTheCopyInAndUnmergeSwapsItBack() {
-        float[] base = TunerChecks.run(gpt2(), ids);
-        try (PeftModel model = PeftModel.create(gpt2(), LnTuningConfig.builder().build())) {
+        float[] base = TunerChecks.run(tiny.gpt2(), tiny.ids());
+        try (PeftModel model = PeftModel.create(tiny.gpt2(), LnTuningConfig.builder().build())) {
             TunerChecks.randomize(model, "default", 0.5f, 9);
-            float[] adapted = TunerChecks.run(model, ids);
+            float[] adapted = TunerChecks.run(model, tiny.ids());
             model.merge();
-            assertArrayEquals(adapted, TunerChecks.run(model, ids), 0f);
+            assertArrayEquals(adapted, TunerChecks.run(model, tiny.ids()), 0f);
             model.unmerge();
             try (PeftModel.DisabledAdapters off = model.disableAdapters()) {
-                assertArrayEquals(base, TunerChecks.run(model, ids), 0f);
+                assertArrayEquals(base, TunerChecks.run(model, tiny.ids()), 0f);
             }
-            assertArrayEquals(adapted, TunerChecks.run(model.mergeAndUnload(), ids), 0f);
+            assertArrayEquals(adapted, TunerChecks.run(model.mergeAndUnload(), tiny.ids()), 0f);
         }
-        try (PeftModel model = PeftModel.create(gpt2(), LnTuningConfig.builder().build(), "a")) {
+        try (PeftModel model = PeftModel.create(tiny.gpt2(), LnTuningConfig.builder().build(), "a")) {
             model.addAdapter("b", LnTuningConfig.builder().build());
             PeftCompatibilityException e = assertThrows(PeftCompatibilityException.class, () -> model.merge(List.of("a", "b")));
             assertTrue(e.getMessage().contains("does not allow merging more than one adapter at a time"), e.getMessage());
@@ -235,32 +212,32 @@ class LnTuningTest {
             TunerChecks.randomize(model, "a", 0.5f, 12);
             TunerChecks.randomize(model, "b", 0.5f, 13);
             model.setActiveAdapters("b");
-            float[] onlyB = TunerChecks.run(model, ids);
+            float[] onlyB = TunerChecks.run(model, tiny.ids());
             model.merge(List.of("a"));
             model.merge(List.of("b"));
             assertEquals(List.of("b"), model.tunerLayers().get(0).mergedAdapters());
-            assertArrayEquals(onlyB, TunerChecks.run(model, ids), 0f);
+            assertArrayEquals(onlyB, TunerChecks.run(model, tiny.ids()), 0f);
         }
     }
 
     @Test
     void adaptersCoexistAndMixedBatchesRouteRows() {
-        try (PeftModel model = PeftModel.create(bert(), bertNorms(), "a")) {
+        try (PeftModel model = PeftModel.create(tiny.bert(), bertNorms(), "a")) {
             model.addAdapter("b", LnTuningConfig.builder().targetModules(
                     TargetModules.regex(".*\\.output\\.LayerNorm")).build());
             TunerChecks.randomize(model, "a", 0.5f, 10);
             TunerChecks.randomize(model, "b", 0.5f, 11);
-            float[] a = TunerChecks.run(model, ids);
+            float[] a = TunerChecks.run(model, tiny.ids());
             model.setActiveAdapters("b");
-            float[] b = TunerChecks.run(model, ids);
+            float[] b = TunerChecks.run(model, tiny.ids());
             model.deleteAdapter("b");
             model.setActiveAdapters("a");
-            assertArrayEquals(a, TunerChecks.run(model, ids), 0f, "deleting b leaves a as it was");
+            assertArrayEquals(a, TunerChecks.run(model, tiny.ids()), 0f, "deleting b leaves a as it was");
             model.addAdapter("b", LnTuningConfig.builder().targetModules("LayerNorm").build());
             TunerChecks.randomize(model, "b", 0.5f, 12);
             model.setActiveAdapters("b");
-            b = TunerChecks.run(model, ids);
-            float[] mixed = model.forward(new ParameterStore(manager, false), new NDList(ids), List.of("a", "b", "b", "a"))
+            b = TunerChecks.run(model, tiny.ids());
+            float[] mixed = model.forward(new ParameterStore(tiny.manager(), false), new NDList(tiny.ids()), List.of("a", "b", "b", "a"))
                     .singletonOrThrow().toFloatArray();
             List<float[]> sources = List.of(a, b, b, a);
             for (int row = 0; row < 4; row++) {
@@ -273,7 +250,7 @@ class LnTuningTest {
 
     @Test
     void oneTunerPerModule() {
-        try (PeftModel model = PeftModel.create(bert(), bertNorms())) {
+        try (PeftModel model = PeftModel.create(tiny.bert(), bertNorms())) {
             PeftCompatibilityException e = assertThrows(PeftCompatibilityException.class,
                     () -> model.addAdapter("bitfit", BitFitConfig.builder().build()));
             assertTrue(e.getMessage().contains("already wrapped by LnTuningLayer"), e.getMessage());
@@ -283,9 +260,9 @@ class LnTuningTest {
     @Test
     void modulesToSaveTrainsACopyOfTheHeadSavedUnderItsOwnKeys() throws Exception {
         LnTuningConfig config = LnTuningConfig.builder().targetModules("LayerNorm").modulesToSave(List.of("classifier")).build();
-        TinyTraining.Dataset data = TinyTraining.signalTokens(manager, 32, 8, 16, 13);
+        TinyTraining.Dataset data = TinyTraining.signalTokens(tiny.manager(), 32, 8, 16, 13);
         float[] trained;
-        try (PeftModel model = PeftModel.create(bert(), config)) {
+        try (PeftModel model = PeftModel.create(tiny.bert(), config)) {
             assertEquals(5 * 2 * 16 + 16 * 2 + 2, model.countParameters().trainable(), "norm copies + head copy");
             Map<String, Parameter> adapter = model.adapterParameters("default");
             assertTrue(adapter.containsKey("classifier.modules_to_save.default.weight"), adapter.keySet().toString());
@@ -293,7 +270,7 @@ class LnTuningTest {
             base.values().removeAll(adapter.values());
             Map<String, float[]> baseBefore = TunerChecks.snapshot(base);
             Map<String, float[]> adapterBefore = TunerChecks.snapshot(adapter);
-            TinyTraining.Adam adam = new TinyTraining.Adam(model.trainableParameters(), 0.05f, manager);
+            TinyTraining.Adam adam = new TinyTraining.Adam(model.trainableParameters(), 0.05f, tiny.manager());
             for (int s = 0; s < 3; s++) {
                 TinyTraining.step(model, data, adam);
             }
@@ -302,7 +279,7 @@ class LnTuningTest {
                     "bert.embeddings.LayerNorm.ln_tuning_layers.default.weight")) {
                 assertTrue(maxDiff(adapterBefore.get(k), adapter.get(k).getArray().toFloatArray()) > 0, k + " trained");
             }
-            trained = TunerChecks.run(model, ids);
+            trained = TunerChecks.run(model, tiny.ids());
             model.save(tmp);
         }
         try (SafetensorsFile file = SafetensorsFile.open(tmp.resolve("adapter_model.safetensors"))) {
@@ -313,10 +290,10 @@ class LnTuningTest {
         }
         JsonNode json = new ObjectMapper().readTree(Files.readString(tmp.resolve("adapter_config.json")));
         assertEquals("[\"classifier\"]", json.get("modules_to_save").toString());
-        try (PeftModel loaded = PeftModel.fromPretrained(bert(), tmp)) {
-            assertArrayEquals(trained, TunerChecks.run(loaded, ids), 0f);
+        try (PeftModel loaded = PeftModel.fromPretrained(tiny.bert(), tmp)) {
+            assertArrayEquals(trained, TunerChecks.run(loaded, tiny.ids()), 0f);
         }
-        assertTrue(maxDiff(trained, TunerChecks.run(bert(), ids)) > 1e-4, "training changed the outputs");
+        assertTrue(maxDiff(trained, TunerChecks.run(tiny.bert(), tiny.ids())) > 1e-4, "training changed the outputs");
     }
 
     private static double maxDiff(float[] a, float[] b) {

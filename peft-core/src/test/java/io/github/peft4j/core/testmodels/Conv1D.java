@@ -23,8 +23,23 @@ public final class Conv1D extends Module implements LinearLike {
      * @param out output size
      */
     public Conv1D(NDManager manager, int in, int out) {
-        weight = parameter("weight", manager.randomNormal(0, 0.3f, new Shape(in, out), DataType.FLOAT32));
-        bias = parameter("bias", manager.randomNormal(0, 0.1f, new Shape(out), DataType.FLOAT32));
+        this(manager, in, out, DataType.FLOAT32, 0.3f, 0.1f);
+    }
+
+    /**
+     * @param manager the manager for the weights
+     * @param in input size
+     * @param out output size
+     * @param type the parameters' data type
+     * @param std the standard deviation of weight and bias
+     */
+    public Conv1D(NDManager manager, int in, int out, DataType type, float std) {
+        this(manager, in, out, type, std, std);
+    }
+
+    private Conv1D(NDManager manager, int in, int out, DataType type, float weightStd, float biasStd) {
+        weight = parameter("weight", manager.randomNormal(0, weightStd, new Shape(in, out), type));
+        bias = parameter("bias", manager.randomNormal(0, biasStd, new Shape(out), type));
     }
 
     @Override
@@ -48,5 +63,11 @@ public final class Conv1D extends Module implements LinearLike {
         NDArray w = ps.getValue(weight, x.getDevice(), training);
         NDArray b = ps.getValue(bias, x.getDevice(), training);
         return new NDList(x.matMul(w).add(b));
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        Shape x = inputShapes[0];
+        return new Shape[] {x.slice(0, x.dimension() - 1).add(weight.getArray().getShape().get(1))};
     }
 }

@@ -11,6 +11,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
+import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.module.ModuleTree;
 import io.github.peft4j.core.tuner.Tensors;
@@ -111,6 +112,22 @@ public final class TunerChecks {
                 .count();
         assertTrue(changed > 0, "no adapter tensor changed");
         return after;
+    }
+
+    /**
+     * The tuner modules' training claim on one model: {@code config} on a fresh {@link TinyBert}
+     * ({@link TinyBert.Dims#small()}, seed 5) passes {@link #trainAndCheck}.
+     *
+     * @param config the tuner's config
+     * @param steps full-batch Adam steps
+     * @param lr the learning rate
+     */
+    public static void trainOnBert(PeftConfig config, int steps, float lr) {
+        try (NDManager manager = NDManager.newBaseManager();
+                PeftModel model = PeftModel.create(TinyBert.create(manager, TinyBert.Dims.small(), 5), config)) {
+            System.out.println(config.peftType() + " " + model.countParameters());
+            trainAndCheck(model, manager, steps, lr);
+        }
     }
 
     /**
