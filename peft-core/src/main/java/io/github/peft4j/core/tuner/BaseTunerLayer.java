@@ -241,7 +241,7 @@ public abstract class BaseTunerLayer extends AbstractBlock implements TunerLayer
      *
      * @return the adapters to apply, in activation order
      */
-    protected List<String> adaptersForForward() {
+    private List<String> adaptersForForward() {
         if (disabled) {
             return List.of();
         }
