@@ -419,6 +419,7 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
      */
     public void loadAdapter(Path dir, String adapterName, boolean trainable) {
         AdapterDirectory.Contents contents = AdapterDirectory.read(dir);
+        PeftMethods.forType(contents.config().peftType()).checkLoadable(contents.config(), dir);
         addAdapter(adapterName, contents.config());
         AdapterEntry adapter = adapters.get(adapterName);
         try {
