@@ -363,6 +363,15 @@ public final class LoraConfig extends PeftConfig implements ModulesToSave {
         return c;
     }
 
+    /** @return {@code r} and every {@code rank_pattern} rank */
+    @Override
+    public Map<String, Long> declaredSizes() {
+        Map<String, Long> sizes = new LinkedHashMap<>();
+        sizes.put("r", (long) r);
+        rankPattern().forEach((k, v) -> sizes.put("rank_pattern." + k, (long) v));
+        return sizes;
+    }
+
     /**
      * PEFT's {@code save_pretrained(path_initial_model_for_weight_conversion=...)} for PiSSA and
      * OLoRA: the config of the converted adapter {@code [A; A₀]}, {@code [B, −B₀]}, which loads onto
