@@ -5,15 +5,18 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftFormatException;
+import io.github.peft4j.core.safetensors.SafetensorsDType;
 import io.github.peft4j.core.safetensors.SafetensorsFile;
 import io.github.peft4j.core.safetensors.TensorInfo;
 import io.github.peft4j.core.safetensors.SafetensorsWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * An adapter directory in the Hugging Face PEFT layout: {@value AdapterConfigJson#FILE_NAME} and
@@ -34,6 +37,9 @@ public final class AdapterDirectory {
 
     /** PEFT's legacy pickle weights file. */
     public static final String PICKLE_FILE = "adapter_model.bin";
+
+    private static final Set<SafetensorsDType> FLOATING =
+            EnumSet.of(SafetensorsDType.F16, SafetensorsDType.BF16, SafetensorsDType.F32, SafetensorsDType.F64);
 
     private AdapterDirectory() {}
 
@@ -88,9 +94,28 @@ public final class AdapterDirectory {
          * @return every tensor of the weights file, keyed as on disk
          */
         public Map<String, NDArray> loadTensors(NDManager manager) {
+            Map<String, NDArray> tensors;
             try (SafetensorsFile file = SafetensorsFile.open(weightsFile)) {
-                return file.loadAll(manager);
+                tensors = file.loadAll(manager);
             }
+            for (Map.Entry<String, NDArray> e : tensors.entrySet()) {
+                // NaN or infinity in one adapter tensor turns every output of the model into NaN
+                if (!isFinite(e.getValue())) {
+                    throw new PeftFormatException(weightsFile, e.getKey(), "holds NaN or infinite values;"
+                            + " adapter tensors must be finite");
+                }
+            }
+            return tensors;
+        }
+    }
+
+    private static boolean isFinite(NDArray a) {
+        if (a.isEmpty() || !a.getDataType().isFloating()) {
+            return true;
+        }
+        try (NDArray inf = a.isInfinite(); NDArray nan = a.isNaN(); NDArray bad = inf.logicalOr(nan);
+                NDArray any = bad.any()) {
+            return !any.getBoolean();
         }
     }
 
@@ -119,25 +144,45 @@ public final class AdapterDirectory {
         if (!Files.isRegularFile(configFile)) {
             throw new PeftFormatException(configFile, null, "missing: an adapter needs its config");
         }
-        PeftConfig config = AdapterConfigJson.read(configFile);
-        checkDeclaredSizes(config, configFile, weights);
-        return new Contents(dir, config, weights);
+        return new Contents(dir, AdapterConfigJson.read(configFile), weights);
     }
 
     /**
-     * Every size the config allocates by must be backed by the saved tensors (issue 24: {@code r:
-     * 100000} cost 6.8 GB before a shape check refused the file): a saved adapter holds a non-empty
-     * tensor with a dimension at least that large. Only the header is read.
+     * {@link #read}, then the tensors file's header checked against the config before anything is
+     * allocated: floating-point tensors only, and every size the config declares
+     * ({@link PeftConfig#declaredSizes}) backed by a saved tensor.
+     *
+     * <pre>{@code
+     * AdapterDirectory.Contents c = AdapterDirectory.readForLoading(Path.of("adapters/support"));
+     * }</pre>
+     *
+     * @param dir an adapter directory
+     * @return its config and weights file
+     * @throws PeftFormatException naming the file and the key or tensor at fault
      */
-    private static void checkDeclaredSizes(PeftConfig config, Path configFile, Path weights) {
+    public static Contents readForLoading(Path dir) {
+        Contents contents = read(dir);
+        checkHeader(contents.config(), dir.resolve(AdapterConfigJson.FILE_NAME), contents.weightsFile());
+        return contents;
+    }
+
+    /**
+     * Checks the tensors file's header against the config before anything is allocated. Adapter
+     * tensors are floating point (integer and boolean ones were silently cast, issue 24). Every
+     * size the config allocates by must be backed by the saved tensors ({@code r: 100000} cost
+     * 6.8 GB before a shape check refused the file): a saved adapter holds a non-empty tensor with
+     * a dimension at least that large.
+     */
+    private static void checkHeader(PeftConfig config, Path configFile, Path weights) {
         Map<String, Long> sizes = config.declaredSizes();
-        if (sizes.isEmpty()) {
-            return;
-        }
         long largest = 0;
         try (SafetensorsFile file = SafetensorsFile.open(weights)) {
             for (String name : file.names()) {
                 TensorInfo info = file.info(name);
+                if (!FLOATING.contains(info.dtype())) {
+                    throw new PeftFormatException(weights, name, "dtype " + info.dtype() + ": adapter tensors are"
+                            + " floating point (" + FLOATING + ")");
+                }
                 if (info.numElements() > 0) {
                     for (long d : info.shape()) {
                         largest = Math.max(largest, d);
