@@ -41,6 +41,9 @@ public final class AdapterDirectory {
     private static final Set<SafetensorsDType> FLOATING =
             EnumSet.of(SafetensorsDType.F16, SafetensorsDType.BF16, SafetensorsDType.F32, SafetensorsDType.F64);
 
+    /** Sizes a config may declare without a saved tensor that large: cheap to allocate, then refused by name. */
+    static final long UNBACKED_SIZE_LIMIT = 1024;
+
     private AdapterDirectory() {}
 
     /**
@@ -171,7 +174,8 @@ public final class AdapterDirectory {
      * tensors are floating point (integer and boolean ones were silently cast, issue 24). Every
      * size the config allocates by must be backed by the saved tensors ({@code r: 100000} cost
      * 6.8 GB before a shape check refused the file): a saved adapter holds a non-empty tensor with
-     * a dimension at least that large.
+     * a dimension at least that large. Sizes up to {@link #UNBACKED_SIZE_LIMIT} pass unchecked, so
+     * that a file missing a tensor is reported by name when the tensors are matched.
      */
     private static void checkHeader(PeftConfig config, Path configFile, Path weights) {
         Map<String, Long> sizes = config.declaredSizes();
@@ -191,7 +195,7 @@ public final class AdapterDirectory {
             }
         }
         for (Map.Entry<String, Long> size : sizes.entrySet()) {
-            if (size.getValue() > largest) {
+            if (size.getValue() > Math.max(largest, UNBACKED_SIZE_LIMIT)) {
                 throw new PeftFormatException(configFile, size.getKey(), size.getValue() + " is larger than any tensor"
                         + " dimension in " + weights.getFileName() + " (largest " + largest + "); refused before"
                         + " allocating anything");
