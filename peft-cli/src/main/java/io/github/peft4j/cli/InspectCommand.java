@@ -54,7 +54,7 @@ final class InspectCommand implements Callable<Integer> {
     }
 
     private static void describe(Path adapterDir, String name) throws IOException {
-        AdapterDirectory.Contents contents = AdapterDirectory.read(adapterDir);   // validates the pair
+        AdapterDirectory.Contents contents = AdapterDirectory.readForLoading(adapterDir);   // validates the pair and the sizes
         JsonNode config = new ObjectMapper().readTree(adapterDir.resolve("adapter_config.json").toFile());
         Path weights = contents.weightsFile();
         long params = 0;

@@ -1,5 +1,6 @@
 package io.github.peft4j.cli;
 
+import ai.djl.engine.EngineException;
 import io.github.peft4j.core.PeftException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
@@ -46,11 +47,19 @@ public final class Peft4j {
     /** Problems a user can cause end in one line on stderr, not a stack trace; bugs keep theirs. */
     private static int oneLineError(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) throws Exception {
         if (e instanceof PeftException || e instanceof UserError) {
-            PrintWriter err = cmd.getErr();
-            err.println("peft4j " + cmd.getCommandName() + ": " + e.getMessage());
-            err.flush();
-            return 1;
+            return printOneLine(cmd, e.getMessage());
+        }
+        if (e instanceof EngineException) {
+            // what a file or an option asked the engine for (an allocation too large, a device it lacks)
+            return printOneLine(cmd, "the engine refused: " + e.getMessage().lines().findFirst().orElse(""));
         }
         throw e;
+    }
+
+    private static int printOneLine(CommandLine cmd, String message) {
+        PrintWriter err = cmd.getErr();
+        err.println("peft4j " + cmd.getCommandName() + ": " + message);
+        err.flush();
+        return 1;
     }
 }

@@ -76,7 +76,7 @@ final class ModelInjection implements InjectionContext {
 
     /** Writes an adapter's config and saved state dict into its own directory. */
     void save(Path dir, AdapterEntry adapter, String baseNameOrPath) {
-        PeftConfig config = adapter.config;
+        PeftConfig config = adapter.method.savedConfig(this, adapter.name, adapter.config);
         if (config.baseModelNameOrPath() == null && baseNameOrPath != null) {
             config = config.withBaseModelNameOrPath(baseNameOrPath);
         }

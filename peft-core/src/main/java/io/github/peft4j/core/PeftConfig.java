@@ -82,6 +82,22 @@ public abstract class PeftConfig implements Cloneable {
     public void validate() {}
 
     /**
+     * The sizes this config makes the tuner allocate by ({@code r}, {@code num_virtual_tokens},
+     * {@code bottleneck_size}, ...), keyed by JSON field. Loading checks each against the tensors
+     * file's header before anything is allocated: a saved adapter holds a tensor that large.
+     * The default declares none.
+     *
+     * <pre>{@code
+     * LoraConfig.builder().r(8).build().declaredSizes(); // {r=8}
+     * }</pre>
+     *
+     * @return JSON field to size, for the fields that are set
+     */
+    public Map<String, Long> declaredSizes() {
+        return Map.of();
+    }
+
+    /**
      * @param inference the new {@code inference_mode}
      * @return a copy with that flag (PEFT writes {@code true} into saved files)
      */

@@ -114,6 +114,31 @@ public interface PeftMethod {
     }
 
     /**
+     * The config written to {@code adapter_config.json}, matching {@link #savedStateDict}. A method
+     * whose initialisation rewrites the base model (PiSSA, OLoRA) saves a form that loads onto the
+     * original base, as PEFT's {@code path_initial_model_for_weight_conversion} does. The default is
+     * {@code config}.
+     *
+     * @param model the model
+     * @param adapterName the adapter
+     * @param config the adapter's config
+     * @return the config to save
+     */
+    default PeftConfig savedConfig(InjectionContext model, String adapterName, PeftConfig config) {
+        return config;
+    }
+
+    /**
+     * Refuses a saved adapter whose injection would change the base model: loading is data only
+     * (DESIGN §6). Called before anything is injected. The default accepts every config.
+     *
+     * @param saved the config read from the directory
+     * @param dir the adapter directory, for messages
+     * @throws PeftCompatibilityException naming {@code dir} when the adapter cannot load as data
+     */
+    default void checkLoadable(PeftConfig saved, Path dir) {}
+
+    /**
      * Removes what {@link #inject} added outside tuner layers (tuner layers and
      * {@link InjectionContext#adapterState} are handled by core).
      *

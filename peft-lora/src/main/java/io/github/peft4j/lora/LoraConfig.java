@@ -363,6 +363,41 @@ public final class LoraConfig extends PeftConfig implements ModulesToSave {
         return c;
     }
 
+    /** @return {@code r} and every {@code rank_pattern} rank */
+    @Override
+    public Map<String, Long> declaredSizes() {
+        Map<String, Long> sizes = new LinkedHashMap<>();
+        sizes.put("r", (long) r);
+        rankPattern().forEach((k, v) -> sizes.put("rank_pattern." + k, (long) v));
+        return sizes;
+    }
+
+    /**
+     * PEFT's {@code save_pretrained(path_initial_model_for_weight_conversion=...)} for PiSSA and
+     * OLoRA: the config of the converted adapter {@code [A; A₀]}, {@code [B, −B₀]}, which loads onto
+     * the original base as a plain LoRA. The rank doubles; alpha doubles (×√2 with rsLoRA) so the
+     * scaling stays; {@code init_lora_weights} becomes {@code true}, so loading runs no initialisation.
+     *
+     * @return the converted config
+     */
+    public LoraConfig convertedForOriginalBase() {
+        LoraConfig c = (LoraConfig) copy();
+        double alphaFactor = useRslora ? Math.sqrt(2) : 2;
+        c.r = 2 * r;
+        c.loraAlpha = scaleAlpha(loraAlpha, alphaFactor);
+        c.rankPattern = new LinkedHashMap<>();
+        rankPattern().forEach((k, v) -> c.rankPattern.put(k, 2 * v));
+        c.alphaPattern = new LinkedHashMap<>();
+        alphaPattern().forEach((k, v) -> c.alphaPattern.put(k, scaleAlpha(v, alphaFactor)));
+        c.initLoraWeights = InitLoraWeights.TRUE;
+        return c;
+    }
+
+    private static Number scaleAlpha(Number alpha, double factor) {
+        boolean integral = factor == 2 && (alpha instanceof Integer || alpha instanceof Long);
+        return integral ? (Number) (2 * alpha.longValue()) : (Number) (alpha.doubleValue() * factor);
+    }
+
     // ---------------------------------------------------------------- validation
 
     /**

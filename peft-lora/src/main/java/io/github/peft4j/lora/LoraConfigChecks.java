@@ -29,6 +29,7 @@ final class LoraConfigChecks {
         if (c.loraAlpha == null) {
             throw new PeftConfigException("lora_alpha must be a number");
         }
+        checkAlpha("lora_alpha", c.loraAlpha);
         if (!(c.loraDropout >= 0 && c.loraDropout < 1)) {
             throw new PeftConfigException("lora_dropout must be in [0, 1), got " + c.loraDropout);
         }
@@ -117,6 +118,21 @@ final class LoraConfigChecks {
             if (e.getValue() == null) {
                 throw new PeftConfigException("alpha_pattern['" + e.getKey() + "'] must be a number");
             }
+            checkAlpha("alpha_pattern['" + e.getKey() + "']", e.getValue());
+        }
+    }
+
+    /**
+     * The largest |alpha| accepted: FP16's largest value. Issue 24: {@code lora_alpha: 1e30} loaded and
+     * made every logit NaN; no trained adapter scales its update by more than this.
+     */
+    static final double MAX_ALPHA = 65504;
+
+    private static void checkAlpha(String field, Number alpha) {
+        double a = alpha.doubleValue();
+        if (!Double.isFinite(a) || Math.abs(a) > MAX_ALPHA) {
+            throw new PeftConfigException(field + " must be a finite number of magnitude at most " + (long) MAX_ALPHA
+                    + " (a larger scaling overflows the adapter's output), got " + alpha);
         }
     }
 

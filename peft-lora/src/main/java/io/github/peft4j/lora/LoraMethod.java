@@ -1,7 +1,11 @@
 package io.github.peft4j.lora;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
+import io.github.peft4j.core.PeftCompatibilityException;
+import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.BasePeftMethod;
 import io.github.peft4j.core.InjectionContext;
@@ -17,7 +21,9 @@ import io.github.peft4j.core.tuner.TunerLayer;
 import io.github.peft4j.lora.layer.LoraLayer;
 import io.github.peft4j.lora.layer.LoraLinear;
 import io.github.peft4j.lora.layer.LoraSettings;
+import java.nio.file.Path;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -92,6 +98,60 @@ public final class LoraMethod extends BasePeftMethod<LoraConfig> {
             addTo(model, path, adapterName, config);
         }
         registerBiases(model);
+    }
+
+    /**
+     * An adapter whose initialisation rewrote the base (PiSSA, OLoRA) saves PEFT's converted form,
+     * which loads onto the original base ({@link LoraConfig#convertedForOriginalBase}).
+     */
+    @Override
+    public PeftConfig savedConfig(InjectionContext model, String adapterName, PeftConfig config) {
+        LoraConfig c = (LoraConfig) config;
+        return c.initLoraWeights().mutatesBaseWeight() ? c.convertedForOriginalBase() : c;
+    }
+
+    /** The tensors of {@link #savedConfig}: {@code [A; A₀]} and {@code [B, −B₀]} where the init rewrote the base. */
+    @Override
+    public Map<String, NDArray> savedStateDict(InjectionContext model, String adapterName, NDManager manager) {
+        Map<String, NDArray> saved = new LinkedHashMap<>(model.defaultSavedStateDict(adapterName));
+        for (TunerLayer layer : model.tunerLayers()) {
+            if (layer instanceof LoraLinear lora && lora.adapterNames().contains(adapterName)) {
+                lora.initialAB(adapterName).ifPresent(init -> {
+                    replace(saved, lora.loraA(adapterName), lora.loraA(adapterName).concat(init.a(), 0), manager);
+                    try (NDArray minusB0 = init.b().neg()) {
+                        replace(saved, lora.loraB(adapterName), lora.loraB(adapterName).concat(minusB0, 1), manager);
+                    }
+                });
+            }
+        }
+        return saved;
+    }
+
+    /** Puts {@code converted} where the state dict holds {@code current} (the same array). */
+    private static void replace(Map<String, NDArray> saved, NDArray current, NDArray converted, NDManager manager) {
+        converted.attach(manager);
+        for (Map.Entry<String, NDArray> e : saved.entrySet()) {
+            if (e.getValue() == current) {
+                e.setValue(converted);
+                return;
+            }
+        }
+        throw new IllegalStateException("LoRA tensor of shape " + current.getShape() + " missing from the saved state dict");
+    }
+
+    /**
+     * Loading is data only (DESIGN §6): an adapter saved with {@code init_lora_weights} PiSSA or OLoRA
+     * without PEFT's conversion holds A and B for the base its initialisation rewrote, and reproducing
+     * that base would change the model every other adapter shares.
+     */
+    @Override
+    public void checkLoadable(PeftConfig saved, Path dir) {
+        if (saved instanceof LoraConfig c && c.initLoraWeights().mutatesBaseWeight()) {
+            throw new PeftCompatibilityException(dir + ": init_lora_weights=" + "'" + c.initLoraWeights() + "'"
+                    + " adapters saved without conversion only work on the base their initialisation rewrote, and"
+                    + " loading never changes the shared base. Save it from peft4j (which writes the converted,"
+                    + " self-contained form) or from PEFT with save_pretrained(..., path_initial_model_for_weight_conversion=...)");
+        }
     }
 
     /** PEFT's {@code _prepare_adapter_config} and {@code _maybe_include_all_linear_layers}. */

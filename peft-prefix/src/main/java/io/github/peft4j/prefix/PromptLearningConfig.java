@@ -6,7 +6,9 @@ import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.hooks.PromptLearningModel;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The fields every prompt-learning config shares, Hugging Face PEFT's {@code PromptLearningConfig}:
@@ -74,6 +76,34 @@ public abstract class PromptLearningConfig extends PeftConfig implements Modules
     @Override
     public List<String> modulesToSave() {
         return modulesToSave;
+    }
+
+    /**
+     * @return the prompt table's rows ({@code num_virtual_tokens · num_transformer_submodules}),
+     *     {@code token_dim}, {@code num_layers} and {@code num_attention_heads}, where set
+     */
+    @Override
+    public Map<String, Long> declaredSizes() {
+        Map<String, Long> sizes = new LinkedHashMap<>();
+        if (numVirtualTokens != null) {
+            long submodules = numTransformerSubmodules == null ? 1 : numTransformerSubmodules;
+            sizes.put("num_virtual_tokens", numVirtualTokens * submodules);
+        }
+        putIfSet(sizes, "token_dim", tokenDim);
+        putIfSet(sizes, "num_layers", numLayers);
+        putIfSet(sizes, "num_attention_heads", numAttentionHeads);
+        return sizes;
+    }
+
+    /**
+     * @param sizes the sizes declared so far
+     * @param field a JSON field
+     * @param value its value, or {@code null}
+     */
+    protected static void putIfSet(Map<String, Long> sizes, String field, Integer value) {
+        if (value != null) {
+            sizes.put(field, (long) value);
+        }
     }
 
     /** @return the number of rows of the prompt table: {@code num_virtual_tokens · num_transformer_submodules} */

@@ -8,6 +8,7 @@ import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.targeting.TargetModules;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * A bottleneck adapter (AdapterHub's {@code BnConfig}): down-projection, non-linearity,
@@ -121,6 +122,12 @@ public final class BottleneckConfig extends PeftConfig implements ModulesToSave 
     /** @return hidden size divided by bottleneck size */
     public double reductionFactor() {
         return reductionFactor;
+    }
+
+    /** @return {@code bottleneck_size} when set */
+    @Override
+    public Map<String, Long> declaredSizes() {
+        return bottleneckSize == null ? Map.of() : Map.of("bottleneck_size", (long) bottleneckSize);
     }
 
     /** @return the bottleneck size, or {@code null} to derive it from {@link #reductionFactor()} */

@@ -8,10 +8,13 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -54,6 +57,7 @@ public final class AtomicFiles {
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
         Files.createDirectories(dir);
+        removeStaleTemporaries(dir);
         // Not Files.createTempFile: it creates the file with mode 0600, which the rename would
         // give to the final file; CREATE_NEW keeps the usual umask-derived permissions.
         Path tmp = dir.resolve("." + abs.getFileName() + "."
@@ -83,6 +87,35 @@ public final class AtomicFiles {
             }
         }
     }
+
+    /**
+     * Temporary files of our naming left by a killed JVM are removed on the next write to their
+     * directory. Only those untouched for {@link #STALE_AFTER}: a younger one may belong to a writer
+     * still running in another process.
+     *
+     * @param dir the directory being written to
+     * @return how many were removed
+     */
+    static int removeStaleTemporaries(Path dir) {
+        long cutoff = System.currentTimeMillis() - STALE_AFTER.toMillis();
+        int removed = 0;
+        try (DirectoryStream<Path> stale = Files.newDirectoryStream(dir, ".*" + TEMP_SUFFIX)) {
+            for (Path tmp : stale) {
+                if (Files.isRegularFile(tmp, LinkOption.NOFOLLOW_LINKS)
+                        && Files.getLastModifiedTime(tmp, LinkOption.NOFOLLOW_LINKS).toMillis() < cutoff
+                        && Files.deleteIfExists(tmp)) {
+                    LOG.info("{}: removed a stale temporary file left by an interrupted write", tmp);
+                    removed++;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("{}: could not clean stale temporary files: {}", dir, e.toString());
+        }
+        return removed;
+    }
+
+    /** How long a temporary file must be untouched before it counts as stale. */
+    public static final Duration STALE_AFTER = Duration.ofMinutes(5);
 
     /**
      * Writes all of {@code buffer} (a channel may write less than asked).

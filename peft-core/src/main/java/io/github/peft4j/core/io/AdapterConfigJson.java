@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.deser.DeserializationProblemHandler;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.PeftFormatException;
@@ -56,13 +57,20 @@ public final class AdapterConfigJson {
      * @throws PeftFormatException naming the file and key if it does not parse or does not fit
      */
     public static PeftConfig read(Path file) {
-        JsonNode tree;
+        byte[] bytes;
         try {
-            tree = PythonJson.mapper().readTree(Files.readAllBytes(file));
+            bytes = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw new PeftFormatException(file, null, "no such file");
         } catch (IOException e) {
-            throw new PeftFormatException(file, null, "not valid JSON: " + e.getMessage(), e);
+            throw new PeftFormatException(file, null, "cannot read: " + e, e);
+        }
+        JsonNode tree;
+        try {
+            tree = StrictJson.READER.readTree(StrictJson.utf8(file, bytes));
+        } catch (IOException e) {
+            throw new PeftFormatException(file, null, "not valid JSON: "
+                    + (e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()), e);
         }
         return fromTree(tree, file);
     }
@@ -73,7 +81,7 @@ public final class AdapterConfigJson {
      */
     public static PeftConfig parse(String json) {
         try {
-            return fromTree(PythonJson.mapper().readTree(json), null);
+            return fromTree(StrictJson.READER.readTree(json), null);
         } catch (JsonProcessingException e) {
             throw new PeftFormatException(null, null, "not valid JSON: " + e.getOriginalMessage(), e);
         }
@@ -87,7 +95,12 @@ public final class AdapterConfigJson {
         if (type == null || !type.isTextual()) {
             throw new PeftFormatException(file, "peft_type", "missing or not a string; it names the PEFT method");
         }
-        Class<? extends PeftConfig> cls = PeftMethods.forType(type.asText()).configClass();
+        Class<? extends PeftConfig> cls;
+        try {
+            cls = PeftMethods.forType(type.asText()).configClass();
+        } catch (PeftCompatibilityException e) {
+            throw new PeftCompatibilityException(where(file) + ": " + e.getMessage(), e);
+        }
         ObjectNode fields = ((ObjectNode) tree).deepCopy();
         fields.remove("peft_type");
         for (String ignored : IGNORED) {
@@ -96,7 +109,7 @@ public final class AdapterConfigJson {
             }
         }
         List<String> unknown = new ArrayList<>();
-        ObjectReader reader = PythonJson.mapper()
+        ObjectReader reader = StrictJson.MAPPER
                 .readerFor(cls)
                 .with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .withHandler(new DeserializationProblemHandler() {
@@ -115,11 +128,7 @@ public final class AdapterConfigJson {
         try {
             config = reader.readValue(fields);
         } catch (IOException e) {
-            String key = e instanceof com.fasterxml.jackson.databind.JsonMappingException m && !m.getPath().isEmpty()
-                    ? m.getPath().get(0).getFieldName()
-                    : null;
-            throw new PeftFormatException(file, key, "does not fit " + cls.getSimpleName() + ": "
-                    + (e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()), e);
+            throw StrictJson.mismatch(file, fields, cls, e);
         }
         if (!unknown.isEmpty()) {
             LOG.warn("{}: ignoring keys this version of peft4j does not know: {}", where(file), unknown);

@@ -5,14 +5,18 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftFormatException;
+import io.github.peft4j.core.safetensors.SafetensorsDType;
 import io.github.peft4j.core.safetensors.SafetensorsFile;
+import io.github.peft4j.core.safetensors.TensorInfo;
 import io.github.peft4j.core.safetensors.SafetensorsWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * An adapter directory in the Hugging Face PEFT layout: {@value AdapterConfigJson#FILE_NAME} and
@@ -33,6 +37,12 @@ public final class AdapterDirectory {
 
     /** PEFT's legacy pickle weights file. */
     public static final String PICKLE_FILE = "adapter_model.bin";
+
+    private static final Set<SafetensorsDType> FLOATING =
+            EnumSet.of(SafetensorsDType.F16, SafetensorsDType.BF16, SafetensorsDType.F32, SafetensorsDType.F64);
+
+    /** Sizes a config may declare without a saved tensor that large: cheap to allocate, then refused by name. */
+    static final long UNBACKED_SIZE_LIMIT = 1024;
 
     private AdapterDirectory() {}
 
@@ -87,9 +97,28 @@ public final class AdapterDirectory {
          * @return every tensor of the weights file, keyed as on disk
          */
         public Map<String, NDArray> loadTensors(NDManager manager) {
+            Map<String, NDArray> tensors;
             try (SafetensorsFile file = SafetensorsFile.open(weightsFile)) {
-                return file.loadAll(manager);
+                tensors = file.loadAll(manager);
             }
+            for (Map.Entry<String, NDArray> e : tensors.entrySet()) {
+                // NaN or infinity in one adapter tensor turns every output of the model into NaN
+                if (!isFinite(e.getValue())) {
+                    throw new PeftFormatException(weightsFile, e.getKey(), "holds NaN or infinite values;"
+                            + " adapter tensors must be finite");
+                }
+            }
+            return tensors;
+        }
+    }
+
+    private static boolean isFinite(NDArray a) {
+        if (a.isEmpty() || !a.getDataType().isFloating()) {
+            return true;
+        }
+        try (NDArray inf = a.isInfinite(); NDArray nan = a.isNaN(); NDArray bad = inf.logicalOr(nan);
+                NDArray any = bad.any()) {
+            return !any.getBoolean();
         }
     }
 
@@ -119,5 +148,58 @@ public final class AdapterDirectory {
             throw new PeftFormatException(configFile, null, "missing: an adapter needs its config");
         }
         return new Contents(dir, AdapterConfigJson.read(configFile), weights);
+    }
+
+    /**
+     * {@link #read}, then the tensors file's header checked against the config before anything is
+     * allocated: floating-point tensors only, and every size the config declares
+     * ({@link PeftConfig#declaredSizes}) backed by a saved tensor.
+     *
+     * <pre>{@code
+     * AdapterDirectory.Contents c = AdapterDirectory.readForLoading(Path.of("adapters/support"));
+     * }</pre>
+     *
+     * @param dir an adapter directory
+     * @return its config and weights file
+     * @throws PeftFormatException naming the file and the key or tensor at fault
+     */
+    public static Contents readForLoading(Path dir) {
+        Contents contents = read(dir);
+        checkHeader(contents.config(), dir.resolve(AdapterConfigJson.FILE_NAME), contents.weightsFile());
+        return contents;
+    }
+
+    /**
+     * Checks the tensors file's header against the config before anything is allocated. Adapter
+     * tensors are floating point (integer and boolean ones were silently cast, issue 24). Every
+     * size the config allocates by must be backed by the saved tensors ({@code r: 100000} cost
+     * 6.8 GB before a shape check refused the file): a saved adapter holds a non-empty tensor with
+     * a dimension at least that large. Sizes up to {@link #UNBACKED_SIZE_LIMIT} pass unchecked, so
+     * that a file missing a tensor is reported by name when the tensors are matched.
+     */
+    private static void checkHeader(PeftConfig config, Path configFile, Path weights) {
+        Map<String, Long> sizes = config.declaredSizes();
+        long largest = 0;
+        try (SafetensorsFile file = SafetensorsFile.open(weights)) {
+            for (String name : file.names()) {
+                TensorInfo info = file.info(name);
+                if (!FLOATING.contains(info.dtype())) {
+                    throw new PeftFormatException(weights, name, "dtype " + info.dtype() + ": adapter tensors are"
+                            + " floating point (" + FLOATING + ")");
+                }
+                if (info.numElements() > 0) {
+                    for (long d : info.shape()) {
+                        largest = Math.max(largest, d);
+                    }
+                }
+            }
+        }
+        for (Map.Entry<String, Long> size : sizes.entrySet()) {
+            if (size.getValue() > Math.max(largest, UNBACKED_SIZE_LIMIT)) {
+                throw new PeftFormatException(configFile, size.getKey(), size.getValue() + " is larger than any tensor"
+                        + " dimension in " + weights.getFileName() + " (largest " + largest + "); refused before"
+                        + " allocating anything");
+            }
+        }
     }
 }

@@ -1,6 +1,5 @@
 package io.github.peft4j.core.safetensors;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -15,7 +14,6 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.ShortBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileChannel.MapMode;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -35,22 +33,23 @@ import java.util.stream.Collectors;
  * sizes that agree with shape and dtype, and no trailing bytes. Every failure is a
  * {@link PeftFormatException} naming the file and, where there is one, the tensor.
  *
- * <p>{@link #load} hands F32, F64, I64, I32, I8, U8 and BOOL tensors to PyTorch without copying:
- * the NDArray points into a copy-on-write ({@link MapMode#PRIVATE}) mapping of the file, so in-place
- * ops work and never reach the file. That needs the file opened for writing (a Java rule for
- * private mappings); when it is not writable, or the tensor is misaligned or the manager is not on
- * the CPU, the tensor is copied once into a direct buffer instead. A read-only mapping is never
- * given to an NDArray: an in-place op on one kills the JVM with SIGSEGV. BF16 and F16 are widened
- * to F32 in Java. Other dtypes are only available as bytes through {@link #rawBytes}.
+ * <p>{@link #load} copies every tensor into memory the engine owns (F32, F64, I64, I32, I8, U8 and
+ * BOOL as stored; BF16 and F16 widened to F32 in Java): a loaded array never aliases the file, so
+ * rewriting the file in place ({@code cp} over a served checkpoint) cannot change live weights and
+ * truncating it cannot kill the JVM with SIGBUS, as reading a memory-mapped page past the new end
+ * does (issue 24). The cost is anonymous memory equal to the tensor's size where a mapping would
+ * have used the page cache; docs/reliability.md has the measurement. Other dtypes are only
+ * available as bytes through {@link #rawBytes}, also a copy.
  *
- * <p>Reading is thread-safe. Arrays loaded from the file stay valid after {@link #close()}.
+ * <p>Reading is thread-safe. Arrays loaded from the file stay valid after {@link #close()} and
+ * whatever later happens to the file.
  *
  * <pre>{@code
  * try (SafetensorsFile f = SafetensorsFile.open(Path.of("model.safetensors"));
  *      NDManager manager = NDManager.newBaseManager()) {
  *     f.metadata();                               // {format=pt}
  *     for (String name : f.names()) {
- *         NDArray w = f.load(name, manager);      // zero-copy for F32
+ *         NDArray w = f.load(name, manager);      // a copy: independent of the file
  *     }
  * }
  * }</pre>
@@ -63,18 +62,15 @@ public final class SafetensorsFile implements TensorSource {
 
     private final Path path;
     private final FileChannel channel;
-    private final boolean copyOnWrite;
     private final long dataStart;
     private final Map<String, String> metadata;
     private final Map<String, TensorInfo> tensors;
     private final List<String> names;
     private volatile boolean closed;
 
-    private SafetensorsFile(Path path, FileChannel channel, boolean copyOnWrite, long dataStart,
-            SafetensorsHeader header) {
+    private SafetensorsFile(Path path, FileChannel channel, long dataStart, SafetensorsHeader header) {
         this.path = path;
         this.channel = channel;
-        this.copyOnWrite = copyOnWrite;
         this.dataStart = dataStart;
         this.metadata = header.metadata;
         Map<String, TensorInfo> map = new LinkedHashMap<>();
@@ -93,39 +89,17 @@ public final class SafetensorsFile implements TensorSource {
      * @throws PeftFormatException when the file is missing, unreadable or malformed
      */
     public static SafetensorsFile open(Path file) {
-        return open(file, true);
-    }
-
-    /**
-     * @param allowCopyOnWrite false to open the file read-only even when it is writable, which is
-     *     what happens anyway for files the process cannot write (tests use it to take that path)
-     */
-    static SafetensorsFile open(Path file, boolean allowCopyOnWrite) {
-        FileChannel ch = null;
-        boolean cow = false;
-        if (allowCopyOnWrite && java.nio.file.Files.isWritable(file)) {
-            try {
-                // WRITE only so that MapMode.PRIVATE is allowed; nothing is ever written.
-                ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
-                cow = true;
-            } catch (IOException | UnsupportedOperationException e) {
-                LOG.debug("{}: cannot open for copy-on-write mapping, reading with copies: {}",
-                        file, e.toString());
-            }
-        }
-        if (ch == null) {
-            try {
-                ch = FileChannel.open(file, StandardOpenOption.READ);
-            } catch (NoSuchFileException e) {
-                throw new PeftFormatException(file, null, "file does not exist", e);
-            } catch (IOException e) {
-                throw new PeftFormatException(file, null, "cannot open: " + e, e);
-            }
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(file, StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+            throw new PeftFormatException(file, null, "file does not exist", e);
+        } catch (IOException e) {
+            throw new PeftFormatException(file, null, "cannot open: " + e, e);
         }
         try {
-            SafetensorsFile f = readHeader(file, ch, cow);
-            LOG.debug("{}: {} tensors, header {} bytes, copy-on-write mapping {}", file,
-                    f.tensors.size(), f.dataStart - 8, cow);
+            SafetensorsFile f = readHeader(file, ch);
+            LOG.debug("{}: {} tensors, header {} bytes", file, f.tensors.size(), f.dataStart - 8);
             return f;
         } catch (RuntimeException e) {
             closeQuietly(ch);
@@ -133,7 +107,7 @@ public final class SafetensorsFile implements TensorSource {
         }
     }
 
-    private static SafetensorsFile readHeader(Path file, FileChannel ch, boolean cow) {
+    private static SafetensorsFile readHeader(Path file, FileChannel ch) {
         try {
             long size = ch.size();
             if (size < 8) {
@@ -156,7 +130,7 @@ public final class SafetensorsFile implements TensorSource {
             byte[] header = new byte[(int) n];
             readFully(ch, ByteBuffer.wrap(header), 8);
             SafetensorsHeader parsed = SafetensorsHeader.parse(file, header, size);
-            return new SafetensorsFile(file, ch, cow, 8 + n, parsed);
+            return new SafetensorsFile(file, ch, 8 + n, parsed);
         } catch (IOException e) {
             throw new PeftFormatException(file, null, "cannot read: " + e, e);
         }
@@ -208,8 +182,8 @@ public final class SafetensorsFile implements TensorSource {
     /**
      * The tensor's bytes exactly as stored: little-endian, row-major.
      *
-     * <p>The buffer is a read-only view of a mapping of the file; do not pass it to
-     * {@link NDManager#create}, use {@link #load} instead.
+     * <p>The buffer is a read-only copy; do not pass it to {@link NDManager#create}, use
+     * {@link #load} instead.
      *
      * @param name a tensor name
      * @return a read-only little-endian buffer positioned at 0 with {@code byteSize()} remaining
@@ -221,9 +195,11 @@ public final class SafetensorsFile implements TensorSource {
         if (info.byteSize() == 0) {
             return ByteBuffer.allocate(0).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
         }
-        MapMode mode = copyOnWrite ? MapMode.PRIVATE : MapMode.READ_ONLY;
+        checkFitsBuffer(info, info.byteSize());
+        ByteBuffer buf = ByteBuffer.allocate((int) info.byteSize());
+        read(info, buf);
         // asReadOnlyBuffer resets the byte order, so set it afterwards.
-        return map(info, mode).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        return buf.flip().asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
 
     /**
@@ -298,26 +274,13 @@ public final class SafetensorsFile implements TensorSource {
             return manager.create(shape, type);
         }
         checkFitsBuffer(info, info.byteSize());
-        long position = dataStart + info.begin();
-        boolean aligned = position % info.dtype().elementAlignment() == 0;
-        boolean cpu = Device.Type.CPU.equals(manager.getDevice().getDeviceType());
-        ByteBuffer data;
-        if (copyOnWrite && aligned && cpu && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN) {
-            data = map(info, MapMode.PRIVATE).order(ByteOrder.nativeOrder());
-        } else {
-            data = copyToDirect(info);
-        }
-        return manager.create(data, shape, type);
+        return manager.create(copyToDirect(info), shape, type);
     }
 
     private ByteBuffer copyToDirect(TensorInfo info) {
         int size = (int) info.byteSize();
         ByteBuffer buf = ByteBuffer.allocateDirect(size).order(ByteOrder.LITTLE_ENDIAN);
-        try {
-            readFully(channel, buf, dataStart + info.begin());
-        } catch (IOException e) {
-            throw new PeftFormatException(path, info.name(), "cannot read tensor data: " + e, e);
-        }
+        read(info, buf);
         buf.flip();
         if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
             swapToNative(buf, info.dtype().elementAlignment());
@@ -366,12 +329,12 @@ public final class SafetensorsFile implements TensorSource {
         return manager.create(out, shape, DataType.FLOAT32);
     }
 
-    private ByteBuffer map(TensorInfo info, MapMode mode) {
-        checkFitsBuffer(info, info.byteSize());
+    /** Reads the tensor's bytes; a file that shrank since it was opened is a format error, not a crash. */
+    private void read(TensorInfo info, ByteBuffer buf) {
         try {
-            return channel.map(mode, dataStart + info.begin(), info.byteSize());
+            readFully(channel, buf, dataStart + info.begin());
         } catch (IOException e) {
-            throw new PeftFormatException(path, info.name(), "cannot map tensor data: " + e, e);
+            throw new PeftFormatException(path, info.name(), "cannot read tensor data: " + e, e);
         }
     }
 

@@ -13,6 +13,8 @@ import io.github.peft4j.core.tuner.Tensors;
 import io.github.peft4j.lora.init.InitLoraWeights;
 import io.github.peft4j.lora.init.LoraInit;
 import io.github.peft4j.lora.linalg.Matrix;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -37,6 +39,9 @@ public final class LoraLinear extends LoraLayer {
     private static final Logger LOG = LoggerFactory.getLogger(LoraLinear.class);
 
     private LinearBase base;
+
+    /** A₀ and B₀ of adapters whose initialisation rewrote the base: what their saved form subtracts. */
+    private final Map<String, LoraInit.Tensors> initial = new HashMap<>();
 
     /**
      * @param baseLayer the linear layer being adapted
@@ -124,6 +129,7 @@ public final class LoraLinear extends LoraLayer {
             try (NDArray w = residual.toNDArray(manager, baseWeight().getArray().getDataType())) {
                 Tensors.assign(baseWeight().getArray(), w);
             }
+            initial.put(adapterName, new LoraInit.Tensors(a.duplicate(), b.duplicate(), null));
         } else {
             LoraInit.Tensors t = LoraInit.linear(init, s.r(), inFeatures(), outFeatures(), s.loraBias(), manager, type);
             a = t.a();
@@ -151,6 +157,28 @@ public final class LoraLinear extends LoraLayer {
                     + " QR decomposition of the stored [in, out] weight, which gives A and B of the wrong shapes");
         }
         return LoraInit.olora(stored, s.r(), s.scaling());
+    }
+
+    /**
+     * A₀ and B₀ of an adapter whose initialisation (PiSSA, OLoRA) rewrote the base weight as
+     * W − scaling·B₀·A₀: the adapter's saved form {@code [A; A₀]}, {@code [B, −B₀]} adds
+     * scaling·(B·A − B₀·A₀) to the original W (PEFT's {@code path_initial_model_for_weight_conversion}).
+     *
+     * @param adapterName the adapter
+     * @return its initial A and B, or empty when its initialisation left the base alone
+     */
+    public Optional<LoraInit.Tensors> initialAB(String adapterName) {
+        return Optional.ofNullable(initial.get(adapterName));
+    }
+
+    @Override
+    public void deleteAdapter(String adapterName) {
+        super.deleteAdapter(adapterName);
+        LoraInit.Tensors t = initial.remove(adapterName);
+        if (t != null) {
+            t.a().close();
+            t.b().close();
+        }
     }
 
     /** scaling·B·A in the stored layout. */

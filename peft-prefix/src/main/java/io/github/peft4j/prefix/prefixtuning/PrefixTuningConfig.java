@@ -5,6 +5,8 @@ import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.hooks.PromptLearningModel;
 import io.github.peft4j.prefix.PromptLearningConfig;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * Prefix tuning (Li and Liang), PEFT's {@code PrefixTuningConfig}: trainable keys and values of
@@ -60,6 +62,16 @@ public final class PrefixTuningConfig extends PromptLearningConfig {
     /** @return whether the prefix is reparameterised through an MLP while training */
     public boolean prefixProjection() {
         return prefixProjection;
+    }
+
+    /** @return the prompt learning sizes, and {@code encoder_hidden_size} when the prefix is projected */
+    @Override
+    public Map<String, Long> declaredSizes() {
+        Map<String, Long> sizes = new LinkedHashMap<>(super.declaredSizes());
+        if (prefixProjection) {
+            putIfSet(sizes, "encoder_hidden_size", encoderHiddenSize);
+        }
+        return sizes;
     }
 
     /** @return 0: the prefix is given to the attention layers, the sequence keeps its length */

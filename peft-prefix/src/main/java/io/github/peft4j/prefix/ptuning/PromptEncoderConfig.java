@@ -4,6 +4,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.hooks.PromptLearningModel;
 import io.github.peft4j.prefix.PromptLearningConfig;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * P-tuning (Liu et al.), PEFT's {@code PromptEncoderConfig}: virtual-token embeddings produced by a
@@ -57,6 +59,14 @@ public final class PromptEncoderConfig extends PromptLearningConfig {
     /** @return the encoder's hidden width, or {@code null} until filled with {@code token_dim} */
     public Integer encoderHiddenSize() {
         return encoderHiddenSize;
+    }
+
+    /** @return the prompt learning sizes and {@code encoder_hidden_size} */
+    @Override
+    public Map<String, Long> declaredSizes() {
+        Map<String, Long> sizes = new LinkedHashMap<>(super.declaredSizes());
+        putIfSet(sizes, "encoder_hidden_size", encoderHiddenSize);
+        return sizes;
     }
 
     /** @return the number of LSTM layers (ignored by the MLP) */

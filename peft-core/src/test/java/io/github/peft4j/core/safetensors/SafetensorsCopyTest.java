@@ -13,15 +13,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Map;
 
-/** Loading shares memory with a copy-on-write mapping when it can, and never crashes when not. */
-class SafetensorsZeroCopyTest {
+/** Loading copies every tensor out of the file: in-place ops never reach it, later changes to it never show. */
+class SafetensorsCopyTest {
 
     @TempDir
     Path dir;
@@ -56,24 +55,18 @@ class SafetensorsZeroCopyTest {
     }
 
     @Test
-    void writableFileIsMappedPrivatelyAndInPlaceOpsDoNotReachTheFile() throws Exception {
+    void writableFileIsCopiedAndInPlaceOpsDoNotReachTheFile() throws Exception {
+        // Issue 24 item 2 replaced the copy-on-write mapping, whose unwritten pages followed the file.
         try (NDManager m = NDManager.newBaseManager()) {
             Path file = sample(m);
             byte[] before = Files.readAllBytes(file);
             try (SafetensorsFile f = SafetensorsFile.open(file)) {
                 NDArray w = f.load("w", m);
-                ByteBuffer backing = backingBuffer(w);
-                assertTrue(backing instanceof MappedByteBuffer);
-                assertFalse(backing.isReadOnly(), "never a read-only mapping");
-                // Shares memory with the file mapping: a change to the file shows through...
                 overwriteFirstFloat(file, f, "w", 10f);
-                assertArrayEquals(new float[] {10, 2, 3, 4}, w.toFloatArray());
-                overwriteFirstFloat(file, f, "w", 1f);
                 assertArrayEquals(new float[] {1, 2, 3, 4}, w.toFloatArray());
-                // ...while an in-place op copies the page (copy-on-write) instead of writing it back.
+                overwriteFirstFloat(file, f, "w", 1f);
                 w.muli(2);
                 assertArrayEquals(new float[] {2, 4, 6, 8}, w.toFloatArray());
-                assertEquals(2f, backing.getFloat(0));
                 assertArrayEquals(new float[] {1, 2, 3, 4}, f.load("w", m).toFloatArray());
                 NDArray d = f.load("d", m);
                 d.addi(1);
@@ -83,7 +76,6 @@ class SafetensorsZeroCopyTest {
                 assertArrayEquals(new long[] {0, 1, 2}, i.toLongArray());
             }
             assertArrayEquals(before, Files.readAllBytes(file));
-            // The arrays stay valid after the file is closed: the mapping outlives the channel.
         }
     }
 
@@ -92,7 +84,7 @@ class SafetensorsZeroCopyTest {
         try (NDManager m = NDManager.newBaseManager()) {
             Path file = sample(m);
             byte[] before = Files.readAllBytes(file);
-            try (SafetensorsFile f = SafetensorsFile.open(file, false)) {
+            try (SafetensorsFile f = SafetensorsFile.open(file)) {
                 NDArray w = f.load("w", m);
                 ByteBuffer backing = backingBuffer(w);
                 assertTrue(backing.isDirect());
