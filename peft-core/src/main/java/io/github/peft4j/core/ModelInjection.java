@@ -66,6 +66,16 @@ final class ModelInjection implements InjectionContext {
         }
     }
 
+    /**
+     * Reads an adapter directory for loading: sizes checked against its tensors file before anything
+     * is allocated, and refused if injecting it would change the base (loading is data only).
+     */
+    AdapterDirectory.Contents readForLoading(Path dir) {
+        AdapterDirectory.Contents contents = AdapterDirectory.readForLoading(dir);
+        PeftMethods.forType(contents.config().peftType()).checkLoadable(contents.config(), dir);
+        return contents;
+    }
+
     /** Puts an adapter directory's tensors into an injected adapter. */
     void fill(AdapterEntry adapter, AdapterDirectory.Contents contents) {
         try (NDManager scratch = manager().newSubManager()) {

@@ -418,8 +418,7 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
      * @param trainable whether its tensors should be trainable when active
      */
     public void loadAdapter(Path dir, String adapterName, boolean trainable) {
-        AdapterDirectory.Contents contents = AdapterDirectory.readForLoading(dir);
-        PeftMethods.forType(contents.config().peftType()).checkLoadable(contents.config(), dir);
+        AdapterDirectory.Contents contents = injection.readForLoading(dir);
         addAdapter(adapterName, contents.config());
         AdapterEntry adapter = adapters.get(adapterName);
         try {

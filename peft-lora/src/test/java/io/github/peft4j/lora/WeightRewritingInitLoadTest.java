@@ -10,6 +10,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.github.peft4j.core.ToyModels;
 import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.module.ModuleTree;
@@ -54,7 +55,7 @@ class WeightRewritingInitLoadTest {
     }
 
     /** Every base parameter (adapter tensors excluded), by its unwrapped name, as float bits. */
-    private static Map<String, int[]> baseBits(TestBlocks.TinyLlama base) {
+    private static Map<String, int[]> baseBits(ToyModels.ToyModel base) {
         Map<String, int[]> bits = new TreeMap<>();
         ModuleTree.of(base).parameters().forEach((name, p) -> {
             if (!name.contains("lora_")) {
@@ -95,7 +96,7 @@ class WeightRewritingInitLoadTest {
         double[] trained;
         LoraConfig config = LoraConfig.builder().r(3).loraAlpha(6).initLoraWeights(init)
                 .targetModules("q_proj", "v_proj").build();
-        try (PeftModel training = PeftModel.create(new TestBlocks.TinyLlama(manager, VOCAB, DIM, 2, SEED), config)) {
+        try (PeftModel training = PeftModel.create(ToyModels.causalLm(manager, VOCAB, DIM, 2, SEED), config)) {
             perturb(training, "default");
             trained = Ref.run(training, ids);
             training.save(saved);
@@ -103,7 +104,7 @@ class WeightRewritingInitLoadTest {
         String json = Files.readString(saved.resolve("adapter_config.json"), StandardCharsets.UTF_8);
         assertTrue(json.contains("\"init_lora_weights\": true") && json.contains("\"r\": 6"), json);
 
-        TestBlocks.TinyLlama original = new TestBlocks.TinyLlama(manager, VOCAB, DIM, 2, SEED);
+        ToyModels.ToyModel original = ToyModels.causalLm(manager, VOCAB, DIM, 2, SEED);
         try (PeftModel served = PeftModel.create(original, LoraConfig.builder().r(2).initLoraWeights(false)
                 .targetModules("q_proj", "k_proj").build())) {
             Map<String, int[]> base = baseBits(original);
@@ -128,7 +129,7 @@ class WeightRewritingInitLoadTest {
     @ValueSource(strings = {"pissa", "olora"})
     void anUnconvertedWeightRewritingAdapterIsRefusedWithoutTouchingTheBase(String init) throws IOException {
         Path saved = tmp.resolve("unconverted");
-        try (PeftModel training = PeftModel.create(new TestBlocks.TinyLlama(manager, VOCAB, DIM, 2, SEED),
+        try (PeftModel training = PeftModel.create(ToyModels.causalLm(manager, VOCAB, DIM, 2, SEED),
                 LoraConfig.builder().r(3).targetModules("q_proj").build())) {
             training.save(saved);
         }
@@ -136,7 +137,7 @@ class WeightRewritingInitLoadTest {
         Files.writeString(configFile, Files.readString(configFile)
                 .replace("\"init_lora_weights\": true", "\"init_lora_weights\": \"" + init + "\""));
 
-        TestBlocks.TinyLlama original = new TestBlocks.TinyLlama(manager, VOCAB, DIM, 2, SEED);
+        ToyModels.ToyModel original = ToyModels.causalLm(manager, VOCAB, DIM, 2, SEED);
         try (PeftModel served = PeftModel.create(original, LoraConfig.builder().r(2).initLoraWeights(false)
                 .targetModules("q_proj").build())) {
             Map<String, int[]> base = baseBits(original);
