@@ -30,19 +30,27 @@ final class ServeFixtures {
 
     /** LoRA adapters with random B (as if trained), one per name, in {@code root/<name>}. */
     static void loraAdapters(Path root, List<String> names, long firstSeed) {
-        long seed = firstSeed;
-        for (String name : names) {
-            save(root.resolve(name), LoraConfig.builder().r(2).loraAlpha(16).targetModules("q_proj", "v_proj")
-                    .initLoraWeights(false).build(), seed++);
+        try (NDManager m = NDManager.newBaseManager(); PretrainedModel base = HfModels.load(BASE, m)) {
+            long seed = firstSeed;
+            for (String name : names) {
+                save(base, root.resolve(name), LoraConfig.builder().r(2).loraAlpha(16).targetModules("q_proj", "v_proj")
+                        .initLoraWeights(false).build(), seed++, true);
+            }
         }
     }
 
     static void save(Path dir, PeftConfig config, long seed) {
         try (NDManager m = NDManager.newBaseManager(); PretrainedModel base = HfModels.load(BASE, m)) {
-            Engine.getInstance().setRandomSeed((int) seed);
-            try (PeftModel tenant = PeftModel.create(base.block(), config)) {
-                tenant.save(dir);
-                tenant.unload();
+            save(base, dir, config, seed, false);   // the base is thrown away: nothing to unload
+        }
+    }
+
+    private static void save(PretrainedModel base, Path dir, PeftConfig config, long seed, boolean unload) {
+        Engine.getInstance().setRandomSeed((int) seed);
+        try (PeftModel tenant = PeftModel.create(base.block(), config)) {
+            tenant.save(dir);
+            if (unload) {
+                tenant.unload();   // the base serves the next adapter
             }
         }
     }
