@@ -29,7 +29,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Serving throughput of mixed-adapter traffic (issue 18): the same requests, at the same batch size
  * (concurrency = slots), sent to a {@link PeftServer} over HTTP as (1) mixed traffic round-robin over
- * 16 LoRA adapters, (2) all on one adapter, (3) the base alone. Prints one JSON line with tokens/s,
+ * 16 LoRA adapters, (2) all on one adapter, (3) the base alone; every request generates exactly
+ * {@code max_tokens} ({@code ignore_eos}), so the scenarios do the same work. Prints one JSON line with tokens/s,
  * p50/p99 latency per scenario and the ratios mixed/base and single/base.
  *
  * <pre>{@code
@@ -99,7 +100,7 @@ public final class ServeBench {
             for (int i = 0; i < requests; i++) {
                 String body = JSON.createObjectNode().put("model", models.get(i % models.size()))
                         .put("prompt", "Question " + (i % 7) + ": where is my order? Answer:").put("max_tokens", maxTokens)
-                        .put("temperature", 0).toString();
+                        .put("temperature", 0).put("ignore_eos", true).toString();
                 replies.add(pool.submit(() -> {
                     long s = System.nanoTime();
                     HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(server.baseUrl()

@@ -10,7 +10,7 @@ import java.util.List;
  *
  * <pre>{@code
  * SamplingParams greedy = SamplingParams.greedy(16);
- * SamplingParams nucleus = new SamplingParams(64, 0.7, 0.9, 0, 7L, List.of("\n\n"));
+ * SamplingParams nucleus = new SamplingParams(64, 0.7, 0.9, 0, 7L, List.of("\n\n"), false);
  * }</pre>
  *
  * @param maxTokens the most tokens to generate ({@code max_tokens})
@@ -19,8 +19,10 @@ import java.util.List;
  * @param topK candidates kept, 0 = off (vLLM's -1 is mapped to 0)
  * @param seed the sampler's seed
  * @param stop strings that end the text (not included in it)
+ * @param ignoreEos vLLM's {@code ignore_eos}: keep generating past end-of-sequence (benchmarks)
  */
-public record SamplingParams(int maxTokens, double temperature, double topP, int topK, long seed, List<String> stop) {
+public record SamplingParams(int maxTokens, double temperature, double topP, int topK, long seed, List<String> stop,
+        boolean ignoreEos) {
 
     /** @param stop the stop strings */
     public SamplingParams {
@@ -29,7 +31,7 @@ public record SamplingParams(int maxTokens, double temperature, double topP, int
 
     /** @param maxTokens the most tokens @return greedy decoding without stop strings */
     public static SamplingParams greedy(int maxTokens) {
-        return new SamplingParams(maxTokens, 0, 1, 0, 0, List.of());
+        return new SamplingParams(maxTokens, 0, 1, 0, 0, List.of(), false);
     }
 
     /** @return the decoder's settings */

@@ -85,7 +85,7 @@ final class Sequence {
         if (firstTokenNanos == 0) {
             firstTokenNanos = System.nanoTime();
         }
-        if (decoder.isEos(token)) {
+        if (decoder.isEos(token) && !request.params().ignoreEos()) {
             finish("stop");
             return;
         }

@@ -66,7 +66,8 @@ final class CompletionsEndpoint {
             long[] prompt = s.tokenizer().encode(r.prompt());
             int maxTokens = maxTokens(r, prompt.length);
             SamplingParams params = new SamplingParams(maxTokens, r.temperature(), r.topP(), r.topK(),
-                    r.seed() != null ? r.seed() : ThreadLocalRandom.current().nextLong(), r.stop());
+                    r.seed() != null ? r.seed() : ThreadLocalRandom.current().nextLong(), r.stop(),
+                    r.ignoreEos());
             ctx.header("X-Peft4j-Version", target.version());
             long deadline = t0 + s.config().requestTimeout().toNanos();
             LinkedBlockingQueue<String> deltas = r.stream() ? new LinkedBlockingQueue<>() : null;

@@ -28,9 +28,11 @@ import java.util.List;
  * @param seed the sampler's seed, or {@code null}
  * @param stop stop strings
  * @param stream whether to stream by server-sent events
+ * @param ignoreEos vLLM's {@code ignore_eos}
  */
 public record OpenAiRequest(boolean chat, String model, String prompt, Integer maxTokens, double temperature,
-        double topP, int topK, Long seed, List<String> stop, boolean stream) {
+        double topP, int topK, Long seed, List<String> stop, boolean stream,
+        boolean ignoreEos) {
 
     /**
      * @param body the parsed JSON body
@@ -84,7 +86,8 @@ public record OpenAiRequest(boolean chat, String model, String prompt, Integer m
             throw ApiException.badRequest("stream must be true or false, got " + streamNode, "invalid_stream");
         }
         return new OpenAiRequest(chat, model.asText(), prompt, maxTokens, temperature, topP, topK, seed,
-                stops(body.path("stop")), streamNode.asBoolean(false));
+                stops(body.path("stop")), streamNode.asBoolean(false),
+                body.path("ignore_eos").asBoolean(false));
     }
 
     private static String textPrompt(JsonNode prompt) {
