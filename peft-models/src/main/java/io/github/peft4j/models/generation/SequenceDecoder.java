@@ -1,0 +1,137 @@
+package io.github.peft4j.models.generation;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+import io.github.peft4j.core.PeftCompatibilityException;
+import io.github.peft4j.core.PeftConfigException;
+import io.github.peft4j.core.hooks.ForwardContext;
+import io.github.peft4j.models.CausalLM;
+import java.util.List;
+
+/**
+ * One sequence decoded one token at a time, with a {@link KvCache} of its own: the unit a server
+ * interleaves with other sequences (continuous batching). Each call is a forward of this row alone
+ * (a batch of one), so the numbers a sequence sees never depend on which other sequences are being
+ * decoded at the same time, nor on how many: a greedy sequence decodes to the same tokens alone and
+ * under load, bit for bit. Sampling draws from the sequence's own seeded generator.
+ *
+ * <p>The caller's {@link ForwardContext} travels with every forward, so per-request data such as
+ * an {@code AdapterRouting} of one row selects this sequence's adapter without touching the shared
+ * model's active adapters. Not thread-safe; different decoders may run on different threads.
+ *
+ * <pre>{@code
+ * ForwardContext ctx = ForwardContext.empty().with(AdapterRouting.KEY, new AdapterRouting(List.of("acme")));
+ * try (SequenceDecoder d = new SequenceDecoder(peftModel, ctx, GenerationConfig.greedy(16))) {
+ *     long token = d.prefill(tokenizer.encode("Where is my order?"));
+ *     while (!d.isEos(token) && d.generated() < 16) {
+ *         token = d.next();
+ *     }
+ * }
+ * }</pre>
+ */
+public final class SequenceDecoder implements AutoCloseable {
+
+    private final Block model;
+    private final CausalLM lm;
+    private final ForwardContext context;
+    private final TokenChooser chooser;
+    private final List<Integer> eos;
+    private final NDManager session;
+    private final KvCache cache;
+    private final ParameterStore parameterStore;
+    private long last = -1;
+    private int generated;
+
+    /**
+     * @param model a causal LM block or a block wrapping one (a {@code PeftModel})
+     * @param context per-request data for every forward (adapter routing, say); the cache is added
+     * @param config decoding settings ({@code maxNewTokens} is the caller's to enforce)
+     */
+    public SequenceDecoder(Block model, ForwardContext context, GenerationConfig config) {
+        this.model = model;
+        this.lm = CausalLM.find(model).orElseThrow(() -> new PeftCompatibilityException(
+                model.getClass().getSimpleName() + " is not a causal language model (nor a PeftModel of one)"));
+        this.chooser = new TokenChooser(config);
+        this.eos = config.eosTokenIds() != null ? config.eosTokenIds() : lm.config().eosTokenIds();
+        NDManager parent = model.getParameters().values().stream().filter(p -> p.isInitialized())
+                .findFirst().orElseThrow(() -> new PeftConfigException("the model has no initialised parameters"))
+                .getArray().getManager();
+        this.session = parent.newSubManager();
+        this.cache = new KvCache(session);
+        this.context = context.with(KvCache.KEY, cache);
+        this.parameterStore = new ParameterStore(session, false);
+    }
+
+    /**
+     * Runs the prompt and picks the first new token.
+     *
+     * @param prompt the prompt's token ids (at least one)
+     * @return the first generated token
+     */
+    public long prefill(long[] prompt) {
+        if (!cache.isEmpty()) {
+            throw new PeftConfigException("this decoder has already run its prompt");
+        }
+        if (prompt.length == 0) {
+            throw new PeftConfigException("prompts must hold at least one token");
+        }
+        return step(prompt);
+    }
+
+    /** @return the next token, after feeding the previous one */
+    public long next() {
+        if (cache.isEmpty()) {
+            throw new PeftConfigException("call prefill before next");
+        }
+        return step(new long[] {last});
+    }
+
+    /**
+     * @param token a token id
+     * @return whether it ends the sequence
+     */
+    public boolean isEos(long token) {
+        return eos.contains((int) token);
+    }
+
+    /** @return the tokens generated so far */
+    public int generated() {
+        return generated;
+    }
+
+    /** @return the positions in the cache (prompt plus generated tokens fed back) */
+    public int length() {
+        return cache.length();
+    }
+
+    @SuppressWarnings("try") // the scope only makes the context current on this thread
+    private long step(long[] ids) {
+        float[] logits;
+        try (NDManager sm = session.newSubManager()) {
+            Shape shape = new Shape(1, ids.length);
+            NDList in = new NDList(sm.create(ids, shape), sm.ones(shape, DataType.INT64));
+            try (ForwardContext.Scope scope = context.activate()) {
+                NDArray out = model.forward(parameterStore, in, false, context.addTo(null)).head();
+                logits = out.get(":, -1, :").toFloatArray();
+            }
+        } catch (RuntimeException e) {
+            cache.discardStaged();
+            throw e;
+        }
+        last = chooser.choose(logits, 0, lm.vocabSize());
+        generated++;
+        return last;
+    }
+
+    /** Frees the cache. */
+    @Override
+    public void close() {
+        cache.close();
+        session.close();
+    }
+}
