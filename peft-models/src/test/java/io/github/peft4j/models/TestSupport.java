@@ -7,7 +7,7 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import io.github.peft4j.core.module.ModuleTree;
-import java.nio.file.Files;
+import io.github.peft4j.core.testing.SharedFixtures;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Random;
@@ -17,23 +17,14 @@ public final class TestSupport {
 
     private TestSupport() {}
 
-    /** The shared directory: surefire passes it; from an IDE, ../shared next to the module works. */
+    /** @return the shared directory (the test is skipped without it, see {@link SharedFixtures}) */
     public static Path sharedDir() {
-        String p = System.getProperty("peft4j.shared.dir");
-        if (p != null && Files.isDirectory(Path.of(p))) {
-            return Path.of(p);
-        }
-        for (Path candidate : new Path[] {Path.of("../shared"), Path.of("../../shared")}) {
-            if (Files.isDirectory(candidate)) {
-                return candidate;
-            }
-        }
-        throw new IllegalStateException("shared directory not found; set -Dpeft4j.shared.dir");
+        return SharedFixtures.dir();
     }
 
     /** @param name tiny_gpt2, fake_gpt2 or bert_tiniest @return its checkpoint directory */
     public static Path fixture(String name) {
-        return sharedDir().resolve("fixtures/hf").resolve(name);
+        return SharedFixtures.require(sharedDir().resolve("fixtures/hf").resolve(name));
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.github.peft4j.core.safetensors;
 
+import io.github.peft4j.core.testing.SharedFixtures;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -14,22 +15,13 @@ final class TestFiles {
     private TestFiles() {
     }
 
-    /** The shared directory: surefire passes it; from an IDE, ../shared next to the module works. */
+    /** The shared directory; the test is skipped without it (see {@link SharedFixtures}). */
     static Path sharedDir() {
-        String p = System.getProperty("peft4j.shared.dir");
-        if (p != null && Files.isDirectory(Path.of(p))) {
-            return Path.of(p);
-        }
-        for (Path candidate : new Path[] {Path.of("../shared"), Path.of("../../shared")}) {
-            if (Files.isDirectory(candidate)) {
-                return candidate;
-            }
-        }
-        throw new IllegalStateException("shared directory not found; set -Dpeft4j.shared.dir");
+        return SharedFixtures.dir();
     }
 
     static Path fixture(String model) {
-        return sharedDir().resolve("fixtures/hf").resolve(model).resolve("model.safetensors");
+        return SharedFixtures.require(sharedDir().resolve("fixtures/hf").resolve(model).resolve("model.safetensors"));
     }
 
     /** 8-byte little-endian length + the header bytes as given + {@code dataBytes} bytes 0,1,2,... */

@@ -2,9 +2,9 @@ package io.github.peft4j.train.testing;
 
 import ai.djl.ndarray.NDManager;
 import io.github.peft4j.core.PeftModel;
+import io.github.peft4j.core.testing.SharedFixtures;
 import io.github.peft4j.models.tokenizer.HfTokenizer;
 import java.net.URISyntaxException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Shared test inputs: fixture directories, the tiny tokenizer, tiny PEFT models. */
@@ -12,23 +12,14 @@ public final class Fixtures {
 
     private Fixtures() {}
 
-    /** @return /work/shared (the directory holding fixtures/) */
+    /** @return the shared directory (the test is skipped without it, see {@link SharedFixtures}) */
     public static Path sharedDir() {
-        String prop = System.getProperty("peft4j.shared.dir");
-        if (prop != null && Files.isDirectory(Path.of(prop))) {
-            return Path.of(prop);
-        }
-        for (String candidate : new String[] {"../../shared", "../shared"}) {
-            if (Files.isDirectory(Path.of(candidate).resolve("fixtures"))) {
-                return Path.of(candidate);
-            }
-        }
-        throw new IllegalStateException("shared fixtures not found; set -Dpeft4j.shared.dir");
+        return SharedFixtures.dir();
     }
 
     /** @return the GPT-2 fixture directory (real GPT-2 tokenizer.json) */
     public static Path fakeGpt2() {
-        return sharedDir().resolve("fixtures/hf/fake_gpt2");
+        return SharedFixtures.require(sharedDir().resolve("fixtures/hf/fake_gpt2"));
     }
 
     /** @return the directory of the 45-token WordLevel tokenizer in test resources */
