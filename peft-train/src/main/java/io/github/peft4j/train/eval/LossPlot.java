@@ -160,7 +160,7 @@ public final class LossPlot {
         }
         series(sb, "train", t, sx, sy, TRAIN_COLOUR, false);
         List<Point> smoothedTrain = smooth && t.size() > 2 ? smoothed(t) : List.of();
-        series(sb, "train-smoothed", smoothedTrain, sx, sy, SMOOTH_COLOUR, false);
+        path(sb, "train-smoothed", smoothedTrain, sx, sy, SMOOTH_COLOUR, " stroke-width=\"2.2\"");
         series(sb, "eval", e, sx, sy, EVAL_COLOUR, true);
         legend(sb, right, !t.isEmpty(), !smoothedTrain.isEmpty(), !e.isEmpty(), !lr.isEmpty());
         sb.append("</svg>\n");
@@ -223,11 +223,23 @@ public final class LossPlot {
         int mid = (TOP + HEIGHT - BOTTOM) / 2;
         sb.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" fill=\"%s\""
                 + " transform=\"rotate(90 %d %d)\">learning rate</text>%n", WIDTH - 14, mid, LR_COLOUR, WIDTH - 14, mid));
-        sb.append("<polyline class=\"learning-rate\" fill=\"none\" stroke=\"").append(LR_COLOUR)
-                .append("\" stroke-width=\"1.2\" stroke-dasharray=\"4 3\" points=\"");
-        for (int i = 0; i < lr.size(); i++) {
-            sb.append(String.format(Locale.ROOT, "%s%.1f,%.1f", i == 0 ? "" : " ", sx.map(lr.get(i).step()),
-                    sy.map(lr.get(i).loss())));
+        path(sb, "learning-rate", lr, sx, sy, LR_COLOUR, " stroke-width=\"1.2\" stroke-dasharray=\"4 3\"");
+    }
+
+    /**
+     * A derived curve (smoothed loss, learning rate) as a {@code <path>}, so that the measured
+     * curves stay the document's only {@code <polyline>}s, in the order readers of the file rely on.
+     */
+    private static void path(StringBuilder sb, String name, List<Point> points, Scale sx, Scale sy, String colour,
+            String style) {
+        if (points.isEmpty()) {
+            return;
+        }
+        sb.append("<path class=\"").append(name).append("\" fill=\"none\" stroke=\"").append(colour).append('"')
+                .append(style).append(" d=\"");
+        for (int i = 0; i < points.size(); i++) {
+            sb.append(String.format(Locale.ROOT, "%s%.1f,%.1f", i == 0 ? "M" : " L", sx.map(points.get(i).step()),
+                    sy.map(points.get(i).loss())));
         }
         sb.append("\"/>\n");
     }
