@@ -1,6 +1,11 @@
 // peft4j in JShell, notebook style. From the repository root, after `mvn -q install -DskipTests`:
-//   DJL_OFFLINE=true mvn -q -pl examples dependency:build-classpath -Dmdep.outputFile=/tmp/cp.txt -Dmdep.includeScope=test
+//   DJL_OFFLINE=true mvn -q -pl examples org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
+//       -Dmdep.outputFile=/tmp/cp.txt -Dmdep.includeScope=test
 //   DJL_OFFLINE=true jshell --class-path "$(cat /tmp/cp.txt)" examples/quickstart.jsh
+// The classpath holds the dependencies only, not the examples' simplelogger.properties: quiet the
+// library's INFO lines and DJL's "Failed to detect GPU count" on a CPU host before the first logger.
+System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+System.setProperty("org.slf4j.simpleLogger.log.ai.djl.util.cuda", "error");
 import ai.djl.ndarray.NDManager;
 import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.lora.LoraConfig;

@@ -7,7 +7,9 @@ import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.targeting.TargetModules;
 import io.github.peft4j.lora.LoraConfig;
 import io.github.peft4j.prefix.prefixtuning.PrefixTuningConfig;
+import io.github.peft4j.prefix.prompttuning.PromptInitTokenizer;
 import io.github.peft4j.prefix.prompttuning.PromptTuningConfig;
+import io.github.peft4j.prefix.prompttuning.PromptTuningInit;
 import io.github.peft4j.prefix.ptuning.PromptEncoderConfig;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,8 +34,28 @@ final class Methods {
 
     private static final Map<String, Double> DEFAULT_LR_BY_METHOD = parseRates(DEFAULT_LRS);
 
-    /** The LoRA options of the command line, read only by the methods they apply to. */
-    record Options(int rank, double alpha, double dropout, List<String> targets, int virtualTokens) {}
+    /**
+     * The method options of the command line, read only by the methods they apply to.
+     *
+     * @param promptInit prompt tuning's init text and how to tokenise it, or {@code null} for random
+     */
+    record Options(int rank, double alpha, double dropout, List<String> targets, int virtualTokens,
+            PromptInit promptInit) {
+
+        /** Options without a prompt-tuning init text. */
+        Options(int rank, double alpha, double dropout, List<String> targets, int virtualTokens) {
+            this(rank, alpha, dropout, targets, virtualTokens, null);
+        }
+    }
+
+    /**
+     * PEFT's {@code prompt_tuning_init="TEXT"}: the virtual tokens start as the embeddings of a text.
+     *
+     * @param text {@code prompt_tuning_init_text}
+     * @param tokenizerNameOrPath recorded in the adapter (PEFT needs it to load the file)
+     * @param tokenizer the base model's tokenizer, to turn the text into ids here
+     */
+    record PromptInit(String text, String tokenizerNameOrPath, PromptInitTokenizer tokenizer) {}
 
     private Methods() {}
 
@@ -93,14 +115,23 @@ final class Methods {
             case "bottleneck" -> BottleneckConfig.builder().preset(BottleneckConfig.DEFAULT_PRESET).build();
             case "prefix" -> PrefixTuningConfig.builder().numVirtualTokens(o.virtualTokens()).taskType("CAUSAL_LM")
                     .build();
-            case "prompt" -> PromptTuningConfig.builder().numVirtualTokens(o.virtualTokens()).taskType("CAUSAL_LM")
-                    .build();
+            case "prompt" -> promptTuning(o);
             case "ptuning" -> PromptEncoderConfig.builder().numVirtualTokens(o.virtualTokens()).taskType("CAUSAL_LM")
                     .build();
             // Llama-family layers have no biases: give every linear layer but the head a zero one to train
             case "bitfit" -> BitFitConfig.builder().addMissingBiases(true).build();
             default -> throw new UserError("unknown --method " + method + "; expected one of " + SUPPORTED);
         };
+    }
+
+    private static PeftConfig promptTuning(Options o) {
+        PromptTuningConfig.Builder b = PromptTuningConfig.builder().numVirtualTokens(o.virtualTokens())
+                .taskType("CAUSAL_LM");
+        if (o.promptInit() != null) {
+            b.promptTuningInit(PromptTuningInit.TEXT).promptTuningInitText(o.promptInit().text())
+                    .tokenizerNameOrPath(o.promptInit().tokenizerNameOrPath()).initTokenizer(o.promptInit().tokenizer());
+        }
+        return b.build();
     }
 
     private static TargetModules targets(List<String> targets) {

@@ -46,10 +46,22 @@ final class SupportData {
      *     order of the records (both commands prepare with no eval fraction)
      */
     static DataPipeline pipeline(TextTokenizer tokenizer, int seqLen) {
+        return pipeline(tokenizer, seqLen, false);
+    }
+
+    /**
+     * @param tokenizer the model's tokenizer
+     * @param seqLen the longest sequence; longer ones are cut
+     * @param packing whether examples are packed into sequences of {@code seqLen} tokens (TRL's
+     *     {@code packing=True}: no padding, several examples per row)
+     * @return the pipeline of {@link #pipeline(TextTokenizer, int)}, packed if asked
+     */
+    static DataPipeline pipeline(TextTokenizer tokenizer, int seqLen, boolean packing) {
         return DataPipeline.builder(tokenizer)
                 .curator(Curator.defaults())
                 .skipBadLines(true)
                 .tokenization(t -> t.chatTemplate(ChatFormat.TEMPLATE).addEos(false).maxLength(seqLen))
+                .packing(packing ? seqLen : 0)
                 .build();
     }
 

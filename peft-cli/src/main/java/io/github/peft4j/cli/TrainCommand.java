@@ -1,15 +1,11 @@
 package io.github.peft4j.cli;
 
 import io.github.peft4j.core.PeftModel;
-import io.github.peft4j.models.PretrainedModel;
 import io.github.peft4j.quant.QuantizationConfig;
 import io.github.peft4j.quant.QuantizationType;
 import io.github.peft4j.quant.Quantizer;
 import io.github.peft4j.models.generation.GenerationConfig;
 import io.github.peft4j.models.tokenizer.HfTokenizer;
-import io.github.peft4j.quant.QuantizationConfig;
-import io.github.peft4j.quant.QuantizationType;
-import io.github.peft4j.quant.Quantizer;
 import io.github.peft4j.train.ConsoleProgressBar;
 import io.github.peft4j.train.PeftTrainer;
 import io.github.peft4j.train.TrainResult;
@@ -21,7 +17,6 @@ import io.github.peft4j.train.data.TokenizedDataset;
 import io.github.peft4j.train.eval.ComparisonReport;
 import io.github.peft4j.train.eval.EvalResult;
 import io.github.peft4j.train.loss.CausalLmLoss;
-import io.github.peft4j.train.optim.LrSchedule;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -29,7 +24,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -86,34 +80,39 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--targets", split = ",", description = "target modules: names, or all-linear (default: ${DEFAULT-VALUE})")
     List<String> targets = List.of("all-linear");
 
-    @Option(names = "--steps", description = "optimizer steps (default: ${DEFAULT-VALUE})")
-    int steps = 200;
+    @Mixin
+    TrainerOptions trainer;
 
-    @Option(names = "--lr", description = "peak learning rate (default: per method, " + Methods.DEFAULT_LRS + ")")
-    Double lr;
+    @Option(names = "--packing", description = "pack the training examples into --seq-len sequences"
+            + " (no padding; examples may share a sequence)")
+    boolean packing;
 
-    @Option(names = "--batch", description = "examples per step (default: ${DEFAULT-VALUE})")
-    int batch = 8;
+    @Option(names = "--prompt-tuning-init-text", paramLabel = "TEXT", description = "start prompt tuning's virtual"
+            + " tokens from this text's embeddings (PEFT's prompt_tuning_init=TEXT); --method prompt only")
+    String promptTuningInitText;
 
     @Option(names = "--output", description = "run directory (default: runs/<timestamp>, linked as runs/latest)")
     Path output;
 
-    @Option(names = "--resume", description = "continue from the newest checkpoint in --output (default: runs/latest)")
+    @Option(names = "--resume", description = "continue from the newest checkpoint in --output (default: runs/latest)"
+            + " with the same data and settings; prints what it restores and refuses a changed schedule")
     boolean resume;
 
-    @Option(names = "--seed", description = "random seed (default: ${DEFAULT-VALUE})")
-    long seed = 42;
+    @Option(names = "--samples", description = "held-out questions answered before and after, with the reference"
+            + " answer, in samples.md (default: ${DEFAULT-VALUE})")
+    int samples = 4;
 
-    @Option(names = "--samples", description = "sample answers to print before and after (default: ${DEFAULT-VALUE})")
-    int samples = 2;
-
-    @Option(names = "--no-progress", description = "no progress bar")
+    @Option(names = "--no-progress", description = "no progress output (a bar on a terminal, one line per update"
+            + " otherwise)")
     boolean noProgress;
 
     @Override
     public Integer call() {
         String chosen = Methods.require(method);
         QuantizationType quantization = quantization(chosen);
+        if (promptTuningInitText != null && !chosen.equals("prompt")) {
+            throw new UserError("--prompt-tuning-init-text works with --method prompt only, not " + chosen);
+        }
         Inputs.requireFile(data, "training data");
         Path eval = evalData.evalFile();
         Path general = evalData.generalFile();
@@ -124,51 +123,58 @@ final class TrainCommand implements Callable<Integer> {
         try (ModelOptions.Loaded loaded = base.load(null)) {
             HfTokenizer tokenizer = loaded.base().tokenizer().orElseThrow();
             TextTokenizer textTokenizer = TextTokenizer.of(tokenizer);
-            DataPipeline pipeline = SupportData.pipeline(textTokenizer, seqLen);
+            List<DataRecord> trainRecords = SupportData.read(data);
             List<DataRecord> evalRecords = SupportData.read(eval);
-            DataPipeline.Prepared train = pipeline.prepare(SupportData.asChats(SupportData.read(data)), 0);
-            DataPipeline.Prepared domain = pipeline.prepare(SupportData.asChats(evalRecords), 0);
+            System.out.printf("curating %d training records (exact and near duplicates, personal data)...%n",
+                    trainRecords.size());
+            DataPipeline.Prepared train = SupportData.pipeline(textTokenizer, seqLen, packing)
+                    .prepare(SupportData.asChats(trainRecords), 0);
+            DataPipeline.Prepared domain = SupportData.pipeline(textTokenizer, seqLen)
+                    .prepare(SupportData.asChats(evalRecords), 0);
             TokenizedDataset generalSet = SupportData.generalText(general, textTokenizer, seqLen);
             Files.createDirectories(out);
             writeString(out.resolve("curation.md"), train.curation().toMarkdown());
             System.out.printf("data: %d records -> %d after curation (%d exact + %d near duplicates removed,"
-                            + " %d with personal data anonymised); %d training sequences, %d domain eval%n",
+                            + " %d with personal data anonymised); %d training sequences%s, %d domain eval%n",
                     train.curation().recordsIn(), train.curation().recordsOut(), train.curation().exactDuplicates(),
                     train.curation().nearDuplicates(), train.curation().recordsWithPii(), train.train().size(),
-                    domain.train().size());
+                    packing ? " (packed)" : "", domain.train().size());
 
             if (quantization != null) {
                 List<String> quantized = Quantizer.quantize(loaded.base().block(),
                         QuantizationConfig.of(quantization));
                 System.out.printf("quantized %d linear layers of the base to %s%n", quantized.size(), quantization);
             }
-            PeftTrainer.seed(seed);
+            PeftTrainer.seed(trainer.seed);
             Path parent = registration.exportParent(out, base.model);
             try (PeftModel peft = parent != null
                     ? PeftModel.fromPretrained(loaded.base().block(), parent, PeftModel.DEFAULT_ADAPTER, true)
-                    : PeftModel.create(loaded.base().block(), Methods.config(chosen,
-                            new Methods.Options(rank, alpha, dropout, targets, virtualTokens)))) {
+                    : PeftModel.create(loaded.base().block(), Methods.config(chosen, methodOptions(tokenizer)))) {
                 String kind = parent != null ? Methods.of(peft.config(PeftModel.DEFAULT_ADAPTER)) : chosen;
                 System.out.println(peft.countParameters());
-                List<String> questions = sampleQuestions(evalRecords);
+                List<Samples.Sample> picked = Samples.pick(evalRecords, samples);
                 GenerationConfig greedy = GenerationConfig.greedy(40);
                 List<String> before;
                 try (PeftModel.DisabledAdapters off = peft.disableAdapters()) {
-                    before = Answers.generate(peft, tokenizer, prompts(questions), greedy);
+                    before = answers(peft, tokenizer, picked, greedy, "base");
                 }
-                TrainingArguments args = arguments(kind, out);
+                TrainingArguments args = trainer.arguments(kind, out);
                 TrainResult result = train(peft, args, out, train.train(), domain.train());
+                // beside the adapter, not only in a checkpoint that rotation may delete
+                writeString(out.resolve("training_args.json"), args.toJson());
 
+                System.out.printf("evaluating base and adapted model on %d domain sequences%s...%n",
+                        domain.train().size(), generalSet == null ? "" : " and " + generalSet.size() + " general ones");
                 ComparisonReport.Measurements m = ComparisonReport.measure(peft, domain.train(), generalSet, 16,
                         new CausalLmLoss());
                 ComparisonReport report = new ComparisonReport("peft4j train: " + describe(kind) + " on "
                         + data.getFileName(), m, peft.countParameters(), ComparisonReport.adapterSize(out),
-                        result.summary());
+                        result.summary(), RunDescription.of(kind, out, args, train.train(), this::settings));
                 report.write(out);
                 registration.register(out, base.model, args.toJson(), train.train());
-                List<String> after = Answers.generate(peft, tokenizer, prompts(questions), greedy);
-                writeString(out.resolve("samples.md"), samplesMarkdown(questions, before, after));
-                printSummary(out, report, result, questions, before, after, (System.nanoTime() - start) / 1e9);
+                List<String> after = answers(peft, tokenizer, picked, greedy, "adapted");
+                writeString(out.resolve("samples.md"), Samples.markdown(picked, before, after));
+                printSummary(out, report, result, picked, before, after, (System.nanoTime() - start) / 1e9);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -176,16 +182,32 @@ final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The run's training arguments: the method's default learning rate unless --lr is given. */
-    private TrainingArguments arguments(String kind, Path out) {
-        return TrainingArguments.builder(out)
-                .maxSteps(steps).learningRate(lr != null ? lr : Methods.defaultLearningRate(kind))
-                .warmupRatio(0.1)
-                .lrSchedulerType(LrSchedule.Type.COSINE)
-                .perDeviceTrainBatchSize(batch).perDeviceEvalBatchSize(16)
-                .maxGradNorm(1.0).seed(seed).logSteps(5)
-                .evalSteps(0).saveSteps(Math.max(10, steps / 4)).saveTotalLimit(1)
-                .build();
+    private Methods.Options methodOptions(HfTokenizer tokenizer) {
+        Methods.PromptInit init = promptTuningInitText == null ? null
+                : new Methods.PromptInit(promptTuningInitText, base.model.toString(), tokenizer::encode);
+        return new Methods.Options(rank, alpha, dropout, targets, virtualTokens, init);
+    }
+
+    /** The command's own settings that are not training arguments, for the report. */
+    private void settings(java.util.Map<String, Object> s) {
+        s.put("base_model", base.model.toString());
+        s.put("data", data.toString());
+        s.put("eval", evalData.eval.toString());
+        s.put("seq_len", evalData.seqLen);
+        s.put("packing", packing);
+        s.put("quantize", quantize);
+        if (promptTuningInitText != null) {
+            s.put("prompt_tuning_init_text", promptTuningInitText);
+        }
+    }
+
+    private static List<String> answers(PeftModel peft, HfTokenizer tokenizer, List<Samples.Sample> picked,
+            GenerationConfig greedy, String which) {
+        if (!picked.isEmpty()) {
+            System.out.printf("answering %d held-out questions with the %s model...%n", picked.size(), which);
+        }
+        return Answers.generate(peft, tokenizer, Samples.questions(picked).stream().map(ChatFormat::prompt).toList(),
+                greedy);
     }
 
     /** Trains with the library's trainer and its default causal-LM loss, whatever the method. */
@@ -194,18 +216,19 @@ final class TrainCommand implements Callable<Integer> {
         PeftTrainer.Builder trainerBuilder = PeftTrainer.builder().model(peft).args(args)
                 .trainDataset(trainSet).evalDataset(evalSet);
         if (!noProgress) {
-            trainerBuilder.callback(new ConsoleProgressBar(System.err));
+            trainerBuilder.callback(ConsoleProgressBar.forConsole(System.err));
         }
-        PeftTrainer trainer = trainerBuilder.build();
+        PeftTrainer peftTrainer = trainerBuilder.build();
         if (!resume) {
-            return trainer.train();
+            return peftTrainer.train();
         }
         Optional<Path> checkpoint = PeftTrainer.latestCheckpoint(out);
         if (checkpoint.isEmpty()) {
-            throw new UserError("--resume: no checkpoint-N directory in " + out);
+            throw new UserError("--resume: no checkpoint-N directory in " + out
+                    + "; a run writes one every --save-steps steps and at its end");
         }
-        System.out.println("resuming from " + checkpoint.get());
-        return trainer.resume(checkpoint.get());
+        System.out.println("resuming from " + checkpoint.get() + ": " + peftTrainer.resumePlan(checkpoint.get()));
+        return peftTrainer.resume(checkpoint.get());
     }
 
     private QuantizationType quantization(String m) {
@@ -253,33 +276,7 @@ final class TrainCommand implements Callable<Integer> {
         return dir;
     }
 
-    private List<String> sampleQuestions(List<DataRecord> records) {
-        List<String> out = new ArrayList<>();
-        for (DataRecord r : records) {
-            String q = ChatFormat.question(r);
-            // the first English questions without personal data read best in a summary
-            if (q != null && out.size() < samples && q.matches("[\\x20-\\x7E]+") && !q.contains("@")
-                    && !q.matches(".*\\d{3}.*")) {
-                out.add(q);
-            }
-        }
-        return out;
-    }
-
-    private static List<String> prompts(List<String> questions) {
-        return questions.stream().map(ChatFormat::prompt).toList();
-    }
-
-    private static String samplesMarkdown(List<String> questions, List<String> before, List<String> after) {
-        StringBuilder sb = new StringBuilder("# Sample answers (greedy)\n");
-        for (int i = 0; i < questions.size(); i++) {
-            sb.append("\n**Q:** ").append(questions.get(i)).append("\n\n- base: ").append(before.get(i))
-                    .append("\n- adapted: ").append(after.get(i)).append('\n');
-        }
-        return sb.toString();
-    }
-
-    private void printSummary(Path out, ComparisonReport report, TrainResult result, List<String> questions,
+    private void printSummary(Path out, ComparisonReport report, TrainResult result, List<Samples.Sample> picked,
             List<String> before, List<String> after, double seconds) {
         ComparisonReport.Measurements m = report.measurements();
         System.out.println();
@@ -291,25 +288,22 @@ final class TrainCommand implements Callable<Integer> {
         if (m.generalBefore() != null) {
             line("general text", m.generalBefore(), m.generalAfter());
         }
-        for (int i = 0; i < questions.size(); i++) {
+        for (int i = 0; i < picked.size(); i++) {
             System.out.println();
-            System.out.println("Q: " + questions.get(i));
-            System.out.println("  base:    " + oneLine(before.get(i)));
-            System.out.println("  adapted: " + oneLine(after.get(i)));
+            System.out.println("Q: " + picked.get(i).question());
+            System.out.println("  reference: " + Samples.cell(picked.get(i).reference()));
+            System.out.println("  base:      " + Samples.cell(before.get(i)));
+            System.out.println("  adapted:   " + Samples.cell(after.get(i)));
         }
         System.out.println();
-        System.out.printf("wrote %s: adapter_config.json, adapter_model.safetensors, metrics.jsonl, loss.svg,"
-                + " report.json, report.md, samples.md, curation.md (%.0f s in all)%n", out, seconds);
+        System.out.printf("wrote %s: adapter_config.json, adapter_model.safetensors, training_args.json, metrics.jsonl,"
+                + " loss.svg, report.json, report.md, samples.md, curation.md, checkpoint-%d (%.0f s in all)%n", out,
+                result.globalStep(), seconds);
     }
 
     private static void line(String what, EvalResult before, EvalResult after) {
         System.out.printf("%-13s loss %.4f -> %.4f   perplexity %.2f -> %.2f%n", what, before.loss(), after.loss(),
                 before.perplexity(), after.perplexity());
-    }
-
-    private static String oneLine(String s) {
-        String flat = s.replaceAll("\\s+", " ").strip();
-        return flat.isEmpty() ? "(nothing)" : flat;
     }
 
     private static void writeString(Path file, String text) {

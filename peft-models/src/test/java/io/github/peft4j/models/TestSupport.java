@@ -7,7 +7,7 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import io.github.peft4j.core.module.ModuleTree;
-import io.github.peft4j.core.testmodels.SharedFixtures;
+import io.github.peft4j.core.testing.SharedFixtures;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Random;
@@ -17,9 +17,14 @@ public final class TestSupport {
 
     private TestSupport() {}
 
+    /** @return the shared directory (the test is skipped without it, see {@link SharedFixtures}) */
+    public static Path sharedDir() {
+        return SharedFixtures.dir();
+    }
+
     /** @param name tiny_gpt2, fake_gpt2 or bert_tiniest @return its checkpoint directory */
     public static Path fixture(String name) {
-        return SharedFixtures.hf(name);
+        return SharedFixtures.require(sharedDir().resolve("fixtures/hf").resolve(name));
     }
 
     /**

@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * trainable tensors (the active adapter of a {@link io.github.peft4j.core.PeftModel}) with torch's
  * AdamW or SGD, a warmup + constant/linear/cosine schedule, gradient accumulation, global-norm
  * clipping and per-step re-seeding (so a resumed run replays the same dropout), evaluates and
- * checkpoints every N steps, stops early when the eval loss stops improving, and stops with
+ * checkpoints every N steps and at the last step, stops early when the eval loss stops improving, and stops with
  * {@link TrainingDivergedException} on a NaN/Inf loss instead of writing a broken adapter.
  *
  * <p>Outputs in {@code output_dir}: the final adapter (HF PEFT layout), {@code checkpoint-N/}
@@ -149,14 +149,65 @@ public final class PeftTrainer {
         return run(Objects.requireNonNull(checkpoint, "checkpoint"));
     }
 
+    /**
+     * Checks that this trainer can resume from a checkpoint and says what {@link #resume} will do,
+     * without changing anything: a resume needs the same data size, seed, batching, optimizer and
+     * learning-rate schedule (peak, type, warmup and planned steps), because the data position,
+     * the per-step seeds and the rate of every remaining step only mean the same thing under them.
+     *
+     * <pre>{@code
+     * System.out.println(trainer.resumePlan(checkpoint)); // "checkpoint-5 holds step 5 of 10: ..."
+     * TrainResult r = trainer.resume(checkpoint);
+     * }</pre>
+     *
+     * @param checkpoint a {@code checkpoint-N} directory
+     * @return one line describing what is restored and which steps remain
+     * @throws PeftConfigException naming what differs when the checkpoint does not fit this run
+     */
+    public String resumePlan(Path checkpoint) {
+        int maxSteps = plannedSteps();
+        CheckpointState st = checkResumable(checkpoint, schedule(maxSteps));
+        String remaining = st.globalStep() >= maxSteps ? "nothing is left to train; the adapter and outputs are"
+                + " written again from it"
+                : "it trains steps " + (st.globalStep() + 1) + "-" + maxSteps + " as the uninterrupted run would have";
+        return checkpoint.getFileName() + " holds step " + st.globalStep() + " of " + maxSteps
+                + ": restores the trained weights, the " + st.optimizer() + " state, the data position (epoch "
+                + st.dataEpoch() + ", batch " + st.dataBatch() + "), the losses and evaluations so far; " + remaining;
+    }
+
+    private LrSchedule schedule(int maxSteps) {
+        return LrSchedule.of(args.lrSchedulerType(), args.learningRate(), args.warmupSteps(maxSteps), maxSteps);
+    }
+
+    private static String describe(LrSchedule s) {
+        return s.type().name().toLowerCase(java.util.Locale.ROOT) + " from " + s.baseLearningRate() + " over "
+                + s.totalSteps() + " steps with " + s.warmupSteps() + " warmup";
+    }
+
+    private CheckpointState checkResumable(Path checkpoint, LrSchedule schedule) {
+        CheckpointState st = Checkpoints.readState(checkpoint);
+        if (st.trainSize() != trainData.size()) {
+            throw new PeftConfigException(checkpoint.resolve(CheckpointState.FILE) + ": the checkpoint was written for "
+                    + st.trainSize() + " training sequences, but this dataset has " + trainData.size()
+                    + "; resume with the same data");
+        }
+        Checkpoints.checkSameArgs(checkpoint, args);
+        if (!st.schedule().equals(schedule)) {
+            throw new PeftConfigException(checkpoint.resolve(CheckpointState.FILE) + ": the checkpoint's learning-rate"
+                    + " schedule was " + describe(st.schedule()) + ", this run's is " + describe(schedule)
+                    + "; resuming needs the same max_steps, learning_rate, warmup and lr_scheduler_type."
+                    + " To train further, start a new run from the adapter instead");
+        }
+        return st;
+    }
+
     private TrainResult run(Path checkpoint) {
         Path outputDir = args.outputDir();
         List<NamedParameter> named = model.parameters(DecayRule.excluding(args.noDecayPatterns()));
         List<Parameter> params = named.stream().map(NamedParameter::parameter).toList();
         NDArray anchor = params.get(0).getArray();
         int maxSteps = plannedSteps();
-        LrSchedule schedule = LrSchedule.of(args.lrSchedulerType(), args.learningRate(), args.warmupSteps(maxSteps),
-                maxSteps);
+        LrSchedule schedule = schedule(maxSteps);
         TrainingRun run = new TrainingRun(maxSteps, schedule,
                 new DataOrder(trainData.size(), args.perDeviceTrainBatchSize(), args.seed(), args.shuffle()));
         try {
@@ -193,17 +244,7 @@ public final class PeftTrainer {
     }
 
     private void restore(Path checkpoint, TrainingRun run, PeftOptimizer optimizer, NDManager manager) {
-        CheckpointState st = Checkpoints.readState(checkpoint);
-        if (st.trainSize() != trainData.size()) {
-            throw new PeftConfigException(checkpoint.resolve(CheckpointState.FILE) + ": the checkpoint was written for "
-                    + st.trainSize() + " training sequences, but this dataset has " + trainData.size()
-                    + "; resume with the same data");
-        }
-        Checkpoints.checkSameArgs(checkpoint, args);
-        if (!st.schedule().equals(run.schedule)) {
-            LOG.warn("{}: the checkpoint's learning-rate schedule was {}, this run's is {}; resuming changes it",
-                    checkpoint, st.schedule(), run.schedule);
-        }
+        CheckpointState st = checkResumable(checkpoint, run.schedule);
         model.load(checkpoint);
         try (NDManager scratch = manager.newSubManager()) {
             Checkpoints.loadOptimizer(checkpoint, optimizer, scratch);
@@ -274,6 +315,10 @@ public final class PeftTrainer {
         if (reason == StopReason.MAX_STEPS && control.stopReason() != null && run.step < run.maxSteps) {
             reason = StopReason.CALLBACK;
             detail = control.stopReason();
+        }
+        // a run that checkpoints ends with one, so that it can be resumed or extended from its last step
+        if (args.saveSteps() > 0 && (run.lastCheckpoint == null || Checkpoints.step(run.lastCheckpoint) != run.step)) {
+            saveCheckpoint(run, optimizer);
         }
         if (args.loadBestModelAtEnd()) {
             best.restoreBest(run, params, model);

@@ -67,14 +67,17 @@ final class RunOutputs {
                 (PythonJson.write(PythonJson.mapper().valueToTree(summary)) + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
-    /** Writes {@code loss.svg}: the loss of every step and the eval losses. */
+    /** Writes {@code loss.svg}: the loss of every step (and smoothed), the eval losses, the learning rate. */
     static void writePlot(Path outputDir, TrainingRun run) {
         List<LossPlot.Point> train = new ArrayList<>();
+        List<LossPlot.Point> rates = new ArrayList<>();
         for (int i = 0; i < run.lossHistory.size(); i++) {
             train.add(new LossPlot.Point(i + 1, run.lossHistory.get(i)));
+            // the schedule is a function of the step: step i + 1 ran at the rate of i updates done
+            rates.add(new LossPlot.Point(i + 1, run.schedule.learningRate(i)));
         }
         List<LossPlot.Point> eval = run.evalHistory.stream()
                 .map(p -> new LossPlot.Point(p.step(), p.result().loss())).toList();
-        LossPlot.write(outputDir.resolve(PeftTrainer.PLOT_FILE), train, eval);
+        LossPlot.write(outputDir.resolve(PeftTrainer.PLOT_FILE), train, eval, rates);
     }
 }

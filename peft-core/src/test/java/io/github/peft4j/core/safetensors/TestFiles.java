@@ -1,6 +1,6 @@
 package io.github.peft4j.core.safetensors;
 
-import io.github.peft4j.core.testmodels.SharedFixtures;
+import io.github.peft4j.core.testing.SharedFixtures;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -15,8 +15,13 @@ final class TestFiles {
     private TestFiles() {
     }
 
+    /** The shared directory; the test is skipped without it (see {@link SharedFixtures}). */
+    static Path sharedDir() {
+        return SharedFixtures.dir();
+    }
+
     static Path fixture(String model) {
-        return SharedFixtures.hf(model).resolve("model.safetensors");
+        return SharedFixtures.require(sharedDir().resolve("fixtures/hf").resolve(model).resolve("model.safetensors"));
     }
 
     /** 8-byte little-endian length + the header bytes as given + {@code dataBytes} bytes 0,1,2,... */

@@ -2,6 +2,7 @@ package io.github.peft4j.train.curation;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -22,6 +23,8 @@ import java.util.TreeMap;
  * @param recordsWithPii records in which at least one replacement was made
  * @param piiReplacements replacements per rule type, sorted by type
  * @param recordsOut records after curation
+ * @param examples a few redacted examples per kind of change ({@code exact duplicate},
+ *     {@code near duplicate}, {@code EMAIL replaced}...), so that a reviewer can audit curation
  */
 public record CurationReport(
         int recordsIn,
@@ -30,11 +33,35 @@ public record CurationReport(
         int nearDuplicates,
         int recordsWithPii,
         Map<String, Integer> piiReplacements,
-        int recordsOut) {
+        int recordsOut,
+        Map<String, List<String>> examples) {
 
-    /** Copies the map. */
+    /** How many examples of each kind a report keeps. */
+    public static final int EXAMPLES_PER_KIND = 3;
+
+    /** Copies the maps. */
     public CurationReport {
         piiReplacements = Collections.unmodifiableMap(new TreeMap<>(piiReplacements));
+        Map<String, List<String>> copy = new LinkedHashMap<>();
+        examples.forEach((k, v) -> copy.put(k, List.copyOf(v)));
+        examples = Collections.unmodifiableMap(copy);
+    }
+
+    /**
+     * A report without examples.
+     *
+     * @param recordsIn records given to curation
+     * @param skippedBadLines lines of the input files skipped as malformed
+     * @param exactDuplicates records removed as exact duplicates of earlier ones
+     * @param nearDuplicates records removed as near-duplicates of earlier ones
+     * @param recordsWithPii records in which at least one replacement was made
+     * @param piiReplacements replacements per rule type
+     * @param recordsOut records after curation
+     */
+    public CurationReport(int recordsIn, int skippedBadLines, int exactDuplicates, int nearDuplicates,
+            int recordsWithPii, Map<String, Integer> piiReplacements, int recordsOut) {
+        this(recordsIn, skippedBadLines, exactDuplicates, nearDuplicates, recordsWithPii, piiReplacements, recordsOut,
+                Map.of());
     }
 
     /** @return the counts as an ordered map, for JSON */
@@ -62,6 +89,13 @@ public record CurationReport(
             sb.append("| ").append(e.getKey()).append(" replaced | ").append(e.getValue()).append(" |\n");
         }
         sb.append("| records kept | ").append(recordsOut).append(" |\n");
+        if (!examples.isEmpty()) {
+            sb.append("\n## Examples (personal data redacted)\n");
+            examples.forEach((kind, list) -> {
+                sb.append("\n### ").append(kind).append("\n\n");
+                list.forEach(e -> sb.append("- ").append(e).append('\n'));
+            });
+        }
         return sb.toString();
     }
 

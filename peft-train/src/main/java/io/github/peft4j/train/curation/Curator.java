@@ -63,14 +63,17 @@ public final class Curator {
         List<DataRecord> current = records;
         int exact = 0;
         int near = 0;
+        CurationExamples examples = new CurationExamples(anonymizer);
         if (exactDedup) {
             ExactDedup.Result r = ExactDedup.apply(current);
             exact = r.removed();
+            examples.exactDuplicates(current, r.kept());
             current = r.kept();
         }
         if (nearDedup != null) {
             MinHashLsh.Result r = nearDedup.apply(current);
             near = r.removed();
+            examples.nearDuplicates(current, r.duplicates());
             current = r.kept();
         }
         CurationReport.Counter counts = new CurationReport.Counter();
@@ -78,16 +81,19 @@ public final class Curator {
         if (anonymizer != null) {
             List<DataRecord> out = new ArrayList<>(current.size());
             for (DataRecord r : current) {
-                DataRecord a = anonymizer.anonymize(r, counts);
+                CurationReport.Counter found = new CurationReport.Counter();
+                DataRecord a = anonymizer.anonymize(r, found);
                 if (a != r) {
                     withPii++;
+                    found.asMap().forEach(counts::add);
+                    examples.anonymised(a, found.asMap().keySet());
                 }
                 out.add(a);
             }
             current = out;
         }
         CurationReport report = new CurationReport(records.size(), skippedBadLines, exact, near, withPii,
-                counts.asMap(), current.size());
+                counts.asMap(), current.size(), examples.byKind());
         return new Result(List.copyOf(current), report);
     }
 

@@ -36,11 +36,34 @@ import java.util.stream.Stream;
  * @param parameters trainable and total parameter counts
  * @param adapterBytes the adapter's size on disk
  * @param training how training went, or {@code null}
+ * @param run what was trained and how, for a reader to repeat it (method, adapter settings, every
+ *     training argument, seed, training-data fingerprint), as {@code report.json}'s {@code run}; or
+ *     {@code null}
  */
 // NDScope and NoGrad are held for their effect on the ops inside the block
 @SuppressWarnings("try")
 public record ComparisonReport(
-        String title, Measurements measurements, ParameterCount parameters, long adapterBytes, TrainingSummary training) {
+        String title, Measurements measurements, ParameterCount parameters, long adapterBytes, TrainingSummary training,
+        Map<String, Object> run) {
+
+    /** Copies {@code run}. */
+    public ComparisonReport {
+        run = run == null ? null : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(run));
+    }
+
+    /**
+     * A report without the run's description.
+     *
+     * @param title a heading
+     * @param measurements the evaluations
+     * @param parameters trainable and total parameter counts
+     * @param adapterBytes the adapter's size on disk
+     * @param training how training went, or {@code null}
+     */
+    public ComparisonReport(String title, Measurements measurements, ParameterCount parameters, long adapterBytes,
+            TrainingSummary training) {
+        this(title, measurements, parameters, adapterBytes, training, null);
+    }
 
     private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -135,6 +158,9 @@ public record ComparisonReport(
             t.put("stop_reason", training.stopReason());
             out.put("training", t);
         }
+        if (run != null) {
+            out.put("run", run);
+        }
         return out;
     }
 
@@ -200,7 +226,23 @@ public record ComparisonReport(
                     training.tokensPerSecond(), training.tokens()));
             sb.append(String.format(Locale.ROOT, "| final training loss | %.4f |%n", training.finalTrainLoss()));
         }
+        if (run != null) {
+            sb.append("\n## Run\n\n| setting | value |\n|---|---|\n");
+            flatten("", run, sb);
+        }
         return sb.toString();
+    }
+
+    /** One table row per leaf of the run's tree, keyed by its dotted path. */
+    private static void flatten(String prefix, Map<?, ?> tree, StringBuilder sb) {
+        for (Map.Entry<?, ?> e : tree.entrySet()) {
+            String key = prefix + e.getKey();
+            if (e.getValue() instanceof Map<?, ?> child) {
+                flatten(key + ".", child, sb);
+            } else {
+                sb.append("| ").append(key).append(" | `").append(e.getValue()).append("` |\n");
+            }
+        }
     }
 
     private static void rows(StringBuilder sb, String set, EvalResult before, EvalResult after) {
@@ -209,13 +251,19 @@ public record ComparisonReport(
             row(sb, set, "perplexity", before.perplexity(), after.perplexity(), "%.3f");
         }
         if (!Double.isNaN(before.accuracy())) {
+            // a change of accuracy is in percentage points: 40% -> 50% is +10 pp, not +25%
             row(sb, set, before.tokenLevel() ? "token accuracy" : "accuracy", 100 * before.accuracy(),
-                    100 * after.accuracy(), "%.2f%%");
+                    100 * after.accuracy(), "%.2f%%", "%.2f pp");
         }
     }
 
     private static void row(StringBuilder sb, String set, String metric, double before, double after, String format) {
-        String change = String.format(Locale.ROOT, format, after - before);
+        row(sb, set, metric, before, after, format, format);
+    }
+
+    private static void row(StringBuilder sb, String set, String metric, double before, double after, String format,
+            String changeFormat) {
+        String change = String.format(Locale.ROOT, changeFormat, after - before);
         if (after - before > 0) {
             change = "+" + change;
         }

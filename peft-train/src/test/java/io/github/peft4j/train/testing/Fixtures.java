@@ -2,7 +2,7 @@ package io.github.peft4j.train.testing;
 
 import ai.djl.ndarray.NDManager;
 import io.github.peft4j.core.PeftModel;
-import io.github.peft4j.core.testmodels.SharedFixtures;
+import io.github.peft4j.core.testing.SharedFixtures;
 import io.github.peft4j.models.tokenizer.HfTokenizer;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
@@ -12,9 +12,14 @@ public final class Fixtures {
 
     private Fixtures() {}
 
+    /** @return the shared directory (the test is skipped without it, see {@link SharedFixtures}) */
+    public static Path sharedDir() {
+        return SharedFixtures.dir();
+    }
+
     /** @return the GPT-2 fixture directory (real GPT-2 tokenizer.json) */
     public static Path fakeGpt2() {
-        return SharedFixtures.hf("fake_gpt2");
+        return SharedFixtures.require(sharedDir().resolve("fixtures/hf/fake_gpt2"));
     }
 
     /** @return the directory of the 45-token WordLevel tokenizer in test resources */
