@@ -39,7 +39,7 @@ public final class HfModels {
     /** Tokenizer and generation files copied along when a loaded model is saved elsewhere. */
     public static final List<String> COMPANION_FILES = List.of("tokenizer.json", "tokenizer_config.json",
             "special_tokens_map.json", "added_tokens.json", "vocab.json", "merges.txt", "vocab.txt",
-            "tokenizer.model", "generation_config.json");
+            "tokenizer.model", "chat_template.jinja", "generation_config.json");
 
     private HfModels() {}
 
@@ -49,7 +49,8 @@ public final class HfModels {
      *
      * @param dir the checkpoint directory
      * @param manager the parent manager (its device is the model's device)
-     * @return the model, with its tokenizer if the directory has {@code tokenizer.json}
+     * @return the model, with its tokenizer if the directory has {@code tokenizer.json} or
+     *     {@code vocab.json} + {@code merges.txt}
      * @throws PeftFormatException when {@code config.json} or the weights are missing or malformed, the
      *     {@code model_type} is not supported, or a tensor is missing or has the wrong shape (the message
      *     names the file and the tensor)
@@ -96,7 +97,7 @@ public final class HfModels {
         try (SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint.open(dir)) {
             LoadReport report = CheckpointLoader.load(model, checkpoint, owned, options.headSeed(),
                     options.linearTransform());
-            if (Files.isRegularFile(dir.resolve(HfTokenizer.FILE_NAME))) {
+            if (HfTokenizer.presentIn(dir)) {
                 tokenizer = HfTokenizer.load(dir, config);
             }
             return new PretrainedModel(model, tokenizer, dir, owned, report);

@@ -5,7 +5,10 @@ import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.peft4j.core.PeftFormatException;
 import io.github.peft4j.core.io.PythonJson;
+import io.github.peft4j.models.chat.ChatTemplates;
+import io.github.peft4j.models.chat.JinjaChatTemplate;
 import io.github.peft4j.models.config.ModelConfig;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,8 +20,10 @@ import java.util.Optional;
 /**
  * A Hugging Face {@code tokenizer.json} through DJL's {@link HuggingFaceTokenizer}, set up for
  * language-model data: by default no special tokens, no truncation (DJL's default cuts at 512) and
- * no padding. The bos/eos/pad ids come from {@code tokenizer_config.json} /
- * {@code special_tokens_map.json}, else from {@code config.json}.
+ * no padding. A directory with the GPT-2 "slow" layout ({@code vocab.json} + {@code merges.txt}) and
+ * no {@code tokenizer.json} is converted in memory as transformers converts it. The bos/eos/pad ids
+ * come from {@code tokenizer_config.json} / {@code special_tokens_map.json}, else from
+ * {@code config.json}; the chat templates of the directory travel with the tokenizer.
  *
  * <pre>{@code
  * try (HfTokenizer tok = HfTokenizer.load(Path.of("gpt2"), null)) {
@@ -39,49 +44,85 @@ public final class HfTokenizer implements AutoCloseable {
     private final Integer eos;
     private final Integer pad;
     private final Integer vocabSize;
+    private final ChatTemplates chatTemplates;
 
     private HfTokenizer(HuggingFaceTokenizer tokenizer, Map<String, Integer> specialIds, Integer bos, Integer eos,
-            Integer pad, Integer vocabSize) {
+            Integer pad, Integer vocabSize, ChatTemplates chatTemplates) {
         this.tokenizer = tokenizer;
         this.specialIds = specialIds;
         this.bos = bos;
         this.eos = eos;
         this.pad = pad;
         this.vocabSize = vocabSize;
+        this.chatTemplates = chatTemplates;
     }
 
     /**
-     * @param dir a checkpoint directory holding {@code tokenizer.json} (or the file itself)
+     * @param dir a checkpoint directory holding {@code tokenizer.json} or {@code vocab.json} +
+     *     {@code merges.txt} (or the {@code tokenizer.json} file itself)
      * @param config the model's configuration, for token ids the tokenizer files do not name; may be {@code null}
      * @return the tokenizer; close it when done
-     * @throws PeftFormatException when the file is missing or cannot be parsed
+     * @throws PeftFormatException when the files are missing or cannot be parsed
      */
     public static HfTokenizer load(Path dir, ModelConfig config) {
         boolean isFile = Files.isRegularFile(dir) || dir.getFileName().toString().endsWith(".json");
         Path file = isFile ? dir : dir.resolve(FILE_NAME);
         Path folder = file.toAbsolutePath().getParent();
-        if (!Files.isRegularFile(file)) {
-            throw new PeftFormatException(file, null, "no tokenizer.json (peft4j reads the fast-tokenizer file only;"
-                    + " convert a slow tokenizer once with transformers: AutoTokenizer.from_pretrained(...)"
-                    + ".save_pretrained(dir))");
-        }
-        JsonNode root = readJson(file);
-        Map<String, Integer> addedTokens = addedTokens(root);
+        JsonNode tokenizerConfig = readOptional(folder.resolve("tokenizer_config.json"));
+        JsonNode root;
         HuggingFaceTokenizer tokenizer;
+        Map<String, String> options = Map.of("addSpecialTokens", "false", "padding", "false", "truncation", "false");
         try {
-            tokenizer = HuggingFaceTokenizer.newInstance(file, Map.of(
-                    "addSpecialTokens", "false", "padding", "false", "truncation", "false"));
+            if (Files.isRegularFile(file)) {
+                root = readJson(file);
+                tokenizer = HuggingFaceTokenizer.newInstance(file, options);
+            } else if (!isFile && SlowBpeFiles.presentIn(dir)) {
+                root = SlowBpeFiles.tokenizerJson(dir, tokenizerConfig);
+                byte[] json = PythonJson.mapper().writeValueAsBytes(root);
+                tokenizer = HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(json), options);
+            } else {
+                throw new PeftFormatException(file, null, "no tokenizer.json and no vocab.json + merges.txt (for a"
+                        + " SentencePiece tokenizer.model, convert it once with transformers:"
+                        + " AutoTokenizer.from_pretrained(...).save_pretrained(dir))");
+            }
         } catch (IOException | RuntimeException e) {
+            if (e instanceof PeftFormatException p) {
+                throw p;
+            }
             throw new PeftFormatException(file, null, "cannot load the tokenizer: " + e.getMessage(), e);
         }
-        JsonNode tokenizerConfig = readOptional(folder.resolve("tokenizer_config.json"));
+        Map<String, Integer> addedTokens = addedTokens(root);
         JsonNode specialMap = readOptional(folder.resolve("special_tokens_map.json"));
         SpecialTokens specials = new SpecialTokens(tokenizer, tokenizerConfig, specialMap, addedTokens);
         Integer bos = specials.id("bos_token", config == null ? null : config.bosTokenId().orElse(null));
         Integer eos = specials.id("eos_token",
                 config == null || config.eosTokenIds().isEmpty() ? null : config.eosTokenIds().get(0));
         Integer pad = specials.id("pad_token", config == null ? null : config.padTokenId().orElse(null));
-        return new HfTokenizer(tokenizer, addedTokens, bos, eos, pad, vocabSize(root, addedTokens));
+        return new HfTokenizer(tokenizer, addedTokens, bos, eos, pad, vocabSize(root, addedTokens),
+                ChatTemplates.load(folder));
+    }
+
+    /**
+     * @param dir a checkpoint directory
+     * @return whether it has a tokenizer {@link #load} reads: {@code tokenizer.json}, or {@code vocab.json}
+     *     + {@code merges.txt}
+     */
+    public static boolean presentIn(Path dir) {
+        return Files.isRegularFile(dir.resolve(FILE_NAME)) || SlowBpeFiles.presentIn(dir);
+    }
+
+    /**
+     * @return the chat templates of the tokenizer's directory ({@code chat_template} of
+     *     {@code tokenizer_config.json}, {@code chat_template.jinja}), as transformers attaches them
+     *     to its tokenizer
+     */
+    public ChatTemplates chatTemplates() {
+        return chatTemplates;
+    }
+
+    /** @return the default chat template, if the tokenizer has one */
+    public Optional<JinjaChatTemplate> chatTemplate() {
+        return chatTemplates.defaultTemplate();
     }
 
     /**
