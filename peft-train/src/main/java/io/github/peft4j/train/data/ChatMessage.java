@@ -1,5 +1,7 @@
 package io.github.peft4j.train.data;
 
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -18,5 +20,18 @@ public record ChatMessage(String role, String content) {
     public ChatMessage {
         Objects.requireNonNull(role, "role");
         Objects.requireNonNull(content, "content");
+    }
+
+    /** @return the message as a chat template sees it: {@code {"role": ..., "content": ...}} */
+    public Map<String, String> toMap() {
+        return Map.of("role", role, "content", content);
+    }
+
+    /**
+     * @param messages a chat
+     * @return its messages as {@link #toMap()} gives them
+     */
+    public static List<Map<String, String>> toMaps(List<ChatMessage> messages) {
+        return messages.stream().map(ChatMessage::toMap).toList();
     }
 }

@@ -1,5 +1,8 @@
 package io.github.peft4j.train.data;
 
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.jni.CharSpan;
+import io.github.peft4j.models.chat.JinjaChatTemplate;
 import io.github.peft4j.models.tokenizer.HfTokenizer;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -46,6 +49,23 @@ public interface TextTokenizer {
     OptionalInt vocabSize();
 
     /**
+     * @return the tokenizer's own chat template ({@code chat_template} of its
+     *     {@code tokenizer_config.json}), if it has one
+     */
+    default Optional<JinjaChatTemplate> chatTemplate() {
+        return Optional.empty();
+    }
+
+    /**
+     * @param text any text
+     * @return its ids (as {@link #encode}) with each token's characters, if the tokenizer reports
+     *     offsets; empty otherwise (a chat is then tokenized piece by piece at its loss boundaries)
+     */
+    default Optional<EncodedText> encodeWithOffsets(String text) {
+        return Optional.empty();
+    }
+
+    /**
      * @param tokenizer a model's tokenizer (a {@code PretrainedModel}'s, or one loaded on its own);
      *     the caller keeps closing it
      * @return a view of it for the data pipeline
@@ -60,6 +80,24 @@ public interface TextTokenizer {
                     out[i] = Math.toIntExact(ids[i]);
                 }
                 return out;
+            }
+
+            @Override
+            public Optional<EncodedText> encodeWithOffsets(String text) {
+                Encoding e = tokenizer.encoding(text, false);
+                long[] ids = e.getIds();
+                CharSpan[] spans = e.getCharTokenSpans();
+                int[] out = new int[ids.length];
+                int[] starts = new int[ids.length];
+                int[] ends = new int[ids.length];
+                // the tokenizers library counts characters as code points; Java indexes UTF-16 units
+                boolean surrogates = text.codePoints().anyMatch(Character::isSupplementaryCodePoint);
+                for (int i = 0; i < ids.length; i++) {
+                    out[i] = Math.toIntExact(ids[i]);
+                    starts[i] = surrogates ? text.offsetByCodePoints(0, spans[i].getStart()) : spans[i].getStart();
+                    ends[i] = surrogates ? text.offsetByCodePoints(0, spans[i].getEnd()) : spans[i].getEnd();
+                }
+                return Optional.of(new EncodedText(out, starts, ends));
             }
 
             @Override
@@ -89,6 +127,11 @@ public interface TextTokenizer {
             @Override
             public OptionalInt vocabSize() {
                 return optionalInt(tokenizer.vocabSize());
+            }
+
+            @Override
+            public Optional<JinjaChatTemplate> chatTemplate() {
+                return tokenizer.chatTemplate();
             }
 
             private OptionalInt optionalInt(Optional<Integer> id) {

@@ -2,6 +2,8 @@ package io.github.peft4j.train.data;
 
 import io.github.peft4j.core.Labels;
 import io.github.peft4j.core.PeftConfigException;
+import io.github.peft4j.models.chat.JinjaChatTemplate;
+import io.github.peft4j.models.chat.RenderedChat;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -28,6 +30,7 @@ public final class Tokenization {
 
     private final TextTokenizer tokenizer;
     private final ChatTemplate chatTemplate;
+    private final JinjaChatTemplate jinjaTemplate;
     private final int maxLength;
     private final boolean addBos;
     private final boolean addEos;
@@ -37,6 +40,7 @@ public final class Tokenization {
     private Tokenization(Builder b) {
         this.tokenizer = b.tokenizer;
         this.chatTemplate = b.chatTemplate;
+        this.jinjaTemplate = b.jinjaTemplate;
         this.maxLength = b.maxLength;
         this.addBos = b.addBos;
         this.addEos = b.addEos;
@@ -70,9 +74,18 @@ public final class Tokenization {
             return List.of(new TextSegment(pc.prompt(), !completionOnlyLoss), new TextSegment(pc.completion(), true));
         }
         if (record instanceof DataRecord.Chat c) {
-            return chatTemplate.render(c.messages(), completionOnlyLoss);
+            return jinjaTemplate != null ? ChatSpans.segments(renderChat(c), completionOnlyLoss)
+                    : chatTemplate.render(c.messages(), completionOnlyLoss);
         }
         return List.of(new TextSegment(((DataRecord.LabeledText) record).text(), false));
+    }
+
+    private RenderedChat renderChat(DataRecord.Chat chat) {
+        try {
+            return jinjaTemplate.renderWithAssistantSpans(ChatMessage.toMaps(chat.messages()));
+        } catch (PeftConfigException e) {
+            throw new PeftConfigException((chat.origin() == null ? "" : chat.origin() + ": ") + e.getMessage(), e);
+        }
     }
 
     /**
@@ -89,12 +102,20 @@ public final class Tokenization {
             labels.add(Labels.IGNORE_INDEX);
         }
         boolean lastTrained = false;
-        for (TextSegment s : segments) {
-            for (int id : tokenizer.encode(s.text())) {
-                ids.add(id);
-                labels.add(s.trained() ? id : Labels.IGNORE_INDEX);
+        java.util.Optional<EncodedText> whole = record instanceof DataRecord.Chat && jinjaTemplate != null
+                ? tokenizer.encodeWithOffsets(ChatSpans.text(segments)) : java.util.Optional.empty();
+        if (whole.isPresent()) {
+            // as transformers' return_assistant_tokens_mask: the rendered chat is tokenized once and a
+            // token is trained when it overlaps a trained span
+            lastTrained = ChatSpans.label(whole.get(), segments, ids::add, labels::add);
+        } else {
+            for (TextSegment s : segments) {
+                for (int id : tokenizer.encode(s.text())) {
+                    ids.add(id);
+                    labels.add(s.trained() ? id : Labels.IGNORE_INDEX);
+                }
+                lastTrained = s.trained();
             }
-            lastTrained = s.trained();
         }
         if (record instanceof DataRecord.LabeledText l) {
             return TokenizedExample.classification(ids.truncated(maxLength), classId(l));
@@ -182,6 +203,7 @@ public final class Tokenization {
     public static final class Builder {
         private final TextTokenizer tokenizer;
         private ChatTemplate chatTemplate = ChatTemplate.chatml();
+        private JinjaChatTemplate jinjaTemplate;
         private int maxLength = 1024;
         private boolean addBos;
         private boolean addEos = true;
@@ -198,6 +220,19 @@ public final class Tokenization {
          */
         public Builder chatTemplate(ChatTemplate template) {
             this.chatTemplate = Objects.requireNonNull(template);
+            this.jinjaTemplate = null;
+            return this;
+        }
+
+        /**
+         * @param template a Hugging Face chat template (a tokenizer's {@code chat_template}): chats are
+         *     rendered as transformers renders them, tokenized as one text, and with completion-only
+         *     loss only the assistant turns are trained (TRL's {@code assistant_only_loss}, spans from
+         *     {@link JinjaChatTemplate#renderWithAssistantSpans})
+         * @return this
+         */
+        public Builder chatTemplate(JinjaChatTemplate template) {
+            this.jinjaTemplate = Objects.requireNonNull(template);
             return this;
         }
 
