@@ -106,7 +106,7 @@ final class ServeCommand implements Callable<Integer> {
         Inputs.requireDir(model, "model directory");
         ServeConfig.Builder b = ServeConfig.builder(model).host(host).port(port).maxBatch(maxBatch).queueCapacity(queue)
                 .workers(workers).adapterMemory(maxLoras, maxLoraBytes).requestTimeout(Duration.ofSeconds(timeoutSeconds))
-                .requestLog(requestLog, logText).chatTemplate(ChatFormat.TEMPLATE);
+                .requestLog(requestLog, logText);
         adapterRoots.forEach(b::adapterRoot);
         pinned.forEach(b::pin);
         boolean jdbc = registry.startsWith("jdbc:");

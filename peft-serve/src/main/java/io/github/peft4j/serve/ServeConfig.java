@@ -3,6 +3,7 @@ package io.github.peft4j.serve;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.registry.AdapterRegistry;
 import io.github.peft4j.serve.policy.PolicyHook;
+import io.github.peft4j.models.chat.JinjaChatTemplate;
 import io.github.peft4j.train.data.ChatTemplate;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -50,7 +51,8 @@ import java.util.Set;
  * @param policies hooks run around every generation, in order
  * @param splits A/B splits: a {@code model} name to the references it is served by, with weights
  * @param splitSeed the seed of the split's choices (a fixed seed gives reproducible traffic)
- * @param chatTemplate how chat messages become a prompt
+ * @param chatTemplate how chat messages become a prompt; {@code null} for the base model's own chat
+ *     template (its {@code tokenizer_config.json}), else {@link #DEFAULT_CHAT}
  * @param host the interface to listen on
  * @param port the port, 0 for a free one
  */
@@ -58,7 +60,7 @@ public record ServeConfig(Path baseModel, String servedModelName, List<Path> ada
         Path registryCache, int maxBatch, int queueCapacity, int prefillTokenBudget, int workers,
         Duration requestTimeout, int maxLoadedAdapters, long maxAdapterBytes, Set<String> pinned,
         Map<String, Tenant> apiKeys, Path requestLog, boolean logText, List<PolicyHook> policies,
-        Map<String, Map<String, Integer>> splits, long splitSeed, ChatTemplate chatTemplate, String host, int port) {
+        Map<String, Map<String, Integer>> splits, long splitSeed, ChatPromptFormat chatTemplate, String host, int port) {
 
     /** The chat format of the bundled model (and of {@code peft4j generate}): {@code <|role|>\n...<|endoftext|>\n}. */
     public static final ChatTemplate DEFAULT_CHAT = ChatTemplate.builder()
@@ -120,7 +122,7 @@ public record ServeConfig(Path baseModel, String servedModelName, List<Path> ada
         private final List<PolicyHook> policies = new ArrayList<>();
         private final Map<String, Map<String, Integer>> splits = new LinkedHashMap<>();
         private long splitSeed = System.nanoTime();
-        private ChatTemplate chatTemplate = DEFAULT_CHAT;
+        private ChatPromptFormat chatTemplate;
         private String host = "127.0.0.1";
         private int port = 8000;
 
@@ -225,9 +227,15 @@ public record ServeConfig(Path baseModel, String servedModelName, List<Path> ada
             return this;
         }
 
-        /** @param v the chat template @return this */
+        /** @param v a simple chat template, instead of the model's own @return this */
         public Builder chatTemplate(ChatTemplate v) {
-            chatTemplate = v;
+            chatTemplate = ChatPromptFormat.of(v);
+            return this;
+        }
+
+        /** @param v a Hugging Face chat template, instead of the model's own @return this */
+        public Builder chatTemplate(JinjaChatTemplate v) {
+            chatTemplate = ChatPromptFormat.of(v);
             return this;
         }
 

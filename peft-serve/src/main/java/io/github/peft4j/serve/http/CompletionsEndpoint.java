@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.peft4j.serve.ApiException;
+import io.github.peft4j.serve.ChatPromptFormat;
 import io.github.peft4j.serve.ModelResolver;
 import io.github.peft4j.serve.Tenant;
 import io.github.peft4j.serve.engine.Completion;
@@ -52,7 +53,7 @@ final class CompletionsEndpoint {
         try {
             Tenant tenant = s.tenant(ctx);
             tenantName = tenant.name();
-            r = OpenAiRequest.parse(readJson(ctx), chat, s.config().chatTemplate());
+            r = OpenAiRequest.parse(readJson(ctx), chat, ChatPromptFormat.resolve(s.config().chatTemplate(), s.tokenizer()));
             ModelResolver.Resolved resolved = authorize(tenant, r.model());
             Target target = resolved.target();
             adapterTag = target.isBase() ? target.version() : target.adapter();

@@ -1,10 +1,10 @@
 package io.github.peft4j.serve.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.serve.ApiException;
+import io.github.peft4j.serve.ChatPromptFormat;
 import io.github.peft4j.train.data.ChatMessage;
-import io.github.peft4j.train.data.ChatTemplate;
-import io.github.peft4j.train.data.TextSegment;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -14,7 +14,7 @@ import java.util.List;
  * through the server's chat template, followed by the opening of an assistant turn.
  *
  * <pre>{@code
- * OpenAiRequest r = OpenAiRequest.parse(json, true, ServeConfig.DEFAULT_CHAT);
+ * OpenAiRequest r = OpenAiRequest.parse(json, true, ChatPromptFormat.of(ServeConfig.DEFAULT_CHAT));
  * r.prompt();   // "<|user|>\nHello<|endoftext|>\n<|assistant|>\n"
  * }</pre>
  *
@@ -37,11 +37,11 @@ public record OpenAiRequest(boolean chat, String model, String prompt, Integer m
     /**
      * @param body the parsed JSON body
      * @param chat whether it came to the chat endpoint
-     * @param template the chat template
+     * @param template how the messages become the prompt
      * @return the request
      * @throws ApiException 400 naming the first wrong field
      */
-    public static OpenAiRequest parse(JsonNode body, boolean chat, ChatTemplate template) {
+    public static OpenAiRequest parse(JsonNode body, boolean chat, ChatPromptFormat template) {
         if (body == null || !body.isObject()) {
             throw ApiException.badRequest("the request body must be a JSON object", "invalid_body");
         }
@@ -100,7 +100,7 @@ public record OpenAiRequest(boolean chat, String model, String prompt, Integer m
         return prompt.asText();
     }
 
-    private static String chatPrompt(JsonNode messages, ChatTemplate template) {
+    private static String chatPrompt(JsonNode messages, ChatPromptFormat template) {
         if (!messages.isArray() || messages.isEmpty()) {
             throw ApiException.badRequest("'messages' must be a non-empty array of {role, content}", "invalid_messages");
         }
@@ -112,9 +112,11 @@ public record OpenAiRequest(boolean chat, String model, String prompt, Integer m
             }
             chat.add(new ChatMessage(m.get("role").asText(), m.get("content").asText()));
         }
-        // the opening of an assistant turn: the template's text before the content (add_generation_prompt)
-        List<TextSegment> open = template.render(List.of(new ChatMessage("assistant", "")), false);
-        return template.renderText(chat) + (open.isEmpty() ? "" : open.get(0).text());
+        try {
+            return template.prompt(chat);
+        } catch (PeftConfigException e) {
+            throw ApiException.badRequest(e.getMessage(), "invalid_messages");
+        }
     }
 
     private static double number(JsonNode body, String field, double fallback, double min, double max) {
