@@ -3,7 +3,7 @@ package io.github.peft4j.cli;
 import ai.djl.ndarray.NDManager;
 import io.github.peft4j.models.HfModels;
 import io.github.peft4j.models.PretrainedModel;
-import java.nio.file.Files;
+import io.github.peft4j.models.tokenizer.HfTokenizer;
 import java.nio.file.Path;
 
 /** Loads the base checkpoint a command works on, turning the usual mistakes into one-line errors. */
@@ -15,15 +15,26 @@ final class BaseModels {
     private BaseModels() {}
 
     /**
-     * @param dir an HF checkpoint directory with {@code config.json}, weights and {@code tokenizer.json}
+     * @param dir an HF checkpoint directory with {@code config.json}, weights and a tokenizer
      * @param manager the manager that owns the weights
      * @return the loaded causal language model
      */
     static PretrainedModel loadCausalLm(Path dir, NDManager manager) {
+        return loadCausalLm(dir, manager, true);
+    }
+
+    /**
+     * @param dir an HF checkpoint directory with {@code config.json} and weights
+     * @param manager the manager that owns the weights
+     * @param needsTokenizer whether the command tokenizes ({@code merge} does not)
+     * @return the loaded causal language model
+     */
+    static PretrainedModel loadCausalLm(Path dir, NDManager manager, boolean needsTokenizer) {
         Inputs.requireDir(dir, "model directory");
         Inputs.requireFile(dir.resolve("config.json"), "model config");
-        if (!Files.isRegularFile(dir.resolve("tokenizer.json"))) {
-            throw new UserError("model directory " + dir + " has no tokenizer.json (peft4j needs the fast tokenizer file)");
+        if (needsTokenizer && !HfTokenizer.presentIn(dir)) {
+            throw new UserError("model directory " + dir + " has no tokenizer: peft4j reads tokenizer.json, or"
+                    + " vocab.json + merges.txt");
         }
         PretrainedModel model = HfModels.load(dir, manager);
         if (!model.config().isCausalLm()) {

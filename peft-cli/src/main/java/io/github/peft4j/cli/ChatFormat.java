@@ -1,19 +1,25 @@
 package io.github.peft4j.cli;
 
+import io.github.peft4j.models.tokenizer.HfTokenizer;
 import io.github.peft4j.train.data.ChatMessage;
 import io.github.peft4j.train.data.ChatTemplate;
 import io.github.peft4j.train.data.DataRecord;
+import io.github.peft4j.train.data.TextTokenizer;
+import io.github.peft4j.train.data.Tokenization;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The bundled tokenizer's chat template ({@code tokenizer_config.json}): each turn is
- * {@code <|role|>\n{content}<|endoftext|>\n}, and a prompt for the model ends in
- * {@code <|assistant|>\n}. Prompt/completion records are read as one user and one assistant turn,
- * so both shapes of the support data train the same text.
+ * How the commands format chats: with the model's own Hugging Face chat template (the
+ * {@code chat_template} of its {@code tokenizer_config.json}, as {@code apply_chat_template}), and
+ * for a model without one the bundled format, each turn {@code <|role|>\n{content}<|endoftext|>\n}
+ * and a prompt ending in {@code <|assistant|>\n} (the bundled base ships that format as its own
+ * template). Prompt/completion records are read as one user and one assistant turn, so both shapes
+ * of the support data train the same text.
  */
 final class ChatFormat {
 
+    /** The format of a model without a chat template of its own. */
     static final ChatTemplate TEMPLATE = ChatTemplate.builder()
             .messageTemplate("<|{role}|>\n{content}<|endoftext|>\n")
             .trainOnRoles("assistant")
@@ -22,11 +28,24 @@ final class ChatFormat {
     private ChatFormat() {}
 
     /**
+     * @param tokenizer the model's tokenizer, with its chat template if it has one
      * @param question a user's question
      * @return the text the model continues with its answer
      */
-    static String prompt(String question) {
-        return "<|user|>\n" + question + "<|endoftext|>\n<|assistant|>\n";
+    static String prompt(HfTokenizer tokenizer, String question) {
+        return tokenizer.chatTemplate()
+                .map(t -> t.render(List.of(new ChatMessage("user", question).toMap()), true))
+                .orElseGet(() -> "<|user|>\n" + question + "<|endoftext|>\n<|assistant|>\n");
+    }
+
+    /**
+     * @param tokenization the data pipeline's tokenization options
+     * @param tokenizer the model's tokenizer
+     * @return the options, chats in the tokenizer's template (assistant-only loss from its spans), else the
+     *     bundled format
+     */
+    static Tokenization.Builder apply(Tokenization.Builder tokenization, TextTokenizer tokenizer) {
+        return tokenizer.chatTemplate().map(tokenization::chatTemplate).orElseGet(() -> tokenization.chatTemplate(TEMPLATE));
     }
 
     /**

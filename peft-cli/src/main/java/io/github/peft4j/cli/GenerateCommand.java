@@ -1,6 +1,7 @@
 package io.github.peft4j.cli;
 
 import io.github.peft4j.models.generation.GenerationConfig;
+import io.github.peft4j.models.tokenizer.HfTokenizer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -19,7 +20,7 @@ import picocli.CommandLine.Parameters;
  * }</pre>
  */
 @Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Answer a question (chat template) or continue a text (--raw), with or without an adapter.")
+        description = "Answer a question (the model's chat template) or continue a text (--raw), with or without an adapter.")
 final class GenerateCommand implements Callable<Integer> {
 
     @Parameters(arity = "1..*", paramLabel = "PROMPT", description = "the question or text (words are joined)")
@@ -54,9 +55,9 @@ final class GenerateCommand implements Callable<Integer> {
                         .topP(topP).seed(seed).build()
                 : GenerationConfig.greedy(maxNewTokens);
         try (ModelOptions.Loaded loaded = base.load(adapter)) {
-            String prompt = raw ? text : ChatFormat.prompt(text);
-            String answer = Answers.generate(loaded.model(), loaded.base().tokenizer().orElseThrow(), List.of(prompt),
-                    config).get(0);
+            HfTokenizer tokenizer = loaded.base().tokenizer().orElseThrow();
+            String prompt = raw ? text : ChatFormat.prompt(tokenizer, text);
+            String answer = Answers.generate(loaded.model(), tokenizer, List.of(prompt), config).get(0);
             System.out.println(raw ? text + " " + answer : answer);
         }
         return 0;

@@ -35,7 +35,7 @@ final class MergeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        try (ModelOptions.Loaded loaded = base.load(adapter)) {
+        try (ModelOptions.Loaded loaded = base.load(adapter, false)) {
             Block merged = loaded.peft().mergeAndUnload();
             HfModels.save(merged, output);
             for (String name : HfModels.COMPANION_FILES) {

@@ -37,11 +37,20 @@ final class ModelOptions {
      * @return the loaded model, to close
      */
     Loaded load(Path adapter) {
+        return load(adapter, true);
+    }
+
+    /**
+     * @param adapter an adapter directory to load on top, or {@code null}
+     * @param needsTokenizer whether the command tokenizes (merging does not)
+     * @return the loaded model, to close
+     */
+    Loaded load(Path adapter, boolean needsTokenizer) {
         Offline.threads(threads);
         NDManager manager = device.newManager();
         PretrainedModel base = null;
         try {
-            base = BaseModels.loadCausalLm(model, manager);
+            base = BaseModels.loadCausalLm(model, manager, needsTokenizer);
             PeftModel peft = adapter == null ? null : Adapters.load(base, adapter);
             return new Loaded(manager, base, peft);
         } catch (RuntimeException e) {

@@ -11,7 +11,7 @@ import java.util.List;
 
 /**
  * The data {@code train} and {@code eval} read, prepared one way for both so that their numbers
- * compare: chat / prompt-completion JSONL (curated, in the bundled chat template, cut at the
+ * compare: chat / prompt-completion JSONL (curated, in the model's chat template, cut at the
  * sequence length) and general text in chunks.
  *
  * <pre>{@code
@@ -42,7 +42,7 @@ final class SupportData {
     /**
      * @param tokenizer the model's tokenizer
      * @param seqLen the longest sequence; longer ones are cut
-     * @return the pipeline: default curation, the chat template, no EOS of its own; it keeps the
+     * @return the pipeline: default curation, the model's chat template ({@link ChatFormat}), no EOS of its own; it keeps the
      *     order of the records (both commands prepare with no eval fraction)
      */
     static DataPipeline pipeline(TextTokenizer tokenizer, int seqLen) {
@@ -60,7 +60,7 @@ final class SupportData {
         return DataPipeline.builder(tokenizer)
                 .curator(Curator.defaults())
                 .skipBadLines(true)
-                .tokenization(t -> t.chatTemplate(ChatFormat.TEMPLATE).addEos(false).maxLength(seqLen))
+                .tokenization(t -> ChatFormat.apply(t, tokenizer).addEos(false).maxLength(seqLen))
                 .packing(packing ? seqLen : 0)
                 .build();
     }

@@ -206,8 +206,8 @@ final class TrainCommand implements Callable<Integer> {
         if (!picked.isEmpty()) {
             System.out.printf("answering %d held-out questions with the %s model...%n", picked.size(), which);
         }
-        return Answers.generate(peft, tokenizer, Samples.questions(picked).stream().map(ChatFormat::prompt).toList(),
-                greedy);
+        return Answers.generate(peft, tokenizer,
+                Samples.questions(picked).stream().map(q -> ChatFormat.prompt(tokenizer, q)).toList(), greedy);
     }
 
     /** Trains with the library's trainer and its default causal-LM loss, whatever the method. */
