@@ -4,9 +4,15 @@ package io.github.peft4j.core.safetensors;
  * String quoting that reproduces, byte for byte, the two JSON writers whose files we must match:
  * serde_json (safetensors headers) and Python's {@code json.dumps} with its default
  * {@code ensure_ascii=True} (sharded-checkpoint index files). Jackson's escaping differs from both
- * (upper-case hex, different escape sets), hence our own.
+ * (upper-case hex, different escape sets), hence our own. The serde form is also Python's
+ * {@code json.dumps(ensure_ascii=False)}, which chat templates' {@code tojson} uses.
+ *
+ * <pre>{@code
+ * StringBuilder sb = new StringBuilder();
+ * JsonText.appendSerde(sb, "caf\u00e9\n"); // "café\n"
+ * }</pre>
  */
-final class JsonText {
+public final class JsonText {
 
     private static final char[] HEX = "0123456789abcdef".toCharArray();
 
@@ -14,8 +20,13 @@ final class JsonText {
     }
 
     /** serde_json's {@code format_escaped_str}: short escapes for \b \t \n \f \r, \\u00xx for the
-     * other control characters, everything else (DEL, non-ASCII) verbatim. */
-    static void appendSerde(StringBuilder sb, String s) {
+     * other control characters, everything else (DEL, non-ASCII) verbatim; the same as Python's
+     * {@code json.dumps(ensure_ascii=False)}.
+     *
+     * @param sb where the quoted string goes
+     * @param s the string
+     */
+    public static void appendSerde(StringBuilder sb, String s) {
         append(sb, s, false);
     }
 
