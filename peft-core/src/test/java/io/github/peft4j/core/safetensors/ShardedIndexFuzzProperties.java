@@ -34,6 +34,24 @@ class ShardedIndexFuzzProperties {
     private static final String VALID_INDEX = "{\"metadata\": {\"total_size\": 40}, \"weight_map\": {\"a\": \""
             + SHARD_1 + "\", \"b\": \"" + SHARD_2 + "\"}}";
 
+    /** The two shards' bytes, written once: each case writes them plainly (no fsync), then its index. */
+    private static final byte[][] SHARDS = shards();
+
+    private static byte[][] shards() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Path dir = Files.createTempDirectory("fuzz-shards");
+            SafetensorsWriter.write(dir.resolve(SHARD_1), Map.of("a", m.arange(4f)));
+            SafetensorsWriter.write(dir.resolve(SHARD_2), Map.of("b", m.arange(6f)));
+            byte[][] bytes = {Files.readAllBytes(dir.resolve(SHARD_1)), Files.readAllBytes(dir.resolve(SHARD_2))};
+            Files.delete(dir.resolve(SHARD_1));
+            Files.delete(dir.resolve(SHARD_2));
+            Files.delete(dir);
+            return bytes;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     @Provide
     Arbitrary<String> mutatedIndexes() {
         Arbitrary<String> splices = Arbitraries.integers().between(0, VALID_INDEX.length())
@@ -55,8 +73,8 @@ class ShardedIndexFuzzProperties {
         Path dir = Files.createTempDirectory("fuzz-sharded");
         long start = System.nanoTime();
         try (NDManager m = NDManager.newBaseManager()) {
-            SafetensorsWriter.write(dir.resolve(SHARD_1), Map.of("a", m.arange(4f)));
-            SafetensorsWriter.write(dir.resolve(SHARD_2), Map.of("b", m.arange(6f)));
+            Files.write(dir.resolve(SHARD_1), SHARDS[0]);
+            Files.write(dir.resolve(SHARD_2), SHARDS[1]);
             Files.writeString(dir.resolve(SafetensorsCheckpoint.INDEX_FILE), index);
             try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(dir)) {
                 Map<String, NDArray> all = new LinkedHashMap<>();
