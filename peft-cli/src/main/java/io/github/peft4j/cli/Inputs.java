@@ -9,6 +9,9 @@ final class Inputs {
     private Inputs() {}
 
     static Path requireFile(Path file, String what) {
+        if (Files.isDirectory(file)) {
+            throw new UserError(what + " is a directory, not a file: " + file.toAbsolutePath().normalize());
+        }
         if (!Files.isRegularFile(file)) {
             throw new UserError(what + " not found: " + file.toAbsolutePath().normalize());
         }

@@ -21,14 +21,23 @@ import java.util.List;
  */
 final class SupportData {
 
+    /** Set by {@link StrictDataOption} when the command is parsed; one command runs per parse. */
+    private static volatile boolean strict;
+
     private SupportData() {}
 
+    /** @param on whether {@link #read} fails on the first bad line instead of skipping it */
+    static void strict(boolean on) {
+        strict = on;
+    }
+
     /**
-     * @param jsonl a JSONL file of chats or prompt/completion pairs (bad lines are skipped)
+     * @param jsonl a JSONL file of chats or prompt/completion pairs (bad lines are skipped, and
+     *     the reader's warning counts them by reason; under {@code --strict} the first one fails)
      * @return its records as read
      */
     static List<DataRecord> read(Path jsonl) {
-        return JsonlReader.builder().skipBadLines(true).build().read(jsonl).records();
+        return JsonlReader.builder().strict(strict).build().read(jsonl).records();
     }
 
     /**

@@ -52,6 +52,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Mixin
     EvalDataOptions evalData;
+    @Mixin StrictDataOption strict;
 
     @Mixin
     RunRegistration registration;

@@ -418,16 +418,17 @@ public class PeftModel extends AbstractBlock implements AutoCloseable {
      * @param trainable whether its tensors should be trainable when active
      */
     public void loadAdapter(Path dir, String adapterName, boolean trainable) {
-        AdapterDirectory.Contents contents = injection.readForLoading(dir);
-        addAdapter(adapterName, contents.config());
-        AdapterEntry adapter = adapters.get(adapterName);
-        try {
-            injection.fill(adapter, contents);
-        } catch (RuntimeException e) {
-            deleteAdapter(adapterName);
-            throw e;
-        }
-        adapter.trainable = trainable;
+        AdapterLoadErrors.naming(dir, () -> {
+            AdapterDirectory.Contents contents = injection.readForLoading(dir);
+            addAdapter(adapterName, contents.config());
+            try {
+                injection.fill(adapters.get(adapterName), contents);
+            } catch (RuntimeException e) {
+                deleteAdapter(adapterName);
+                throw e;
+            }
+        });
+        adapters.get(adapterName).trainable = trainable;
         refreshTrainability();
     }
 
