@@ -78,7 +78,18 @@ public final class LossPlot {
      */
     public static void write(Path file, List<Point> train, List<Point> eval, List<Point> general,
             List<Point> learningRates) {
-        AtomicFiles.write(file, svg(train, eval, general, learningRates, true).getBytes(StandardCharsets.UTF_8));
+        AtomicFiles.write(file, svg(train, eval, general, learningRates).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * @param train training loss points
+     * @param eval domain evaluation loss points
+     * @param general general-text evaluation loss points, the document's third {@code <polyline>}
+     * @param learningRates the learning rate of each step
+     * @return the SVG document
+     */
+    public static String svg(List<Point> train, List<Point> eval, List<Point> general, List<Point> learningRates) {
+        return svg(train, eval, general, learningRates, true);
     }
 
     /**
