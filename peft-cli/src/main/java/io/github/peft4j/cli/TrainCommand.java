@@ -84,6 +84,9 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     TrainerOptions trainer;
 
+    @Mixin
+    ReplayOptions replay;
+
     @Option(names = "--packing", description = "pack the training examples into --seq-len sequences"
             + " (no padding; examples may share a sequence)")
     boolean packing;
@@ -133,6 +136,7 @@ final class TrainCommand implements Callable<Integer> {
             DataPipeline.Prepared domain = SupportData.pipeline(textTokenizer, seqLen)
                     .prepare(SupportData.asChats(evalRecords), 0);
             TokenizedDataset generalSet = SupportData.generalText(general, textTokenizer, seqLen);
+            TokenizedDataset trainSet = replay.mix(train.train(), textTokenizer, seqLen, trainer.seed);
             Files.createDirectories(out);
             writeString(out.resolve("curation.md"), train.curation().toMarkdown());
             System.out.printf("data: %d records -> %d after curation (%d exact + %d near duplicates removed,"
@@ -140,6 +144,10 @@ final class TrainCommand implements Callable<Integer> {
                     train.curation().recordsIn(), train.curation().recordsOut(), train.curation().exactDuplicates(),
                     train.curation().nearDuplicates(), train.curation().recordsWithPii(), train.train().size(),
                     packing ? " (packed)" : "", domain.train().size());
+            if (trainSet != train.train()) {
+                System.out.printf("replay: %d general-text sequences from %s mixed in (%.0f%% of %d)%n",
+                        trainSet.size() - train.train().size(), replay.data, 100 * replay.fraction, trainSet.size());
+            }
 
             if (quantization != null) {
                 List<String> quantized = Quantizer.quantize(loaded.base().block(),
@@ -160,7 +168,8 @@ final class TrainCommand implements Callable<Integer> {
                     before = answers(peft, tokenizer, picked, greedy, "base");
                 }
                 TrainingArguments args = trainer.arguments(kind, out);
-                TrainResult result = train(peft, args, out, train.train(), domain.train());
+                TrainResult result = train(peft, args, out, trainSet, domain.train(),
+                        args.evalSteps() > 0 ? generalSet : null);
                 // beside the adapter, not only in a checkpoint that rotation may delete
                 writeString(out.resolve("training_args.json"), args.toJson());
 
@@ -170,9 +179,10 @@ final class TrainCommand implements Callable<Integer> {
                         new CausalLmLoss());
                 ComparisonReport report = new ComparisonReport("peft4j train: " + describe(kind) + " on "
                         + data.getFileName(), m, peft.countParameters(), ComparisonReport.adapterSize(out),
-                        result.summary(), RunDescription.of(kind, out, args, train.train(), this::settings));
+                        result.summary(), RunDescription.of(kind, out, args, trainSet, this::settings),
+                        trainer.maxForgetting > 0 ? trainer.maxForgetting : ComparisonReport.DEFAULT_FORGETTING_BUDGET);
                 report.write(out);
-                registration.register(out, base.model, args.toJson(), train.train());
+                registration.register(out, base.model, args.toJson(), trainSet);
                 List<String> after = answers(peft, tokenizer, picked, greedy, "adapted");
                 writeString(out.resolve("samples.md"), Samples.markdown(picked, before, after));
                 printSummary(out, report, result, picked, before, after, (System.nanoTime() - start) / 1e9);
@@ -197,6 +207,7 @@ final class TrainCommand implements Callable<Integer> {
         s.put("seq_len", evalData.seqLen);
         s.put("packing", packing);
         s.put("quantize", quantize);
+        s.put("replay", replay.fraction);
         if (promptTuningInitText != null) {
             s.put("prompt_tuning_init_text", promptTuningInitText);
         }
@@ -213,9 +224,12 @@ final class TrainCommand implements Callable<Integer> {
 
     /** Trains with the library's trainer and its default causal-LM loss, whatever the method. */
     private TrainResult train(PeftModel peft, TrainingArguments args, Path out, TokenizedDataset trainSet,
-            TokenizedDataset evalSet) {
+            TokenizedDataset evalSet, TokenizedDataset generalSet) {
+        if (args.maxForgetting() > 0 && generalSet == null) {
+            throw new UserError("--max-forgetting needs general text to measure forgetting on; not --general-eval none");
+        }
         PeftTrainer.Builder trainerBuilder = PeftTrainer.builder().model(peft).args(args)
-                .trainDataset(trainSet).evalDataset(evalSet);
+                .trainDataset(trainSet).evalDataset(evalSet).generalDataset(generalSet);
         if (!noProgress) {
             trainerBuilder.callback(ConsoleProgressBar.forConsole(System.err));
         }
@@ -281,6 +295,15 @@ final class TrainCommand implements Callable<Integer> {
             List<String> before, List<String> after, double seconds) {
         ComparisonReport.Measurements m = report.measurements();
         System.out.println();
+        if (!report.forgettingLine().isEmpty()) {
+            System.out.println(report.forgettingLine());
+        }
+        if (trainer.maxForgetting > 0) {
+            System.out.println(result.bestStep() < 0
+                    ? "no evaluation was within --max-forgetting " + trainer.maxForgetting + "; kept the last step's weights"
+                    : "chose step " + result.bestStep() + " of " + result.globalStep() + ": the best domain eval loss"
+                            + " within --max-forgetting " + trainer.maxForgetting + " (" + result.stopDetail() + ")");
+        }
         System.out.printf("trained %d steps in %.0f s (%.0f tokens/s, %s engine threads); adapter %s (%d bytes)%n",
                 result.globalStep(), result.trainSeconds(), result.tokensPerSecond(),
                 System.getProperty("ai.djl.pytorch.num_threads", "default"), out, report.adapterBytes());

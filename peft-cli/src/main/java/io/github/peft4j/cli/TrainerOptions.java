@@ -80,6 +80,16 @@ final class TrainerOptions {
             + " compare: eval_loss, the only one the trainer computes during training (default: ${DEFAULT-VALUE})")
     String metricForBestModel = "eval_loss";
 
+    @Option(names = "--max-forgetting", paramLabel = "R", description = "forgetting budget: the general-text"
+            + " perplexity may reach R times the base model's; the best evaluation within it is kept and loaded at the"
+            + " end, and training stops after --forgetting-patience evaluations over it; 0 for none; needs --eval-steps"
+            + " and --general-eval (default: ${DEFAULT-VALUE})")
+    double maxForgetting;
+
+    @Option(names = "--forgetting-patience", paramLabel = "K", description = "evaluations in a row over"
+            + " --max-forgetting before training stops (default: ${DEFAULT-VALUE})")
+    int forgettingPatience = 2;
+
     @Option(names = "--save-steps", description = "steps between checkpoints; the last step is always saved"
             + " (default: max(10, steps / 4))")
     Integer saveSteps;
@@ -98,8 +108,9 @@ final class TrainerOptions {
             throw new UserError("--metric-for-best-model " + metricForBestModel
                     + ": the trainer evaluates eval_loss only during training");
         }
-        if ((earlyStoppingPatience > 0 || loadBestModelAtEnd) && evalSteps <= 0) {
-            throw new UserError((earlyStoppingPatience > 0 ? "--early-stopping-patience" : "--load-best-model-at-end")
+        if ((earlyStoppingPatience > 0 || loadBestModelAtEnd || maxForgetting > 0) && evalSteps <= 0) {
+            throw new UserError((earlyStoppingPatience > 0 ? "--early-stopping-patience"
+                    : loadBestModelAtEnd ? "--load-best-model-at-end" : "--max-forgetting")
                     + " needs --eval-steps N (it compares the evaluations made every N steps)");
         }
         try {
@@ -111,6 +122,7 @@ final class TrainerOptions {
                     .weightDecay(weightDecay).maxGradNorm(maxGradNorm).seed(seed).logSteps(loggingSteps)
                     .evalSteps(evalSteps).earlyStoppingPatience(earlyStoppingPatience)
                     .earlyStoppingThreshold(earlyStoppingThreshold).loadBestModelAtEnd(loadBestModelAtEnd)
+                    .maxForgetting(maxForgetting).forgettingPatience(forgettingPatience)
                     .saveSteps(saveSteps != null ? saveSteps : Math.max(10, steps / 4)).saveTotalLimit(saveTotalLimit)
                     .build();
         } catch (PeftConfigException e) {

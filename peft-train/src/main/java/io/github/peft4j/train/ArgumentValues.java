@@ -76,6 +76,10 @@ final class ArgumentValues implements Cloneable {
     double earlyStoppingThreshold;
     @JsonProperty("load_best_model_at_end")
     boolean loadBestModelAtEnd;
+    @JsonProperty("max_forgetting")
+    double maxForgetting;
+    @JsonProperty("forgetting_patience")
+    int forgettingPatience = 2;
 
     ArgumentValues copy() {
         try {

@@ -77,6 +77,7 @@ public final class PeftTrainer {
     private final TrainingArguments args;
     private final TokenizedDataset trainData;
     private final TokenizedDataset evalData;
+    private final TokenizedDataset generalData;
     private final TrainingLoss loss;
     private final List<TrainerCallback> callbacks;
 
@@ -85,6 +86,7 @@ public final class PeftTrainer {
         this.args = Objects.requireNonNull(b.args, "args");
         this.trainData = Objects.requireNonNull(b.trainData, "trainDataset");
         this.evalData = b.evalData;
+        this.generalData = b.generalData == null || b.generalData.isEmpty() ? null : b.generalData;
         this.loss = b.loss;
         this.callbacks = List.copyOf(b.callbacks);
         if (trainData.isEmpty()) {
@@ -92,6 +94,10 @@ public final class PeftTrainer {
         }
         if (args.evalSteps() > 0 && (evalData == null || evalData.isEmpty())) {
             throw new PeftConfigException("eval_steps is " + args.evalSteps() + " but no (non-empty) eval dataset was given");
+        }
+        if (args.maxForgetting() > 0 && generalData == null) {
+            throw new PeftConfigException("max_forgetting is " + args.maxForgetting() + " but no (non-empty) general"
+                    + " dataset was given to measure forgetting on");
         }
     }
 
@@ -263,6 +269,12 @@ public final class PeftTrainer {
         TrainingStep step = new TrainingStep(model.block(), loss, trainData, args, params);
         BestEvaluation best = new BestEvaluation(args);
         TrainerControl control = new TrainerControl();
+        if (generalData != null) {
+            run.baseGeneral = evaluateBase(trainerManager);
+            if (resumedFrom == null) {
+                metrics.write(RunOutputs.baseGeneralEntry(run));
+            }
+        }
         run.start();
         callbacks.forEach(c -> c.onTrainBegin(run.state(), control));
         StopReason reason = StopReason.MAX_STEPS;
@@ -320,7 +332,7 @@ public final class PeftTrainer {
         if (args.saveSteps() > 0 && (run.lastCheckpoint == null || Checkpoints.step(run.lastCheckpoint) != run.step)) {
             saveCheckpoint(run, optimizer);
         }
-        if (args.loadBestModelAtEnd()) {
+        if (BestEvaluation.loadsBest(args)) {
             best.restoreBest(run, params, model);
         }
         return finish(run, metrics, reason, detail, resumedFrom);
@@ -333,10 +345,22 @@ public final class PeftTrainer {
         if (!Double.isFinite(r.loss())) {
             throw diverged(run, run.step, "the eval loss is " + r.loss(), lr, params);
         }
-        boolean stop = best.record(run, r, params, trainerManager);
-        metrics.write(RunOutputs.evalEntry(run, r));
+        EvalResult general = generalData == null ? null
+                : Evaluator.evaluate(model.block(), generalData, args.perDeviceEvalBatchSize(), loss, trainerManager);
+        boolean stop = best.record(run, r, general, params, trainerManager);
+        metrics.write(RunOutputs.evalEntry(run, r, general));
         callbacks.forEach(c -> c.onEvaluate(run.state(), r, control));
         return stop;
+    }
+
+    /** The base model's general-text loss: adapters disabled, or the untrained weights of a plain block. */
+    private EvalResult evaluateBase(NDManager manager) {
+        if (model.block() instanceof io.github.peft4j.core.PeftModel peft) {
+            try (io.github.peft4j.core.PeftModel.DisabledAdapters off = peft.disableAdapters()) {
+                return Evaluator.evaluate(peft, generalData, args.perDeviceEvalBatchSize(), loss, manager);
+            }
+        }
+        return Evaluator.evaluate(model.block(), generalData, args.perDeviceEvalBatchSize(), loss, manager);
     }
 
     private void saveCheckpoint(TrainingRun run, PeftOptimizer optimizer) {
@@ -344,7 +368,7 @@ public final class PeftTrainer {
         Path dir = Checkpoints.write(args.outputDir(), run.step, model, optimizer, st, args);
         run.lastCheckpoint = dir;
         // as HF, the best checkpoint survives rotation when it will be loaded at the end
-        Checkpoints.prune(args.outputDir(), args.saveTotalLimit(), args.loadBestModelAtEnd() ? run.bestStep : -1);
+        Checkpoints.prune(args.outputDir(), args.saveTotalLimit(), BestEvaluation.loadsBest(args) ? run.bestStep : -1);
         callbacks.forEach(c -> c.onSave(run.state(), dir));
     }
 
@@ -382,6 +406,7 @@ public final class PeftTrainer {
         private TrainingArguments args;
         private TokenizedDataset trainData;
         private TokenizedDataset evalData;
+        private TokenizedDataset generalData;
         private TrainingLoss loss = new CausalLmLoss();
         private final List<TrainerCallback> callbacks = new ArrayList<>();
 
@@ -413,6 +438,25 @@ public final class PeftTrainer {
         /** @param data the evaluation data (needed for eval_steps and early stopping) @return this */
         public Builder evalDataset(TokenizedDataset data) {
             this.evalData = data;
+            return this;
+        }
+
+        /**
+         * A general-text set evaluated beside the eval dataset at every evaluation, to see what the
+         * adapter makes the model forget: its loss and perplexity ratio to the base model's (measured
+         * once with the adapters disabled) go to {@code metrics.jsonl} and {@code loss.svg}, and
+         * {@code max_forgetting} chooses the best evaluation by it.
+         *
+         * <pre>{@code
+         * PeftTrainer.builder().model(peft).args(args).trainDataset(train).evalDataset(domain)
+         *         .generalDataset(factbookParagraphs).build();
+         * }</pre>
+         *
+         * @param data general text (plain language modelling), or {@code null} for none
+         * @return this
+         */
+        public Builder generalDataset(TokenizedDataset data) {
+            this.generalData = data;
             return this;
         }
 

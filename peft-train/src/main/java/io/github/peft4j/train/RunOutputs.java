@@ -30,10 +30,24 @@ final class RunOutputs {
         return entry;
     }
 
-    /** @return the line of an evaluation, its metrics prefixed {@code eval_} */
-    static Map<String, Object> evalEntry(TrainingRun run, EvalResult r) {
+    /**
+     * @return the line of an evaluation, its metrics prefixed {@code eval_}, the general-text ones
+     *     {@code general_} with {@code general_perplexity_ratio} (to the base model's)
+     */
+    static Map<String, Object> evalEntry(TrainingRun run, EvalResult r, EvalResult general) {
         Map<String, Object> entry = stepEntry(run);
         entry.putAll(r.toMap("eval_"));
+        if (general != null) {
+            entry.putAll(general.toMap("general_"));
+            entry.put("general_perplexity_ratio", BestEvaluation.forgettingRatio(run.baseGeneral, general));
+        }
+        return entry;
+    }
+
+    /** @return the line of the base model's general-text evaluation, at step 0 */
+    static Map<String, Object> baseGeneralEntry(TrainingRun run) {
+        Map<String, Object> entry = stepEntry(run);
+        entry.putAll(run.baseGeneral.toMap("general_base_"));
         return entry;
     }
 
@@ -61,13 +75,18 @@ final class RunOutputs {
         summary.put("stop_detail", result.stopDetail());
         summary.put("best_eval_loss", Double.isFinite(run.bestEvalLoss) ? run.bestEvalLoss : null);
         summary.put("best_step", run.bestStep);
+        run.generalHistory.stream().filter(p -> p.step() == run.bestStep).findFirst().ifPresent(p -> summary.put(
+                "best_general_perplexity_ratio", BestEvaluation.forgettingRatio(run.baseGeneral, p.result())));
         summary.put("tokens", run.tokensSeen);
         summary.put("resumed_from", resumedFrom == null ? null : resumedFrom.toString());
         AtomicFiles.write(outputDir.resolve(PeftTrainer.RESULT_FILE),
                 (PythonJson.write(PythonJson.mapper().valueToTree(summary)) + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
-    /** Writes {@code loss.svg}: the loss of every step (and smoothed), the eval losses, the learning rate. */
+    /**
+     * Writes {@code loss.svg}: the loss of every step (and smoothed), the eval losses (domain and
+     * general text), the learning rate.
+     */
     static void writePlot(Path outputDir, TrainingRun run) {
         List<LossPlot.Point> train = new ArrayList<>();
         List<LossPlot.Point> rates = new ArrayList<>();
@@ -78,6 +97,8 @@ final class RunOutputs {
         }
         List<LossPlot.Point> eval = run.evalHistory.stream()
                 .map(p -> new LossPlot.Point(p.step(), p.result().loss())).toList();
-        LossPlot.write(outputDir.resolve(PeftTrainer.PLOT_FILE), train, eval, rates);
+        List<LossPlot.Point> general = run.generalHistory.stream()
+                .map(p -> new LossPlot.Point(p.step(), p.result().loss())).toList();
+        LossPlot.write(outputDir.resolve(PeftTrainer.PLOT_FILE), train, eval, general, rates);
     }
 }

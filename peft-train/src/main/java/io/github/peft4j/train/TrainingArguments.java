@@ -76,7 +76,8 @@ public final class TrainingArguments {
                 .weightDecay(v.weightDecay).noDecayPatterns(v.noDecayPatterns).maxGradNorm(v.maxGradNorm).seed(v.seed)
                 .shuffle(v.shuffle).logSteps(v.logSteps).evalSteps(v.evalSteps).saveSteps(v.saveSteps)
                 .saveTotalLimit(v.saveTotalLimit).earlyStoppingPatience(v.earlyStoppingPatience)
-                .earlyStoppingThreshold(v.earlyStoppingThreshold).loadBestModelAtEnd(v.loadBestModelAtEnd).build();
+                .earlyStoppingThreshold(v.earlyStoppingThreshold).loadBestModelAtEnd(v.loadBestModelAtEnd)
+                .maxForgetting(v.maxForgetting).forgettingPatience(v.forgettingPatience).build();
     }
 
     /** @return the output directory */
@@ -229,6 +230,19 @@ public final class TrainingArguments {
     /** @return whether the weights of the best evaluation are restored at the end */
     public boolean loadBestModelAtEnd() {
         return v.loadBestModelAtEnd;
+    }
+
+    /**
+     * @return the forgetting budget: the largest general-text perplexity, as a multiple of the base
+     *     model's, that an evaluation may reach and still be chosen as the best; 0 for no budget
+     */
+    public double maxForgetting() {
+        return v.maxForgetting;
+    }
+
+    /** @return consecutive evaluations over the forgetting budget before training stops */
+    public int forgettingPatience() {
+        return v.forgettingPatience;
     }
 
     /** Builds {@link TrainingArguments}; setters check their argument. */
@@ -433,8 +447,31 @@ public final class TrainingArguments {
             return this;
         }
 
+        /**
+         * @param v the forgetting budget (general-text perplexity / the base's), {@code 0} for none or
+         *     {@code >= 1}; the best checkpoint is chosen among evaluations within it and loaded at the end
+         * @return this
+         */
+        public Builder maxForgetting(double v) {
+            if (!(v == 0 || v >= 1) || !Double.isFinite(v)) {
+                throw new PeftConfigException("max_forgetting must be 0 (no budget) or >= 1, got " + v);
+            }
+            a.maxForgetting = v;
+            return this;
+        }
+
+        /** @param v evaluations in a row over the forgetting budget before stopping, {@code >= 1} @return this */
+        public Builder forgettingPatience(int v) {
+            a.forgettingPatience = atLeast("forgetting_patience", v, 1);
+            return this;
+        }
+
         /** @return the arguments */
         public TrainingArguments build() {
+            if (a.maxForgetting > 0 && a.evalSteps == 0) {
+                throw new PeftConfigException("max_forgetting needs eval_steps > 0, an eval dataset and a general"
+                        + " dataset");
+            }
             if (a.earlyStoppingPatience > 0 && a.evalSteps == 0) {
                 throw new PeftConfigException("early_stopping_patience needs eval_steps > 0 and an eval dataset");
             }

@@ -2,6 +2,7 @@ package io.github.peft4j.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Parameter;
+import io.github.peft4j.train.eval.EvalResult;
 import io.github.peft4j.train.optim.LrSchedule;
 import io.github.peft4j.train.optim.PeftOptimizer;
 import java.nio.file.Path;
@@ -31,6 +32,12 @@ final class TrainingRun {
     double lastGradNorm = Double.NaN;
     double lastEvalLoss = Double.NaN;
     Path lastCheckpoint;
+    /** The base model's general-text evaluation, the reference of the forgetting ratio; null without general text. */
+    EvalResult baseGeneral;
+    /** Evaluations in a row whose general-text perplexity was above the forgetting budget. */
+    int evalsOverBudget;
+    /** The general-text evaluations, at the steps of {@link #evalHistory}. */
+    final List<EvalPoint> generalHistory = new ArrayList<>();
     final List<Double> lossHistory = new ArrayList<>();
     final List<EvalPoint> evalHistory = new ArrayList<>();
     /** The weights of the best evaluation, kept in memory for {@code load_best_model_at_end}. */

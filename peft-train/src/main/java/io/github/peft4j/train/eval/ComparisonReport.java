@@ -39,16 +39,36 @@ import java.util.stream.Stream;
  * @param run what was trained and how, for a reader to repeat it (method, adapter settings, every
  *     training argument, seed, training-data fingerprint), as {@code report.json}'s {@code run}; or
  *     {@code null}
+ * @param forgettingBudget the general-text perplexity ratio (adapted / base) above which the report's
+ *     first lines flag forgetting; {@link #DEFAULT_FORGETTING_BUDGET} unless the run set its own
  */
 // NDScope and NoGrad are held for their effect on the ops inside the block
 @SuppressWarnings("try")
 public record ComparisonReport(
         String title, Measurements measurements, ParameterCount parameters, long adapterBytes, TrainingSummary training,
-        Map<String, Object> run) {
+        Map<String, Object> run, double forgettingBudget) {
+
+    /** The forgetting a report tolerates without a warning: general-text perplexity 1.5 times the base's. */
+    public static final double DEFAULT_FORGETTING_BUDGET = 1.5;
 
     /** Copies {@code run}. */
     public ComparisonReport {
         run = run == null ? null : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(run));
+    }
+
+    /**
+     * A report with the default forgetting budget.
+     *
+     * @param title a heading
+     * @param measurements the evaluations
+     * @param parameters trainable and total parameter counts
+     * @param adapterBytes the adapter's size on disk
+     * @param training how training went, or {@code null}
+     * @param run what was trained and how, or {@code null}
+     */
+    public ComparisonReport(String title, Measurements measurements, ParameterCount parameters, long adapterBytes,
+            TrainingSummary training, Map<String, Object> run) {
+        this(title, measurements, parameters, adapterBytes, training, run, DEFAULT_FORGETTING_BUDGET);
     }
 
     /**
@@ -62,7 +82,36 @@ public record ComparisonReport(
      */
     public ComparisonReport(String title, Measurements measurements, ParameterCount parameters, long adapterBytes,
             TrainingSummary training) {
-        this(title, measurements, parameters, adapterBytes, training, null);
+        this(title, measurements, parameters, adapterBytes, training, null, DEFAULT_FORGETTING_BUDGET);
+    }
+
+    /**
+     * @return the adapted model's general-text perplexity over the base's ({@code exp} of the loss
+     *     difference), NaN without a general-text evaluation
+     */
+    public double forgettingRatio() {
+        EvalResult before = measurements.generalBefore();
+        EvalResult after = measurements.generalAfter();
+        return before == null || after == null ? Double.NaN : Math.exp(after.loss() - before.loss());
+    }
+
+    /** @return whether the general-text perplexity rose above the forgetting budget */
+    public boolean forgettingAboveBudget() {
+        return forgettingRatio() > forgettingBudget;
+    }
+
+    /** @return one sentence on forgetting, flagged when above the budget; empty without general text */
+    public String forgettingLine() {
+        double ratio = forgettingRatio();
+        if (Double.isNaN(ratio)) {
+            return "";
+        }
+        return forgettingAboveBudget()
+                ? String.format(Locale.ROOT, "WARNING: forgetting above the budget: general-text perplexity is %.2fx"
+                        + " the base model's (budget %.2fx); see docs/training.md, \"Forgetting\"", ratio,
+                        forgettingBudget)
+                : String.format(Locale.ROOT, "Forgetting within the budget: general-text perplexity is %.2fx the"
+                        + " base model's (budget %.2fx)", ratio, forgettingBudget);
     }
 
     private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -138,6 +187,13 @@ public record ComparisonReport(
     public Map<String, Object> toMap() {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("title", title);
+        if (!Double.isNaN(forgettingRatio())) {
+            Map<String, Object> f = new LinkedHashMap<>();
+            f.put("general_perplexity_ratio", finite(forgettingRatio()));
+            f.put("budget", forgettingBudget);
+            f.put("above_budget", forgettingAboveBudget());
+            out.put("forgetting", f);
+        }
         out.put("domain", comparison(measurements.domainBefore(), measurements.domainAfter()));
         if (measurements.generalBefore() != null && measurements.generalAfter() != null) {
             out.put("general", comparison(measurements.generalBefore(), measurements.generalAfter()));
@@ -209,6 +265,9 @@ public record ComparisonReport(
     /** @return the report as Markdown */
     public String toMarkdown() {
         StringBuilder sb = new StringBuilder("# ").append(title).append("\n\n");
+        if (!forgettingLine().isEmpty()) {
+            sb.append(forgettingAboveBudget() ? "> **" + forgettingLine() + "**" : forgettingLine()).append("\n\n");
+        }
         sb.append("## Evaluation: base model vs. adapted model\n\n");
         sb.append("| evaluation set | metric | base | adapted | change |\n|---|---|---:|---:|---:|\n");
         rows(sb, "domain", measurements.domainBefore(), measurements.domainAfter());

@@ -31,6 +31,7 @@ public final class LossPlot {
     private static final String EVAL_COLOUR = "#ff7f0e";
     private static final String SMOOTH_COLOUR = "#0b3d66";
     private static final String LR_COLOUR = "#2ca02c";
+    private static final String GENERAL_COLOUR = "#d62728";
     /** The weight of the past in the moving average of the smoothed line. */
     static final double SMOOTHING = 0.9;
 
@@ -62,12 +63,42 @@ public final class LossPlot {
     }
 
     /**
+     * Writes the chart with a third measured curve: the loss on general text, evaluated beside the
+     * domain set, whose rise is what fine-tuning makes the model forget.
+     *
+     * <pre>{@code
+     * LossPlot.write(out.resolve("loss.svg"), train, domainEval, generalEval, learningRates);
+     * }</pre>
+     *
+     * @param file the {@code .svg} file to write
+     * @param train training loss points
+     * @param eval domain evaluation loss points (may be empty)
+     * @param general general-text evaluation loss points (may be empty)
+     * @param learningRates the learning rate of each step, drawn against a right-hand axis (may be empty)
+     */
+    public static void write(Path file, List<Point> train, List<Point> eval, List<Point> general,
+            List<Point> learningRates) {
+        AtomicFiles.write(file, svg(train, eval, general, learningRates).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * @param train training loss points
+     * @param eval domain evaluation loss points
+     * @param general general-text evaluation loss points, the document's third {@code <polyline>}
+     * @param learningRates the learning rate of each step
+     * @return the SVG document
+     */
+    public static String svg(List<Point> train, List<Point> eval, List<Point> general, List<Point> learningRates) {
+        return svg(train, eval, general, learningRates, true);
+    }
+
+    /**
      * @param train training loss points
      * @param eval evaluation loss points
      * @return the SVG document: the two curves
      */
     public static String svg(List<Point> train, List<Point> eval) {
-        return svg(train, eval, List.of(), false);
+        return svg(train, eval, List.of(), List.of(), false);
     }
 
     /**
@@ -77,7 +108,7 @@ public final class LossPlot {
      * @return the SVG document: both curves, the smoothed training loss and the learning rate
      */
     public static String svg(List<Point> train, List<Point> eval, List<Point> learningRates) {
-        return svg(train, eval, learningRates, true);
+        return svg(train, eval, List.of(), learningRates, true);
     }
 
     /**
@@ -97,13 +128,16 @@ public final class LossPlot {
         return out;
     }
 
-    private static String svg(List<Point> train, List<Point> eval, List<Point> learningRates, boolean smooth) {
+    private static String svg(List<Point> train, List<Point> eval, List<Point> general, List<Point> learningRates,
+            boolean smooth) {
         List<Point> lr = finite(learningRates);
         int right = lr.isEmpty() ? RIGHT : RIGHT_WITH_LR;
         List<Point> t = finite(train);
         List<Point> e = finite(eval);
+        List<Point> g = finite(general);
         List<Point> all = new ArrayList<>(t);
         all.addAll(e);
+        all.addAll(g);
         double xMin = 0;
         double xMax = all.stream().mapToDouble(Point::step).max().orElse(1);
         double yMin = all.stream().mapToDouble(Point::loss).min().orElse(0);
@@ -162,7 +196,8 @@ public final class LossPlot {
         List<Point> smoothedTrain = smooth && t.size() > 2 ? smoothed(t) : List.of();
         path(sb, "train-smoothed", smoothedTrain, sx, sy, SMOOTH_COLOUR, " stroke-width=\"2.2\"");
         series(sb, "eval", e, sx, sy, EVAL_COLOUR, true);
-        legend(sb, right, !t.isEmpty(), !smoothedTrain.isEmpty(), !e.isEmpty(), !lr.isEmpty());
+        series(sb, "general", g, sx, sy, GENERAL_COLOUR, true);
+        legend(sb, right, !t.isEmpty(), !smoothedTrain.isEmpty(), !e.isEmpty(), !g.isEmpty(), !lr.isEmpty());
         sb.append("</svg>\n");
         return sb.toString();
     }
@@ -188,13 +223,14 @@ public final class LossPlot {
     }
 
     private static void legend(StringBuilder sb, int right, boolean train, boolean smoothed, boolean eval,
-            boolean lr) {
+            boolean general, boolean lr) {
         int x = WIDTH - right - 170;
         int y = TOP + 12;
         String[][] entries = {
             {train ? "training loss" : null, TRAIN_COLOUR},
             {smoothed ? "training loss, smoothed (EMA " + SMOOTHING + ")" : null, SMOOTH_COLOUR},
             {eval ? "eval loss" : null, EVAL_COLOUR},
+            {general ? "general-text eval loss" : null, GENERAL_COLOUR},
             {lr ? "learning rate (right axis)" : null, LR_COLOUR}};
         for (String[] entry : entries) {
             if (entry[0] == null) {

@@ -1,0 +1,74 @@
+package io.github.peft4j.cli;
+
+import io.github.peft4j.train.data.TextTokenizer;
+import io.github.peft4j.train.data.TokenizedDataset;
+import io.github.peft4j.train.data.TokenizedExample;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import picocli.CommandLine.Option;
+
+/**
+ * Replay against forgetting: general text the base model was trained on, mixed into the training
+ * set so that a share of every epoch's batches keeps exercising what the model already knew.
+ * The paragraphs are drawn at random (seeded) from the base's pretraining corpus, which the
+ * general-text eval set was held out of, and cut into full sequences as {@link TextChunks} does.
+ *
+ * <pre>{@code
+ * peft4j train --replay 0.1                       # one training sequence in ten is Factbook text
+ * peft4j train --replay 0.2 --replay-data my-general.txt
+ * }</pre>
+ */
+final class ReplayOptions {
+
+    @Option(names = "--replay", paramLabel = "F", description = "share of the training sequences that are general"
+            + " text (replay against forgetting), 0 <= F < 1 (default: ${DEFAULT-VALUE})")
+    double fraction;
+
+    @Option(names = "--replay-data", paramLabel = "FILE", description = "general text to replay, one paragraph per"
+            + " line, .gz allowed (default: ${DEFAULT-VALUE}, the base model's pretraining corpus)")
+    Path data = Path.of("assets/corpus/factbook.txt.gz");
+
+    /**
+     * @param train the domain training sequences
+     * @param tokenizer the model's tokenizer
+     * @param seqLen tokens per replayed sequence
+     * @param seed the draw's seed
+     * @return {@code train} followed by enough general sequences to make {@code --replay} of the
+     *     whole, or {@code train} itself without replay
+     */
+    TokenizedDataset mix(TokenizedDataset train, TextTokenizer tokenizer, int seqLen, long seed) {
+        if (fraction < 0 || fraction >= 1) {
+            throw new UserError("--replay " + fraction + ": expected a share 0 <= F < 1");
+        }
+        int wanted = replayCount(train.size(), fraction);
+        if (wanted == 0) {
+            return train;
+        }
+        List<String> paragraphs = new ArrayList<>(TextChunks.readLines(Inputs.requireFile(data, "replay data")));
+        Collections.shuffle(paragraphs, new Random(seed));
+        int eos = tokenizer.eosTokenId().orElse(0);
+        List<TokenizedExample> general = List.of();
+        // tokenize only as many paragraphs as the wanted sequences need, doubling the guess
+        for (int take = Math.min(paragraphs.size(), wanted * 4); ; take = Math.min(paragraphs.size(), take * 2)) {
+            general = TextChunks.dataset(paragraphs.subList(0, take), tokenizer, seqLen, eos).examples();
+            if (general.size() >= wanted || take == paragraphs.size()) {
+                break;
+            }
+        }
+        if (general.size() < wanted) {
+            throw new UserError("--replay " + fraction + " needs " + wanted + " sequences of " + seqLen + " tokens but "
+                    + data + " gives " + general.size());
+        }
+        List<TokenizedExample> mixed = new ArrayList<>(train.examples());
+        mixed.addAll(general.subList(0, wanted));
+        return new TokenizedDataset(mixed, train.batching());
+    }
+
+    /** @return general sequences to add to {@code trainSize} domain ones so that they make {@code share} of all */
+    static int replayCount(int trainSize, double share) {
+        return (int) Math.round(share / (1 - share) * trainSize);
+    }
+}
