@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The forgetting sweep of docs/training.md: trains the README's main job with one mitigation
-# against forgetting at a time (and two combinations), then writes a table of the domain gain,
+# against forgetting at a time (and some combinations), then writes a table of the domain gain,
 # the general-text forgetting and the time of each. One command, sequential runs:
 #
 #   peft-bench/forgetting-sweep.sh [out-dir] [extra train options...]
@@ -14,17 +14,24 @@ out="${1:-runs/forgetting-sweep}"
 shift || true
 mkdir -p "$out"
 
-# name | options on top of the defaults
+# name | options on top of the defaults (every row names its --replay: the default is 0.25 since this sweep)
 configs=(
-  "defaults|"
+  "no mitigation (the former defaults)|--replay 0"
   "replay 0.1|--replay 0.1"
   "replay 0.3|--replay 0.3"
-  "lr 2e-3|--lr 2e-3"
-  "attention only|--targets q_proj,k_proj,v_proj,o_proj"
-  "rank 4|--rank 4 --alpha 8"
-  "weight decay 0.5|--weight-decay 0.5"
-  "budget 1.5|--eval-steps 25 --max-forgetting 1.5"
+  "lr 2e-3|--replay 0 --lr 2e-3"
+  "attention only|--replay 0 --targets q_proj,k_proj,v_proj,o_proj"
+  "rank 4|--replay 0 --rank 4 --alpha 8"
+  "weight decay 0.5|--replay 0 --weight-decay 0.5"
+  "budget 1.5|--replay 0 --eval-steps 25 --max-forgetting 1.5"
   "replay 0.3 + budget 1.5|--replay 0.3 --eval-steps 25 --max-forgetting 1.5"
+  "replay 0.2|--replay 0.2"
+  "replay 0.2 + lr 1e-2|--replay 0.2 --lr 1e-2"
+  "replay 0.3 + lr 1e-2|--replay 0.3 --lr 1e-2"
+  "replay 0.25 + lr 2e-2|--replay 0.25 --lr 2e-2"
+  "replay 0.15|--replay 0.15"
+  "replay 0.25 (the new default)|--replay 0.25"
+  "replay 0.2 + batch 10|--replay 0.2 --batch 10"
 )
 if [[ -n "${SWEEP_ONLY:-}" ]]; then  # e.g. SWEEP_ONLY='defaults|replay 0.3' for a subset
   IFS='|' read -r -a only <<<"$SWEEP_ONLY"
@@ -51,8 +58,8 @@ for c in "${configs[@]}"; do
   jq -r --arg name "$name" --arg opts "${opts:-(none)}" --arg wall "$wall" \
     --slurpfile res "$dir/train_result.json" '
     (.general.after.perplexity / .general.before.perplexity) as $ratio
-    | "| \($name) | `\($opts)` | \(.training.steps)\(if $res[0].best_step > 0 and ($opts | contains("forgetting"))
-          then " (\($res[0].best_step))" else "" end)"
+    | "| \($name) | `\($opts)` | \(.training.steps)\(if ($opts | contains("forgetting")) | not then ""
+          elif $res[0].best_step > 0 then " (\($res[0].best_step))" else " (none within)" end)"
       + " | \(.domain.after.perplexity * 10 | round / 10) | \(.general.after.perplexity * 10 | round / 10)"
       + " | \($ratio * 100 | round / 100) | \(.training.seconds | round) | \($wall | tonumber | round) |"' \
     "$dir/report.json" | tee -a "$table" >&2

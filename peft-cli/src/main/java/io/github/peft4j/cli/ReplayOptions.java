@@ -16,6 +16,10 @@ import picocli.CommandLine.Option;
  * The paragraphs are drawn at random (seeded) from the base's pretraining corpus, which the
  * general-text eval set was held out of, and cut into full sequences as {@link TextChunks} does.
  *
+ * <p>The default share, {@value #DEFAULT_FRACTION}, is the smallest of the forgetting sweep
+ * (docs/training.md) that keeps the bundled model's general-text perplexity within 1.5 times the
+ * base's. It applies when the replay text exists; an explicit {@code --replay} insists on it.
+ *
  * <pre>{@code
  * peft4j train --replay 0.1                       # one training sequence in ten is Factbook text
  * peft4j train --replay 0.2 --replay-data my-general.txt
@@ -23,9 +27,13 @@ import picocli.CommandLine.Option;
  */
 final class ReplayOptions {
 
+    /** The share of general text when {@code --replay} is not given. */
+    static final double DEFAULT_FRACTION = 0.25;
+
     @Option(names = "--replay", paramLabel = "F", description = "share of the training sequences that are general"
-            + " text (replay against forgetting), 0 <= F < 1 (default: ${DEFAULT-VALUE})")
-    double fraction;
+            + " text (replay against forgetting), 0 <= F < 1; 0 for none (default: " + DEFAULT_FRACTION
+            + " when --replay-data exists)")
+    Double fraction;
 
     @Option(names = "--replay-data", paramLabel = "FILE", description = "general text to replay, one paragraph per"
             + " line, .gz allowed (default: ${DEFAULT-VALUE}, the base model's pretraining corpus)")
@@ -40,10 +48,11 @@ final class ReplayOptions {
      *     whole, or {@code train} itself without replay
      */
     TokenizedDataset mix(TokenizedDataset train, TextTokenizer tokenizer, int seqLen, long seed) {
-        if (fraction < 0 || fraction >= 1) {
-            throw new UserError("--replay " + fraction + ": expected a share 0 <= F < 1");
+        double share = share();
+        if (share < 0 || share >= 1) {
+            throw new UserError("--replay " + share + ": expected a share 0 <= F < 1");
         }
-        int wanted = replayCount(train.size(), fraction);
+        int wanted = replayCount(train.size(), share);
         if (wanted == 0) {
             return train;
         }
@@ -59,12 +68,23 @@ final class ReplayOptions {
             }
         }
         if (general.size() < wanted) {
-            throw new UserError("--replay " + fraction + " needs " + wanted + " sequences of " + seqLen + " tokens but "
+            throw new UserError("--replay " + share + " needs " + wanted + " sequences of " + seqLen + " tokens but "
                     + data + " gives " + general.size());
         }
         List<TokenizedExample> mixed = new ArrayList<>(train.examples());
         mixed.addAll(general.subList(0, wanted));
         return new TokenizedDataset(mixed, train.batching());
+    }
+
+    /**
+     * @return the share of general text: {@code --replay}, else the default when the replay text
+     *     exists (outside the project directory the bundled corpus is not there), else 0
+     */
+    double share() {
+        if (fraction != null) {
+            return fraction;
+        }
+        return java.nio.file.Files.isRegularFile(data) ? DEFAULT_FRACTION : 0;
     }
 
     /** @return general sequences to add to {@code trainSize} domain ones so that they make {@code share} of all */

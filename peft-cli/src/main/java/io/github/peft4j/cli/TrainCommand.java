@@ -146,7 +146,7 @@ final class TrainCommand implements Callable<Integer> {
                     packing ? " (packed)" : "", domain.train().size());
             if (trainSet != train.train()) {
                 System.out.printf("replay: %d general-text sequences from %s mixed in (%.0f%% of %d)%n",
-                        trainSet.size() - train.train().size(), replay.data, 100 * replay.fraction, trainSet.size());
+                        trainSet.size() - train.train().size(), replay.data, 100 * replay.share(), trainSet.size());
             }
 
             if (quantization != null) {
@@ -207,7 +207,7 @@ final class TrainCommand implements Callable<Integer> {
         s.put("seq_len", evalData.seqLen);
         s.put("packing", packing);
         s.put("quantize", quantize);
-        s.put("replay", replay.fraction);
+        s.put("replay", replay.share());
         if (promptTuningInitText != null) {
             s.put("prompt_tuning_init_text", promptTuningInitText);
         }

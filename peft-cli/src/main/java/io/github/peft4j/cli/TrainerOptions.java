@@ -15,6 +15,7 @@ import picocli.CommandLine.Option;
  * <pre>{@code
  * peft4j train --steps 400 --eval-steps 50 --early-stopping-patience 3 --load-best-model-at-end \
  *              --gradient-accumulation-steps 4 --warmup-steps 20 --lr-scheduler-type linear --weight-decay 0.01
+ * peft4j train --eval-steps 25 --max-forgetting 1.5     # best step with general text within 1.5x the base
  * }</pre>
  */
 final class TrainerOptions {

@@ -56,7 +56,12 @@ class ForgettingOptionsTest {
             assertEquals(32, general.inputIds().length);
             assertArrayEquals(general.inputIds(), general.labels(), "every replayed token is trained");
             assertEquals(mixed.examples(), replay.mix(domain, text, 32, 42).examples(), "seeded draw");
-            assertSame(domain, parse().replay.mix(domain, text, 32, 42), "no replay by default");
+            // run from peft-cli/, the default replay text (assets/corpus/...) is not there: no replay
+            assertEquals(0, parse().replay.share());
+            assertSame(domain, parse().replay.mix(domain, text, 32, 42));
+            assertEquals(0.25, parse("--replay-data", ROOT.resolve("assets/corpus/general-eval.txt").toString())
+                    .replay.share(), "the default share where the replay text exists");
+            assertEquals(0.0, parse("--replay", "0").replay.share());
             UserError e = assertThrows(UserError.class, () -> parse("--replay", "1").replay.mix(domain, text, 32, 1));
             assertTrue(e.getMessage().startsWith("--replay 1.0: expected a share"), e.getMessage());
         }
