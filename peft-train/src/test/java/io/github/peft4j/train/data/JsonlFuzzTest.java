@@ -18,7 +18,7 @@ import net.jqwik.api.lifecycle.AfterContainer;
  * skipping, end in records or a {@link PeftException} subtype within 10 s, never another
  * exception type; when skipping, records + skipped lines + blank lines = lines.
  */
-class JsonlFuzzProperties {
+class JsonlFuzzTest {
 
     private static final long BOUND_NANOS = 10_000_000_000L;
     private static final AtomicLong READ = new AtomicLong();

@@ -23,7 +23,7 @@ import net.jqwik.api.lifecycle.AfterContainer;
  * mutated (splices, cuts, replaced values, shard names pointing elsewhere) opens and loads in full
  * or ends in a {@link PeftException} subtype within 10 s, never another exception type.
  */
-class ShardedIndexFuzzProperties {
+class ShardedIndexFuzzTest {
 
     private static final long BOUND_NANOS = 10_000_000_000L;
     private static final AtomicLong OK = new AtomicLong();

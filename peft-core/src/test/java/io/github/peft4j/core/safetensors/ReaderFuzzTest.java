@@ -23,7 +23,7 @@ import net.jqwik.api.lifecycle.AfterContainer;
  * bound, never another exception type. A short run in {@code mvn verify}; {@code -Pfuzz} runs
  * 100,000 tries per property. Counts are printed for docs/reliability.md.
  */
-class ReaderFuzzProperties {
+class ReaderFuzzTest {
 
     private static final long BOUND_NANOS = 10_000_000_000L;
     private static final AtomicLong SAFETENSORS_OK = new AtomicLong();

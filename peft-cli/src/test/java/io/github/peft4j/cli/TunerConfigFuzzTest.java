@@ -26,7 +26,7 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * {@link PeftException} subtype within 10 s, never another exception type, and every base
  * parameter is bit-identical after every case.
  */
-class TunerConfigFuzzProperties {
+class TunerConfigFuzzTest {
 
     private static final long BOUND_NANOS = 10_000_000_000L;
     private static final Path MODEL = Path.of("../assets/base-model");
