@@ -1,5 +1,8 @@
 package io.github.peft4j.cli;
 
+import io.github.peft4j.train.data.DataRecord;
+import java.nio.file.Path;
+import java.util.List;
 import picocli.CommandLine.Option;
 
 /**
@@ -11,15 +14,19 @@ import picocli.CommandLine.Option;
  * // peft4j train: train.jsonl: 'line 5': not valid JSON: Unexpected end-of-input ... (column 16)
  * }</pre>
  *
- * <p>A command takes it with one line, {@code @Mixin StrictDataOption strict;}: picocli calls the
- * setter on every parse (with {@code false} when the option is absent), and {@link SupportData}
- * reads the data of the command being run.
+ * <p>A command takes it as a mixin and reads its data through it.
  */
 final class StrictDataOption {
 
-    @Option(names = "--strict", defaultValue = "false", description = "fail on the first bad line of a JSONL"
+    @Option(names = "--strict", description = "fail on the first bad line of a JSONL"
             + " data file, naming file and line (default: skip bad lines and count them by reason)")
-    void strict(boolean strict) {
-        SupportData.strict(strict);
+    boolean strict;
+
+    /**
+     * @param jsonl a JSONL file of chats or prompt/completion pairs
+     * @return its records, read strictly when {@code --strict} was given
+     */
+    List<DataRecord> read(Path jsonl) {
+        return SupportData.read(jsonl, strict);
     }
 }

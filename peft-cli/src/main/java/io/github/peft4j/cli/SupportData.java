@@ -21,22 +21,23 @@ import java.util.List;
  */
 final class SupportData {
 
-    /** Set by {@link StrictDataOption} when the command is parsed; one command runs per parse. */
-    private static volatile boolean strict;
-
     private SupportData() {}
-
-    /** @param on whether {@link #read} fails on the first bad line instead of skipping it */
-    static void strict(boolean on) {
-        strict = on;
-    }
 
     /**
      * @param jsonl a JSONL file of chats or prompt/completion pairs (bad lines are skipped, and
-     *     the reader's warning counts them by reason; under {@code --strict} the first one fails)
+     *     the reader's warning counts them by reason)
      * @return its records as read
      */
     static List<DataRecord> read(Path jsonl) {
+        return read(jsonl, false);
+    }
+
+    /**
+     * @param jsonl a JSONL file of chats or prompt/completion pairs
+     * @param strict whether the first bad line fails the read instead of being skipped
+     * @return its records as read
+     */
+    static List<DataRecord> read(Path jsonl, boolean strict) {
         return JsonlReader.builder().strict(strict).build().read(jsonl).records();
     }
 

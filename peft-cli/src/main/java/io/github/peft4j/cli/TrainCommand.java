@@ -127,8 +127,8 @@ final class TrainCommand implements Callable<Integer> {
         try (ModelOptions.Loaded loaded = base.load(null)) {
             HfTokenizer tokenizer = loaded.base().tokenizer().orElseThrow();
             TextTokenizer textTokenizer = TextTokenizer.of(tokenizer);
-            List<DataRecord> trainRecords = SupportData.read(data);
-            List<DataRecord> evalRecords = SupportData.read(eval);
+            List<DataRecord> trainRecords = strict.read(data);
+            List<DataRecord> evalRecords = strict.read(eval);
             System.out.printf("curating %d training records (exact and near duplicates, personal data)...%n",
                     trainRecords.size());
             DataPipeline.Prepared train = SupportData.pipeline(textTokenizer, seqLen, packing)
