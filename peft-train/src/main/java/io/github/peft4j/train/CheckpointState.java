@@ -31,6 +31,7 @@ record CheckpointState(
         double bestEvalLoss,
         int bestStep,
         int evalsWithoutImprovement,
+        int evalsOverBudget,
         LrSchedule schedule,
         int nextEngineSeed,
         List<Double> lossHistory,
@@ -58,6 +59,7 @@ record CheckpointState(
         putNullable(n, "best_eval_loss", bestEvalLoss);
         n.put("best_step", bestStep);
         n.put("evals_without_improvement", evalsWithoutImprovement);
+        n.put("evals_over_budget", evalsOverBudget);
         ObjectNode lr = n.putObject("lr_scheduler");
         lr.put("type", schedule.type().name().toLowerCase(java.util.Locale.ROOT));
         lr.put("base_learning_rate", schedule.baseLearningRate());
@@ -116,6 +118,8 @@ record CheckpointState(
                 nullable(n, "best_eval_loss"),
                 require(n, "best_step", file).intValue(),
                 require(n, "evals_without_improvement", file).intValue(),
+                // absent in states written before the forgetting budget: none was over it then
+                n.path("evals_over_budget").asInt(0),
                 schedule(require(n, "lr_scheduler", file), file),
                 require(n, "rng", file).path("next_engine_seed").intValue(),
                 losses, evals);

@@ -73,6 +73,7 @@ final class TrainingRun {
         bestEvalLoss = st.bestEvalLoss();
         bestStep = st.bestStep();
         evalsWithoutImprovement = st.evalsWithoutImprovement();
+        evalsOverBudget = st.evalsOverBudget();
         lossHistory.addAll(st.lossHistory());
         evalHistory.addAll(st.evalHistory());
         lastLoggedStep = step - step % logSteps;
@@ -87,7 +88,7 @@ final class TrainingRun {
     CheckpointState checkpointState(long seed, int trainSize, PeftOptimizer optimizer) {
         return new CheckpointState(step, maxSteps, seed, order.epoch(), order.batch(), trainSize, optimizer.name(),
                 optimizer.stepCount(), tokensSeen, elapsedSeconds(), bestEvalLoss, bestStep, evalsWithoutImprovement,
-                schedule, Seeds.engineSeed(seed, step), lossHistory, evalHistory);
+                evalsOverBudget, schedule, Seeds.engineSeed(seed, step), lossHistory, evalHistory);
     }
 
     /** Records a finished optimizer step. */

@@ -5,9 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.peft4j.core.PeftConfigException;
+import io.github.peft4j.core.io.PythonJson;
 import io.github.peft4j.train.eval.EvalResult;
 import io.github.peft4j.train.optim.LrSchedule;
+import io.github.peft4j.train.optim.Sgd;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -65,6 +69,38 @@ class ForgettingBudgetTest {
         assertTrue(best.stopDetail(run).startsWith("general-text perplexity above the forgetting budget (1.50x"),
                 best.stopDetail(run));
         assertEquals(List.of(25, 50, 75, 100, 125), run.generalHistory.stream().map(EvalPoint::step).toList());
+    }
+
+    @Test
+    void aResumedRunKeepsItsStreakOverTheBudget() throws Exception {
+        TrainingArguments args = args().maxForgetting(1.5).forgettingPatience(2).build();
+        TrainingRun before = run();
+        replay(before, new BestEvaluation(args), FORGETTING.subList(0, 4));
+        assertEquals(1, before.evalsOverBudget, "step 100 is the first evaluation over the budget");
+        CheckpointState saved;
+        try (NDManager m = NDManager.newBaseManager()) {
+            saved = before.checkpointState(7, 16, Sgd.builder().build(List.of(), m));
+        }
+        String json = saved.toJson();
+        assertTrue(json.contains("\"evals_over_budget\": 1"), json);
+
+        TrainingRun resumed = run();
+        resumed.restore(CheckpointState.fromJson(PythonJson.mapper().readTree(json), Path.of("trainer_state.json")), 1);
+        int stoppedAt = replay(resumed, new BestEvaluation(args), FORGETTING.subList(4, FORGETTING.size()));
+        assertEquals(125, stoppedAt, "as uninterrupted: 100 and 125 over the budget in a row");
+        assertEquals(75, resumed.bestStep);
+    }
+
+    @Test
+    void aTrainerStateFromBeforeTheBudgetReadsAsNoneOverIt() throws Exception {
+        TrainingRun run = run();
+        String json;
+        try (NDManager m = NDManager.newBaseManager()) {
+            json = run.checkpointState(7, 16, Sgd.builder().build(List.of(), m)).toJson();
+        }
+        ObjectNode old = (ObjectNode) PythonJson.mapper().readTree(json);
+        old.remove("evals_over_budget");
+        assertEquals(0, CheckpointState.fromJson(old, Path.of("trainer_state.json")).evalsOverBudget());
     }
 
     @Test
