@@ -35,29 +35,45 @@ public final class VerdictFile {
      * @throws ReviewFormatException naming the file and line of the first problem
      */
     public static List<Verdict> read(Path file, ReviewSheet sheet) {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new ReviewFormatException(file, 0, "cannot read the verdicts: " + e, e);
-        }
+        return readAll(List.of(file), sheet);
+    }
+
+    /**
+     * Reads several reviewers' files as one: a reviewer may still judge an item only once.
+     *
+     * @param files verdict files
+     * @param sheet the sheet they judge
+     * @return the verdicts, file by file, in file order
+     * @throws ReviewFormatException naming the file and line of the first problem
+     */
+    public static List<Verdict> readAll(List<Path> files, ReviewSheet sheet) {
         List<Verdict> out = new ArrayList<>();
-        Map<String, Long> seen = new HashMap<>();
-        for (int i = 0; i < lines.size(); i++) {
-            if (lines.get(i).isBlank()) {
-                continue;
+        Map<String, String> seen = new HashMap<>();
+        for (Path file : files) {
+            List<String> lines;
+            try {
+                lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new ReviewFormatException(file, 0, "cannot read the verdicts: " + e, e);
             }
-            long line = i + 1;
-            Verdict v = parse(file, line, ReviewJson.object(file, line, lines.get(i)), sheet);
-            Long first = seen.putIfAbsent(v.reviewer() + "\u0000" + v.item(), line);
-            if (first != null) {
-                throw new ReviewFormatException(file, line, "item " + v.item() + " is judged a second time by reviewer '"
-                        + v.reviewer() + "' (first at line " + first + "); keep one verdict per reviewer and item");
+            int before = out.size();
+            for (int i = 0; i < lines.size(); i++) {
+                if (lines.get(i).isBlank()) {
+                    continue;
+                }
+                long line = i + 1;
+                Verdict v = parse(file, line, ReviewJson.object(file, line, lines.get(i)), sheet);
+                String where = files.size() == 1 ? "line " + line : "line " + line + " of " + file;
+                String first = seen.putIfAbsent(v.reviewer() + "\u0000" + v.item(), where);
+                if (first != null) {
+                    throw new ReviewFormatException(file, line, "item " + v.item() + " is judged a second time by reviewer '"
+                            + v.reviewer() + "' (first at " + first + "); keep one verdict per reviewer and item");
+                }
+                out.add(v);
             }
-            out.add(v);
-        }
-        if (out.isEmpty()) {
-            throw new ReviewFormatException(file, 0, "holds no verdicts");
+            if (out.size() == before) {
+                throw new ReviewFormatException(file, 0, "holds no verdicts");
+            }
         }
         return out;
     }
