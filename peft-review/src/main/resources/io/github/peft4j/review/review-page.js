@@ -178,5 +178,4 @@
   var main = document.getElementById('items');
   data.items.forEach(function (item, i) { main.appendChild(renderItem(item, i)); });
   progress();
-  window.peft4jVerdictLines = verdictLines;
 }());
