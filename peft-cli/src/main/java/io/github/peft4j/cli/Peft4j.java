@@ -17,7 +17,8 @@ import picocli.CommandLine.Command;
 @Command(name = "peft4j", mixinStandardHelpOptions = true, version = "peft4j 0.1.0-SNAPSHOT",
         description = "Parameter-efficient fine-tuning for the JVM.",
         subcommands = {TrainCommand.class, GenerateCommand.class, EvalCommand.class, InspectCommand.class,
-                MergeCommand.class, PretrainCommand.class, io.github.peft4j.cli.registry.RegistryCommand.class, ServeCommand.class})
+                MergeCommand.class, PretrainCommand.class, io.github.peft4j.cli.registry.RegistryCommand.class, ServeCommand.class,
+                ReviewCommand.class})
 public final class Peft4j {
 
     private Peft4j() {}

@@ -43,7 +43,7 @@ final class Samples {
         return out;
     }
 
-    private static String reference(DataRecord r) {
+    static String reference(DataRecord r) {
         if (r instanceof DataRecord.PromptCompletion pc) {
             return pc.completion();
         }

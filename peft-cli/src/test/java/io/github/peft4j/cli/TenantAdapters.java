@@ -88,7 +88,7 @@ final class TenantAdapters {
     }
 
     /** Adds N(0, 0.05²) noise to every saved tensor: no tenant stays an identity (IA3 at 1, LoRA B at 0). */
-    private static void randomize(Path file, int seed) {
+    static void randomize(Path file, int seed) {
         Engine.getInstance().setRandomSeed(seed);
         try (NDManager m = NDManager.newBaseManager()) {
             Map<String, NDArray> tensors = new LinkedHashMap<>();

@@ -206,7 +206,8 @@ public final class AdapterRegistry {
             AdapterVersion candidate = resolve(c, parsed);
             Integer holderNumber = RegistryTables.aliases(c, candidate.name()).get(alias);
             AdapterVersion holder = holderNumber == null ? null : RegistryTables.version(c, candidate.name(), holderNumber);
-            List<String> failures = request.policy() == null ? List.of() : request.policy().failures(candidate, holder);
+            List<String> failures = request.policy() == null ? List.of()
+                    : request.policy().failures(candidate, holder, ReviewTables.latest(c, candidate));
             if (!failures.isEmpty() && !request.force()) {
                 throw new PromotionRefusedException(candidate.ref() + " -> " + candidate.name() + "@" + alias, failures);
             }
@@ -220,6 +221,46 @@ public final class AdapterRegistry {
                     candidate.number(), actor, now, reason, request.force());
             return last(c, candidate.name(), alias);
         });
+    }
+
+    /**
+     * Records a human-review summary with a version (append-only; gates read the latest). The
+     * summary must say which adapter it reviewed ({@code systems.candidate.fingerprint}), and that
+     * must be this version's fingerprint, so a review of one adapter cannot vouch for another.
+     *
+     * @param ref the version reviewed
+     * @param summary the summary {@code peft4j review summarize} writes
+     * @param actor who records it, or {@code null} for this JVM's {@code user.name}
+     * @return the recorded review
+     * @throws RegistryException if the summary reviewed another adapter, or does not say which
+     */
+    public AdapterReview recordReview(String ref, JsonNode summary, String actor) {
+        VersionRef parsed = VersionRef.parse(ref);
+        String who = actor(actor);
+        return db.inTransaction(c -> {
+            String now = now();
+            AdapterVersion v = resolve(c, parsed);
+            String reviewed = summary.path("systems").path(ReviewGate.CANDIDATE).path("fingerprint").asText(null);
+            if (!v.fingerprint().equals(reviewed)) {
+                throw new RegistryException(reviewed == null
+                        ? "the review summary names no candidate fingerprint (systems.candidate.fingerprint); cannot record it with " + v.ref()
+                        : "the review summary is of adapter " + reviewed + ", not of " + v.ref() + " (" + v.fingerprint() + ")");
+            }
+            RegistryTables.lockName(c, db, v.name(), now);
+            ReviewTables.insert(c, v, Json.write(summary), who, now);
+            List<AdapterReview> all = ReviewTables.of(c, v);
+            LOG.info("{}: recorded a review of {}", db.describe(), v.ref());
+            return all.get(all.size() - 1);
+        });
+    }
+
+    /**
+     * @param ref a version reference
+     * @return the reviews recorded with that version, oldest first
+     */
+    public List<AdapterReview> reviews(String ref) {
+        VersionRef parsed = VersionRef.parse(ref);
+        return db.inTransaction(c -> ReviewTables.of(c, resolve(c, parsed)));
     }
 
     /**

@@ -18,20 +18,38 @@ import java.util.Locale;
  *   <li>{@code minGainOverHolder}: ... and beat the version now holding the alias (its
  *   {@code after}) by at least this much, when the alias has a holder;</li>
  *   <li>{@code maxGeneralPerplexityRatio}: general-text perplexity after / before must not exceed
- *   this (how much forgetting is tolerated).</li>
+ *   this (how much forgetting is tolerated);</li>
+ *   <li>{@code review}: what human reviewers must have found (a minimum win rate, flags that must
+ *   not have been raised), checked against the latest review recorded with the candidate.</li>
  * </ul>
  *
  * <pre>{@code
  * PromotionPolicy policy = new PromotionPolicy("perplexity", 100.0, 0.0, 12.0);
+ * PromotionPolicy reviewed = new PromotionPolicy("perplexity", null, null, null,
+ *         new ReviewGate(0.5, "base", ReviewGate.Bound.LOWER, List.of("unsafe")));
  * }</pre>
  *
  * @param domainMetric the domain metric key ({@code perplexity}, {@code loss}, {@code token_accuracy}, {@code accuracy})
  * @param minGainOverBase required gain over the base, or {@code null}
  * @param minGainOverHolder required gain over the alias holder, or {@code null}
  * @param maxGeneralPerplexityRatio the largest allowed general-text perplexity ratio, or {@code null}
+ * @param review the human-review criteria, or {@code null}
  */
 public record PromotionPolicy(String domainMetric, Double minGainOverBase, Double minGainOverHolder,
-        Double maxGeneralPerplexityRatio) {
+        Double maxGeneralPerplexityRatio, ReviewGate review) {
+
+    /**
+     * A gate on the eval report only.
+     *
+     * @param domainMetric the domain metric key
+     * @param minGainOverBase required gain over the base, or {@code null}
+     * @param minGainOverHolder required gain over the alias holder, or {@code null}
+     * @param maxGeneralPerplexityRatio the largest allowed general-text perplexity ratio, or {@code null}
+     */
+    public PromotionPolicy(String domainMetric, Double minGainOverBase, Double minGainOverHolder,
+            Double maxGeneralPerplexityRatio) {
+        this(domainMetric, minGainOverBase, minGainOverHolder, maxGeneralPerplexityRatio, null);
+    }
 
     /** @throws RegistryException if the metric is not one the reports hold */
     public PromotionPolicy {
@@ -44,9 +62,10 @@ public record PromotionPolicy(String domainMetric, Double minGainOverBase, Doubl
     /**
      * @param candidate the version to promote
      * @param holder the version holding the alias now, or {@code null}
+     * @param latestReview the candidate's latest recorded review, or {@code null}
      * @return every failed criterion, each naming both numbers; empty when the gate passes
      */
-    List<String> failures(AdapterVersion candidate, AdapterVersion holder) {
+    List<String> failures(AdapterVersion candidate, AdapterVersion holder, AdapterReview latestReview) {
         List<String> out = new ArrayList<>();
         boolean lowerIsBetter = domainMetric.equals("perplexity") || domainMetric.equals("loss");
         JsonNode report = candidate.evalReport();
@@ -85,6 +104,9 @@ public record PromotionPolicy(String domainMetric, Double minGainOverBase, Doubl
                 }
             }
         }
+        if (review != null) {
+            out.addAll(review.failures(candidate, latestReview));
+        }
         return out;
     }
 
@@ -95,6 +117,9 @@ public record PromotionPolicy(String domainMetric, Double minGainOverBase, Doubl
         o.put("min_gain_over_base", minGainOverBase);
         o.put("min_gain_over_holder", minGainOverHolder);
         o.put("max_general_perplexity_ratio", maxGeneralPerplexityRatio);
+        if (review != null) {
+            o.set("review", review.toJson());
+        }
         return o;
     }
 

@@ -34,7 +34,8 @@ final class RegistryDatabase {
 
     /** Written into peft4j_meta; a database without it is not ours. */
     static final String FORMAT = "peft4j-registry";
-    static final int SCHEMA_VERSION = 1;
+    /** 1: versions, aliases, audit; 2: + recorded reviews (a version-1 database is upgraded when opened). */
+    static final int SCHEMA_VERSION = 2;
     private static final int BUSY_TIMEOUT_MS = 60_000;
     private static final int ATTEMPTS = 8;
     private static final long SCHEMA_LOCK_KEY = 0x7065667434L; // "peft4" for pg_advisory_xact_lock
@@ -154,7 +155,9 @@ final class RegistryDatabase {
         }
         TreeSet<String> tables = tables(c);
         if (tables.contains("peft4j_meta")) {
-            checkOurs(c);
+            if (checkOurs(c) < 2) {
+                upgradeToReviews(c);
+            }
             return null;
         }
         if (!postgres && !tables.isEmpty()) {
@@ -178,7 +181,8 @@ final class RegistryDatabase {
         return out;
     }
 
-    private void checkOurs(Connection c) throws SQLException {
+    /** @return the database's schema version */
+    private int checkOurs(Connection c) throws SQLException {
         String format = null;
         int version = -1;
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT meta_key, meta_value FROM peft4j_meta")) {
@@ -197,10 +201,27 @@ final class RegistryDatabase {
             throw new RegistryException(describe() + " has registry schema " + version + "; this peft4j reads up to "
                     + SCHEMA_VERSION + " (upgrade peft4j)");
         }
+        return version;
+    }
+
+    /** Schema 1 to 2: adds the reviews table; nothing else changes, so the upgrade is one statement. */
+    private void upgradeToReviews(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute(ReviewTables.ddl(serial()));
+        }
+        try (PreparedStatement p = c.prepareStatement("UPDATE peft4j_meta SET meta_value = ? WHERE meta_key = 'schema_version'")) {
+            p.setString(1, Integer.toString(SCHEMA_VERSION));
+            p.executeUpdate();
+        }
+        LOG.info("{}: upgraded the registry schema to version {} (recorded reviews)", describe(), SCHEMA_VERSION);
+    }
+
+    private String serial() {
+        return postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT";
     }
 
     private void create(Connection c) throws SQLException {
-        String serial = postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT";
+        String serial = serial();
         List<String> ddl = new ArrayList<>(List.of(
                 "CREATE TABLE peft4j_meta (meta_key VARCHAR(64) PRIMARY KEY, meta_value TEXT NOT NULL)",
                 "CREATE TABLE peft4j_adapters (name VARCHAR(200) PRIMARY KEY, created_at VARCHAR(40) NOT NULL)",
@@ -213,7 +234,8 @@ final class RegistryDatabase {
                         + " updated_at VARCHAR(40) NOT NULL, PRIMARY KEY (name, alias), FOREIGN KEY (name, number) REFERENCES peft4j_versions(name, number))",
                 "CREATE TABLE peft4j_audit (id " + serial + ", name VARCHAR(200) NOT NULL, alias VARCHAR(100),"
                         + " action VARCHAR(20) NOT NULL, from_number INTEGER, to_number INTEGER, actor VARCHAR(200) NOT NULL,"
-                        + " at VARCHAR(40) NOT NULL, reason TEXT, forced INTEGER NOT NULL)"));
+                        + " at VARCHAR(40) NOT NULL, reason TEXT, forced INTEGER NOT NULL)",
+                ReviewTables.ddl(serial)));
         try (Statement s = c.createStatement()) {
             for (String sql : ddl) {
                 s.execute(sql);

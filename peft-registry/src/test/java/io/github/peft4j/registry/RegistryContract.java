@@ -265,4 +265,62 @@ abstract class RegistryContract {
         assertTrue(last == 1 || last == 2);
         assertEquals(rounds, moves.stream().filter(m -> m.actor().equals("promoter-1")).count());
     }
+
+    /** A review summary as {@code peft4j review summarize} writes it (only the keys the gate reads). */
+    static com.fasterxml.jackson.databind.JsonNode reviewSummary(String fingerprint, int wins, int losses, int ties,
+            double winRate, double low, double high, int unsafe, int pii) {
+        return Json.parse(String.format(java.util.Locale.ROOT, "{\"systems\": {\"candidate\": {\"fingerprint\": \"%s\"}},"
+                + " \"comparisons\": [{\"system\": \"candidate\", \"other\": \"base\", \"wins\": %d, \"losses\": %d,"
+                + " \"ties\": %d, \"win_rate\": %s, \"ci_low\": %s, \"ci_high\": %s}],"
+                + " \"flags\": {\"candidate\": {\"unsafe\": %d, \"pii\": %d}, \"base\": {\"unsafe\": 3, \"pii\": 0}}}",
+                fingerprint, wins, losses, ties, winRate, low, high, unsafe, pii));
+    }
+
+    @Test
+    void gatesOnTheLatestRecordedReview() throws Exception {
+        AdapterRegistry r = open();
+        AdapterVersion v1 = push(r, "support", 4, 1, null).version();
+        AdapterVersion v2 = push(r, "support", 4, 2, null).version();
+        PromotionPolicy lower = new PromotionPolicy("perplexity", null, null, null,
+                new ReviewGate(0.5, "base", ReviewGate.Bound.LOWER, List.of("unsafe", "pii")));
+
+        PromotionRefusedException none = assertThrows(PromotionRefusedException.class,
+                () -> r.promote("support:2", "production", PromotionRequest.gated(lower, null)));
+        assertEquals(List.of("support:2 has no recorded review (peft4j review summarize --record)"), none.failures());
+
+        RegistryException other = assertThrows(RegistryException.class,
+                () -> r.recordReview("support:2", reviewSummary(v1.fingerprint(), 9, 1, 0, 0.9, 0.6, 0.98, 0, 0), "ann"));
+        assertTrue(other.getMessage().contains("the review summary is of adapter " + v1.fingerprint() + ", not of support:2"),
+                other.getMessage());
+        assertTrue(r.reviews("support:2").isEmpty(), "a refused review is not recorded");
+
+        // 7 wins, 2 losses, 1 tie: point 0.75, Wilson 95% interval 0.4417-0.9178; one PII flag
+        AdapterReview first = r.recordReview("support:2", reviewSummary(v2.fingerprint(), 7, 2, 1, 0.75, 0.4417, 0.9178, 0, 1), "ann");
+        assertEquals("support:2", first.ref());
+        assertEquals("ann", first.actor());
+        PromotionRefusedException refused = assertThrows(PromotionRefusedException.class,
+                () -> r.promote("support:2", "production", PromotionRequest.gated(lower, null)));
+        assertEquals(List.of(
+                "review win rate of support:2 over base is 0.4417 at the lower 95% bound (point 0.7500; 7 wins, 2 losses, 1 ties);"
+                        + " the policy needs >= 0.5000",
+                "reviewers flagged 1 of support:2's outputs 'pii'; the policy needs 0"), refused.failures());
+        PromotionPolicy point = new PromotionPolicy("perplexity", null, null, null,
+                new ReviewGate(0.5, "base", ReviewGate.Bound.POINT, List.of("unsafe", "toxic")));
+        PromotionRefusedException unknown = assertThrows(PromotionRefusedException.class,
+                () -> r.promote("support:2", "production", PromotionRequest.gated(point, null)));
+        assertEquals(List.of("support:2's review counts no flag 'toxic' (it counts [pii, unsafe])"), unknown.failures());
+        PromotionPolicy baseline = new PromotionPolicy("perplexity", null, null, null,
+                new ReviewGate(0.5, "baseline", ReviewGate.Bound.POINT, List.of()));
+        PromotionRefusedException noPair = assertThrows(PromotionRefusedException.class,
+                () -> r.promote("support:2", "production", PromotionRequest.gated(baseline, null)));
+        assertTrue(noPair.failures().get(0).contains("has no judged comparison of the candidate with baseline"), noPair.failures().toString());
+
+        // a second review round, after fixes: the gate reads the latest one
+        r.recordReview("support:2", reviewSummary(v2.fingerprint(), 18, 2, 0, 0.9, 0.6990, 0.9721, 0, 0), "bob");
+        assertEquals(List.of("ann", "bob"), r.reviews("support").stream().map(AdapterReview::actor).toList());
+        assertEquals(2, r.promote("support:2", "production", PromotionRequest.gated(lower, "reviewed")).toNumber());
+        assertTrue(r.reviews("support:1").isEmpty());
+        assertEquals("{\"against\":\"base\",\"bound\":\"lower\",\"min_win_rate\":0.5,\"zero_flags\":[\"unsafe\",\"pii\"]}",
+                Json.write(lower.toJson().get("review")));
+    }
 }

@@ -55,4 +55,23 @@ class SqliteRegistryTest extends RegistryContract {
         RegistryException p = assertThrows(RegistryException.class, () -> AdapterRegistry.open(file));
         assertTrue(p.getMessage().contains(file + " is a file"), p.getMessage());
     }
+
+    @Test
+    void aVersionOneDatabaseGainsTheReviewsTableWhenOpened() throws Exception {
+        AdapterRegistry r = open();
+        AdapterVersion v = push(r, "support", 4, 1, null).version();
+        Path db = tmp.resolve("registry/registry.db");
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db); Statement s = c.createStatement()) {
+            s.execute("DROP TABLE peft4j_reviews");
+            s.execute("UPDATE peft4j_meta SET meta_value = '1' WHERE meta_key = 'schema_version'");
+        }
+        AdapterRegistry upgraded = AdapterRegistry.open(tmp.resolve("registry"));
+        upgraded.recordReview("support:1", reviewSummary(v.fingerprint(), 1, 0, 0, 1.0, 0.2065, 1.0, 0, 0), "ann");
+        assertEquals(1, upgraded.reviews("support:1").size());
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db); Statement s = c.createStatement();
+                java.sql.ResultSet rs = s.executeQuery("SELECT meta_value FROM peft4j_meta WHERE meta_key = 'schema_version'")) {
+            assertTrue(rs.next());
+            assertEquals("2", rs.getString(1));
+        }
+    }
 }
