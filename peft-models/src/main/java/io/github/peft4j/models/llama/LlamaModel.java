@@ -7,6 +7,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.peft4j.models.config.LlamaConfig;
 import io.github.peft4j.models.nn.CausalInputs;
+import io.github.peft4j.models.nn.HiddenStateRecorder;
 import io.github.peft4j.models.nn.ModuleList;
 import io.github.peft4j.models.nn.RmsNorm;
 import io.github.peft4j.models.nn.TokenEmbedding;
@@ -53,12 +54,15 @@ public final class LlamaModel extends TokenInputBlock {
         CausalInputs in = CausalInputs.embed(embedTokens, ps, inputs, training, params, slidingWindow);
         NDArray[] cosSin = rotary.cosSin(in.positions());
         NDArray hidden = in.embeddings();
+        HiddenStateRecorder states = HiddenStateRecorder.of(params);
         for (int i = 0; i < layers.size(); i++) {
+            states.record(hidden);
             NDList layerIn = new NDList(hidden, in.bias(), cosSin[0], cosSin[1]);
             hidden = layers.get(i).forward(ps, layerIn, training, params).head();
         }
         hidden = norm.forward(ps, new NDList(hidden), training, params).head();
+        states.record(hidden);
         in.finish();
-        return new NDList(hidden);
+        return states.appendTo(new NDList(hidden));
     }
 }
