@@ -67,8 +67,18 @@ public abstract class CausalLmWithHead<C extends ModelConfig> extends AbstractBl
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDList decoded = body.forward(ps, inputs, training, params);
-        NDList logits = lmHead.forward(ps, new NDList(decoded.head()), training, params);
-        return HiddenStateRecorder.passOn(logits, decoded, 1);
+        NDArray logits = lmHead.forward(ps, new NDList(decoded.head()), training, params).head();
+        return HiddenStateRecorder.passOn(new NDList(finishLogits(logits)), decoded, 1);
+    }
+
+    /**
+     * What the architecture does to the head's output (Gemma 2's final soft-capping).
+     *
+     * @param logits [B, T, vocab]
+     * @return the logits the model returns; by default {@code logits} itself
+     */
+    protected NDArray finishLogits(NDArray logits) {
+        return logits;
     }
 
     @Override
