@@ -23,8 +23,9 @@ import java.util.List;
  * Loads and saves Hugging Face checkpoint directories ({@code config.json},
  * {@code model.safetensors} or shards, {@code tokenizer.json}) as DJL blocks whose module paths are
  * the Hugging Face ones. Supported {@code model_type}s: {@code llama} (Llama 2/3, SmolLM,
- * TinyLlama), {@code mistral}, {@code qwen2}, {@code gpt2}, {@code bert} (sequence classification,
- * or masked/causal LM heads through {@link LoadOptions#architecture()}).
+ * TinyLlama), {@code mistral}, {@code qwen2}, {@code qwen3}, {@code phi3}, {@code gemma2},
+ * {@code gemma3_text}, {@code gpt2}, {@code bert} (sequence classification, or masked/causal LM heads
+ * through {@link LoadOptions#architecture()}).
  *
  * <pre>{@code
  * try (NDManager manager = NDManager.newBaseManager();
