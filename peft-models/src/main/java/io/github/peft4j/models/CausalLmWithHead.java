@@ -11,6 +11,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.peft4j.models.config.ModelConfig;
+import io.github.peft4j.models.nn.HiddenStateRecorder;
 import io.github.peft4j.models.nn.Linears;
 import io.github.peft4j.models.nn.TiedLmHead;
 import io.github.peft4j.models.nn.TokenInputBlock;
@@ -65,8 +66,19 @@ public abstract class CausalLmWithHead<C extends ModelConfig> extends AbstractBl
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray hidden = body.forward(ps, inputs, training, params).head();
-        return lmHead.forward(ps, new NDList(hidden), training, params);
+        NDList decoded = body.forward(ps, inputs, training, params);
+        NDArray logits = lmHead.forward(ps, new NDList(decoded.head()), training, params).head();
+        return HiddenStateRecorder.passOn(new NDList(finishLogits(logits)), decoded, 1);
+    }
+
+    /**
+     * What the architecture does to the head's output (Gemma 2's final soft-capping).
+     *
+     * @param logits [B, T, vocab]
+     * @return the logits the model returns; by default {@code logits} itself
+     */
+    protected NDArray finishLogits(NDArray logits) {
+        return logits;
     }
 
     @Override

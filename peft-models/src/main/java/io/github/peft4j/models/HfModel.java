@@ -47,6 +47,14 @@ public interface HfModel extends BaseModelInfo {
      */
     boolean isBuffer(String key);
 
+    /**
+     * @return the transformers class this block reproduces ({@code LlamaForCausalLM},
+     *     {@code BertForMaskedLM}); by default the configuration's, which a BERT head overrides
+     */
+    default String architecture() {
+        return config().architecture();
+    }
+
     /** @return this model as a DJL block */
     default Block asBlock() {
         return (Block) this;

@@ -23,7 +23,9 @@ import java.util.List;
  * Loads and saves Hugging Face checkpoint directories ({@code config.json},
  * {@code model.safetensors} or shards, {@code tokenizer.json}) as DJL blocks whose module paths are
  * the Hugging Face ones. Supported {@code model_type}s: {@code llama} (Llama 2/3, SmolLM,
- * TinyLlama), {@code mistral}, {@code qwen2}, {@code gpt2}, {@code bert} (sequence classification).
+ * TinyLlama), {@code mistral}, {@code qwen2}, {@code qwen3}, {@code phi3}, {@code gemma2},
+ * {@code gemma3_text}, {@code gpt2}, {@code bert} (sequence classification, or masked/causal LM heads
+ * through {@link LoadOptions#architecture()}).
  *
  * <pre>{@code
  * try (NDManager manager = NDManager.newBaseManager();
@@ -91,7 +93,7 @@ public final class HfModels {
             throw new PeftFormatException(dir, null, "expected a Hugging Face checkpoint directory");
         }
         ModelConfig config = ModelConfigs.read(dir.resolve(ModelConfigs.FILE_NAME));
-        HfModel model = ModelFactory.newModel(config, dir.toString());
+        HfModel model = ModelFactory.newModel(config, dir.toString(), options.architecture());
         NDManager owned = manager.newSubManager();
         HfTokenizer tokenizer = null;
         try (SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint.open(dir)) {

@@ -19,10 +19,12 @@ public final class LoadOptions {
 
     private final long headSeed;
     private final LinearTransform linearTransform;
+    private final String architecture;
 
     private LoadOptions(Builder b) {
         this.headSeed = b.headSeed;
         this.linearTransform = b.linearTransform;
+        this.architecture = b.architecture;
     }
 
     /** @return no transform, head seed 0 */
@@ -45,10 +47,16 @@ public final class LoadOptions {
         return linearTransform;
     }
 
+    /** @return the transformers class to build, or {@code null} for the configuration's own */
+    public String architecture() {
+        return architecture;
+    }
+
     /** Builds {@link LoadOptions}. */
     public static final class Builder {
         private long headSeed;
         private LinearTransform linearTransform = LinearTransform.IDENTITY;
+        private String architecture;
 
         private Builder() {}
 
@@ -68,6 +76,19 @@ public final class LoadOptions {
          */
         public Builder linearTransform(LinearTransform transform) {
             this.linearTransform = Objects.requireNonNull(transform, "transform");
+            return this;
+        }
+
+        /**
+         * Picks the head as transformers' {@code XForY.from_pretrained} does: {@code BertForMaskedLM}
+         * or {@code BertLMHeadModel} load a BERT checkpoint's {@code cls.*} weights, which the
+         * default {@code BertForSequenceClassification} reports as unused.
+         *
+         * @param className a transformers class name, or {@code null} for the configuration's own
+         * @return this builder
+         */
+        public Builder architecture(String className) {
+            this.architecture = className;
             return this;
         }
 

@@ -2,7 +2,9 @@ package io.github.peft4j.models;
 
 import ai.djl.ndarray.NDManager;
 import io.github.peft4j.core.PeftConfigException;
+import io.github.peft4j.models.bert.BertForMaskedLM;
 import io.github.peft4j.models.bert.BertForSequenceClassification;
+import io.github.peft4j.models.bert.BertLMHeadModel;
 import io.github.peft4j.models.config.BertConfig;
 import io.github.peft4j.models.config.Gpt2Config;
 import io.github.peft4j.models.config.LlamaConfig;
@@ -36,6 +38,37 @@ public final class ModelFactory {
      *     {@link BertForSequenceClassification})
      */
     public static HfModel newModel(ModelConfig config, String nameOrPath) {
+        return newModel(config, nameOrPath, null);
+    }
+
+    /**
+     * The block of a configuration as a chosen transformers class, as transformers'
+     * {@code BertForMaskedLM.from_pretrained} picks the head whatever the checkpoint was saved from.
+     *
+     * <pre>{@code
+     * HfModel mlm = ModelFactory.newModel(bertConfig, null, "BertForMaskedLM");
+     * }</pre>
+     *
+     * @param config the configuration
+     * @param nameOrPath the model's name or directory, or {@code null}
+     * @param architecture the class name, or {@code null} for the configuration's own
+     *     ({@link ModelConfig#architecture()}); BERT also offers {@code BertForMaskedLM} and
+     *     {@code BertLMHeadModel}
+     * @return the root block
+     * @throws PeftConfigException when the configuration has no such class
+     */
+    public static HfModel newModel(ModelConfig config, String nameOrPath, String architecture) {
+        if (architecture != null && !architecture.equals(config.architecture())) {
+            if (config instanceof BertConfig bert && architecture.equals(BertForMaskedLM.ARCHITECTURE)) {
+                return new BertForMaskedLM(bert, nameOrPath);
+            }
+            if (config instanceof BertConfig bert && architecture.equals(BertLMHeadModel.ARCHITECTURE)) {
+                return new BertLMHeadModel(bert, nameOrPath);
+            }
+            throw new PeftConfigException("a '" + config.modelType() + "' configuration builds " + config.architecture()
+                    + (config instanceof BertConfig ? ", BertForMaskedLM or BertLMHeadModel" : "") + ", not '"
+                    + architecture + "'");
+        }
         if (config instanceof LlamaConfig llama) {
             return new LlamaForCausalLM(llama, nameOrPath);
         }
@@ -58,7 +91,18 @@ public final class ModelFactory {
      * @return the initialised model (no tokenizer, no directory)
      */
     public static PretrainedModel create(ModelConfig config, NDManager manager, long seed) {
-        HfModel model = newModel(config, null);
+        return create(config, null, manager, seed);
+    }
+
+    /**
+     * @param config the configuration
+     * @param architecture the transformers class, or {@code null} for the configuration's own
+     * @param manager the parent manager
+     * @param seed the seed of every weight
+     * @return the initialised model
+     */
+    public static PretrainedModel create(ModelConfig config, String architecture, NDManager manager, long seed) {
+        HfModel model = newModel(config, null, architecture);
         NDManager owned = manager.newSubManager();
         try {
             ParameterInit.initialize(model, owned, (key, owner) -> HfInitializer.of(model, key, owner, seed));

@@ -5,11 +5,13 @@ import ai.djl.ndarray.NDList;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.peft4j.models.config.BertConfig;
+import io.github.peft4j.models.nn.HiddenStateRecorder;
 import io.github.peft4j.models.nn.ModuleList;
 import io.github.peft4j.models.nn.ShapePreservingBlock;
 
 /**
- * BERT's {@code encoder}: the layers {@code layer.<i>}. Inputs: {@code (hidden, bias)}.
+ * BERT's {@code encoder}: the layers {@code layer.<i>}. Inputs: {@code (hidden, bias)}; outputs:
+ * {@code (hidden)}, then the hidden states when requested (each layer's input, then the last output).
  *
  * <pre>{@code
  * Block encoder = ModuleTree.of(model).get("bert.encoder");
@@ -29,10 +31,13 @@ public final class BertEncoder extends ShapePreservingBlock {
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        HiddenStateRecorder states = HiddenStateRecorder.of(params);
         NDArray hidden = inputs.get(0);
         for (int i = 0; i < layer.size(); i++) {
+            states.record(hidden);
             hidden = layer.get(i).forward(ps, new NDList(hidden, inputs.get(1)), training, params).head();
         }
-        return new NDList(hidden);
+        states.record(hidden);
+        return states.appendTo(new NDList(hidden));
     }
 }

@@ -17,10 +17,13 @@ import io.github.peft4j.models.nn.TokenEmbedding;
 import io.github.peft4j.models.nn.TokenInputBlock;
 
 /**
- * The bare BERT encoder ({@code bert}): {@code embeddings}, {@code encoder}, {@code pooler}.
+ * The bare BERT encoder ({@code bert}): {@code embeddings}, {@code encoder}, {@code pooler} (absent
+ * from the LM heads' encoders, transformers' {@code add_pooling_layer=False}). Attention is
+ * bidirectional, or causal when the configuration says {@code is_decoder}, as in transformers.
  * Inputs: {@code (input_ids [B,T], optional attention_mask [B,T] (or [B, prefix + virtual + T]),
  * optional token_type_ids [B,T])};
- * outputs: {@code (sequence_output [B,T',H], pooled_output [B,H])}, {@code T'} counting virtual
+ * outputs: {@code (sequence_output [B,T',H], pooled_output [B,H])} (no pooled output without a
+ * pooler), then the hidden states when requested, {@code T'} counting virtual
  * tokens. With prefix-tuning prefixes, positions start after the prefix, as transformers'
  * {@code past_key_values_length} does.
  *
@@ -31,16 +34,18 @@ import io.github.peft4j.models.nn.TokenInputBlock;
 public final class BertModel extends TokenInputBlock {
 
     private final BertEmbeddings embeddingStage;
+    private final boolean causal;
     private Block embeddings;
     private Block encoder;
     private Block pooler;
 
-    BertModel(BertConfig config) {
+    BertModel(BertConfig config, boolean addPoolingLayer) {
         super(config.hiddenSize());
+        causal = config.isDecoder();
         embeddingStage = new BertEmbeddings(config);
         embeddings = addIdReader("embeddings", embeddingStage);
         encoder = addChildBlock("encoder", new BertEncoder(config));
-        pooler = addChildBlock("pooler", new BertPooler(config));
+        pooler = addPoolingLayer ? addChildBlock("pooler", new BertPooler(config)) : null;
     }
 
     /** @return the word embeddings of the {@code embeddings} stage */
@@ -69,18 +74,23 @@ public final class BertModel extends TokenInputBlock {
         if (past + virtual > 0 && mask.getShape().get(1) == tokens) {
             mask = m.ones(new Shape(batch, past + virtual), DataType.INT64).concat(mask, 1);
         }
-        NDArray bias = AttentionBias.padding(mask);
+        NDArray bias = causal ? AttentionBias.causal(mask, virtual + tokens, null) : AttentionBias.padding(mask);
 
         NDArray hidden = embeddings.forward(ps, new NDList(ids, types, positions), training, params).head();
-        hidden = encoder.forward(ps, new NDList(hidden, bias), training, params).head();
-        NDArray pooled = pooler.forward(ps, new NDList(hidden), training, params).head();
-        return new NDList(hidden, pooled);
+        NDList encoded = encoder.forward(ps, new NDList(hidden, bias), training, params);
+        hidden = encoded.head();
+        NDList out = new NDList(hidden);
+        if (pooler != null) {
+            out.add(pooler.forward(ps, new NDList(hidden), training, params).head());
+        }
+        return out.addAll(encoded.subNDList(1));
     }
 
-    /** @return the sequence output's shape and the pooled output's, {@code [B,H]} */
+    /** @return the sequence output's shape and, with a pooler, the pooled output's, {@code [B,H]} */
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
         Shape ids = inputShapes[0];
-        return new Shape[] {ids.add(hiddenSize()), new Shape(ids.get(0), hiddenSize())};
+        Shape sequence = ids.add(hiddenSize());
+        return pooler == null ? new Shape[] {sequence} : new Shape[] {sequence, new Shape(ids.get(0), hiddenSize())};
     }
 }

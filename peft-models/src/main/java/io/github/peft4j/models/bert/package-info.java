@@ -1,4 +1,4 @@
 /**
- * BERT for sequence classification with transformers' module paths.
+ * BERT with transformers' module paths: sequence classification and the masked/causal LM heads.
  */
 package io.github.peft4j.models.bert;

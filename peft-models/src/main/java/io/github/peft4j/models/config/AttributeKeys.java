@@ -16,6 +16,10 @@ record AttributeKeys(String hiddenSize, String numLayers, String numAttentionHea
     static final AttributeKeys STANDARD = new AttributeKeys("hidden_size", "num_hidden_layers",
             "num_attention_heads", "intermediate_size", "max_position_embeddings", "hidden_act");
 
+    /** Gemma 2/3: the activation is {@code hidden_activation}. */
+    static final AttributeKeys GEMMA = new AttributeKeys("hidden_size", "num_hidden_layers",
+            "num_attention_heads", "intermediate_size", "max_position_embeddings", "hidden_activation");
+
     /** {@code GPT2Config}'s own names. */
     static final AttributeKeys GPT2 = new AttributeKeys("n_embd", "n_layer", "n_head", "n_inner", "n_positions",
             "activation_function");

@@ -4,8 +4,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 
 /**
- * Configuration of BERT ({@code model_type: bert}) for sequence classification, with transformers'
- * {@code BertConfig} keys and defaults. The number of labels comes from {@code id2label} (2 when
+ * Configuration of BERT ({@code model_type: bert}), with transformers' {@code BertConfig} keys and
+ * defaults. It builds {@code BertForSequenceClassification} unless the loader asks for an LM head
+ * ({@code LoadOptions.architecture("BertForMaskedLM")}). The number of labels comes from {@code id2label} (2 when
  * absent, as in transformers).
  *
  * <pre>{@code
@@ -20,6 +21,7 @@ public final class BertConfig extends ModelConfig {
     private final double layerNormEps;
     private final double classifierDropout;
     private final int numLabels;
+    private final boolean isDecoder;
 
     BertConfig(ObjectNode json, Path source) {
         super(json, source, null, null, BertConfig::readCommon);
@@ -35,6 +37,7 @@ public final class BertConfig extends ModelConfig {
         }
         ObjectNode id2label = f.objectOrNull("id2label");
         numLabels = id2label != null && id2label.size() > 0 ? id2label.size() : f.requiredPositiveInt("num_labels", 2);
+        isDecoder = f.boolValue("is_decoder", false);
     }
 
     private static CommonFields readCommon(JsonFields f) {
@@ -53,9 +56,10 @@ public final class BertConfig extends ModelConfig {
         String hiddenAct = f.string("hidden_act", "gelu");
         int maxPositions = f.requiredPositiveInt("max_position_embeddings", 512);
         double initializerRange = f.doubleValue("initializer_range", 0.02);
-        // a classifier has no output embedding to tie
+        // the MLM decoder (cls.predictions.decoder) reads the word embeddings unless this is false
+        boolean tieWordEmbeddings = f.boolValue("tie_word_embeddings", true);
         return new CommonFields(vocabSize, hiddenSize, numLayers, numHeads, intermediateSize, maxPositions, hiddenAct,
-                initializerRange, false);
+                initializerRange, tieWordEmbeddings);
     }
 
     /** @return a builder with transformers' defaults (BERT base) */
@@ -119,6 +123,11 @@ public final class BertConfig extends ModelConfig {
         return numLabels;
     }
 
+    /** @return {@code is_decoder}: causal self-attention (transformers' {@code BertLMHeadModel} as a decoder) */
+    public boolean isDecoder() {
+        return isDecoder;
+    }
+
     /** Builder of {@link BertConfig}; every setter writes the transformers key. */
     public static final class Builder extends ModelConfig.Builder<BertConfig, Builder> {
 
@@ -163,6 +172,11 @@ public final class BertConfig extends ModelConfig {
                 label2id.put("LABEL_" + i, i);
             }
             return this;
+        }
+
+        /** @param v {@code is_decoder}: causal self-attention @return this builder */
+        public Builder isDecoder(boolean v) {
+            return put("is_decoder", v);
         }
 
         @Override

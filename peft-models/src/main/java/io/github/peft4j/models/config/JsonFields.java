@@ -32,6 +32,34 @@ final class JsonFields {
         return v != null && !v.isNull();
     }
 
+    /** @return whether the key is written at all, even as {@code null} */
+    boolean present(String key) {
+        return node.has(key);
+    }
+
+    Double doubleOrNull(String key) {
+        return has(key) ? doubleValue(key, 0) : null;
+    }
+
+    /** @return a list of strings ({@code layer_types}), or {@code null} when absent */
+    List<String> stringListOrNull(String key) {
+        JsonNode v = node.get(key);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        List<String> out = new ArrayList<>();
+        if (v.isArray()) {
+            for (JsonNode e : v) {
+                if (!e.isTextual()) {
+                    throw wrongType(key, "a list of strings", v);
+                }
+                out.add(e.textValue());
+            }
+            return List.copyOf(out);
+        }
+        throw wrongType(key, "a list of strings", v);
+    }
+
     int intValue(String key, int defaultValue) {
         JsonNode v = node.get(key);
         if (v == null || v.isNull()) {

@@ -6,8 +6,10 @@ import java.util.Set;
 
 /**
  * Configuration of the Llama family: Llama 2/3 ({@code llama}, also SmolLM and TinyLlama),
- * Mistral ({@code mistral}) and Qwen2 ({@code qwen2}, biases on q/k/v). Defaults are those of the
- * matching transformers config class.
+ * Mistral ({@code mistral}), Qwen2 ({@code qwen2}, biases on q/k/v), Qwen3 ({@code qwen3}, q/k
+ * norms), Phi-3 ({@code phi3}, fused {@code qkv_proj} and {@code gate_up_proj}), Gemma 2
+ * ({@code gemma2}) and Gemma 3 text ({@code gemma3_text}). Defaults are those of the matching
+ * transformers config class.
  *
  * <pre>{@code
  * LlamaConfig config = LlamaConfig.tiny()          // 2 layers, hidden 64, 4 heads, 2 KV heads
@@ -20,8 +22,9 @@ import java.util.Set;
 public final class LlamaConfig extends ModelConfig {
 
     /** The {@code model_type} values this class reads. */
-    public static final Set<String> MODEL_TYPES = Set.of("llama", "mistral", "qwen2");
+    public static final Set<String> MODEL_TYPES = Set.copyOf(LlamaFamily.modelTypes());
 
+    private final LlamaFamily family;
     private final int numKvHeads;
     private final int headDim;
     private final double rmsNormEps;
@@ -32,65 +35,72 @@ public final class LlamaConfig extends ModelConfig {
     private final boolean mlpBias;
     private final double attentionDropout;
     private final Integer slidingWindow;
+    private final boolean[] slidingLayers;
+    private final double partialRotaryFactor;
+    private final GemmaFields gemma;
+    private final double residDropout;
+    private final double embdDropout;
 
     LlamaConfig(ObjectNode json, Path source) {
-        super(json, source, defaultBos(json), defaultEos(json), LlamaConfig::readCommon);
+        super(json, source, defaults(json).bos, defaults(json).eos, LlamaConfig::readCommon);
         JsonFields f = fields();
-        boolean mistral = modelType().equals("mistral");
-        boolean qwen2 = modelType().equals("qwen2");
+        family = LlamaFamily.of(modelType());
         int numHeads = numAttentionHeads();
-        numKvHeads = f.requiredPositiveInt("num_key_value_heads", mistral ? 8 : numHeads);
+        numKvHeads = f.requiredPositiveInt("num_key_value_heads", family.numKvHeads == 0 ? numHeads : family.numKvHeads);
         if (numHeads % numKvHeads != 0) {
             throw f.invalid("num_key_value_heads", "num_attention_heads (" + numHeads
                     + ") must be a multiple of num_key_value_heads (" + numKvHeads + ")");
         }
-        if (!f.has("head_dim") && hiddenSize() % numHeads != 0) {
+        int defaultHeadDim = family.defaultHeadDim();
+        if (!f.has("head_dim") && defaultHeadDim == 0 && hiddenSize() % numHeads != 0) {
             throw f.invalid("num_attention_heads", "hidden_size (" + hiddenSize()
                     + ") must be a multiple of num_attention_heads (" + numHeads + ")");
         }
-        headDim = f.requiredPositiveInt("head_dim", Math.max(1, hiddenSize() / numHeads));
-        if (headDim % 2 != 0) {
-            throw f.invalid("head_dim", "rotary embeddings need an even head size, found " + headDim);
+        headDim = f.requiredPositiveInt("head_dim", defaultHeadDim > 0 ? defaultHeadDim : Math.max(1, hiddenSize() / numHeads));
+        partialRotaryFactor = f.doubleValue("partial_rotary_factor", 1.0);
+        int rotaryDim = rotaryDim();
+        if (rotaryDim % 2 != 0 || rotaryDim <= 0 || rotaryDim > headDim) {
+            throw f.invalid(partialRotaryFactor == 1.0 ? "head_dim" : "partial_rotary_factor",
+                    "rotary embeddings need an even rotary size within the head, found " + rotaryDim);
         }
-        rmsNormEps = f.doubleValue("rms_norm_eps", 1e-6);
-        ropeTheta = f.doubleValue("rope_theta", 10000.0);
+        rmsNormEps = f.doubleValue("rms_norm_eps", family.rmsNormEps);
+        ropeTheta = f.doubleValue("rope_theta", family.defaultRopeTheta());
         ropeScaling = RopeScaling.parse(f);
         boolean attentionBias = f.boolValue("attention_bias", false);
+        boolean qwen2 = family == LlamaFamily.QWEN2;
         qkvBias = qwen2 || attentionBias;
         oProjBias = !qwen2 && attentionBias;
         mlpBias = f.boolValue("mlp_bias", false);
         attentionDropout = f.doubleValue("attention_dropout", 0.0);
-        // Mistral slides its window over every layer; Qwen2 only when use_sliding_window, which
-        // peft4j does not implement (LlamaModel warns).
-        slidingWindow = mistral ? f.intOrNull("sliding_window") : null;
+        residDropout = f.doubleValue("resid_pdrop", 0.0);
+        embdDropout = f.doubleValue("embd_pdrop", 0.0);
+        slidingWindow = SlidingLayers.window(family, f);
+        slidingLayers = SlidingLayers.of(family, f, numLayers());
+        gemma = family.isGemma() ? GemmaFields.read(family, f) : null;
     }
 
     private static CommonFields readCommon(JsonFields f) {
         String type = f.modelType();
-        if (!MODEL_TYPES.contains(type)) {
-            throw f.invalid("model_type", "LlamaConfig reads " + MODEL_TYPES + ", not '" + type + "'");
+        LlamaFamily family = LlamaFamily.of(type);
+        if (family == null) {
+            throw f.invalid("model_type", "LlamaConfig reads " + LlamaFamily.modelTypes() + ", not '" + type + "'");
         }
-        boolean mistral = type.equals("mistral");
-        boolean qwen2 = type.equals("qwen2");
-        int vocabSize = f.requiredPositiveInt("vocab_size", qwen2 ? 151936 : 32000);
-        int hiddenSize = f.requiredPositiveInt("hidden_size", 4096);
-        int intermediateSize = f.requiredPositiveInt("intermediate_size", mistral ? 14336 : qwen2 ? 22016 : 11008);
-        int numLayers = f.requiredPositiveInt("num_hidden_layers", 32);
-        int numHeads = f.requiredPositiveInt("num_attention_heads", 32);
-        int maxPositions = f.requiredPositiveInt("max_position_embeddings", mistral ? 4096 * 32 : qwen2 ? 32768 : 2048);
-        String hiddenAct = f.string("hidden_act", "silu");
+        int vocabSize = f.requiredPositiveInt("vocab_size", family.vocabSize);
+        int hiddenSize = f.requiredPositiveInt("hidden_size", family.hiddenSize);
+        int intermediateSize = f.requiredPositiveInt("intermediate_size", family.intermediateSize);
+        int numLayers = f.requiredPositiveInt("num_hidden_layers", family.numLayers);
+        int numHeads = f.requiredPositiveInt("num_attention_heads", family.numHeads);
+        int maxPositions = f.requiredPositiveInt("max_position_embeddings", family.maxPositions);
+        String hiddenAct = f.string(family.activationKey, family.activation);
         double initializerRange = f.doubleValue("initializer_range", 0.02);
-        boolean tieWordEmbeddings = f.boolValue("tie_word_embeddings", false);
+        boolean tieWordEmbeddings = f.boolValue("tie_word_embeddings", family.tieWordEmbeddings);
         return new CommonFields(vocabSize, hiddenSize, numLayers, numHeads, intermediateSize, maxPositions, hiddenAct,
                 initializerRange, tieWordEmbeddings);
     }
 
-    private static Integer defaultBos(ObjectNode json) {
-        return json.path("model_type").asText().equals("qwen2") ? null : 1;
-    }
-
-    private static Integer defaultEos(ObjectNode json) {
-        return json.path("model_type").asText().equals("qwen2") ? null : 2;
+    private static LlamaFamily defaults(ObjectNode json) {
+        LlamaFamily family = LlamaFamily.of(json.path("model_type").asText());
+        return family == null ? LlamaFamily.LLAMA : family;
     }
 
     /** @return a builder with transformers' {@code LlamaConfig} defaults (a 7B-sized model) */
@@ -99,11 +109,12 @@ public final class LlamaConfig extends ModelConfig {
     }
 
     /**
-     * @param modelType {@code llama}, {@code mistral} or {@code qwen2}
+     * @param modelType one of {@link #MODEL_TYPES}
      * @return a builder with that type's transformers defaults
      */
     public static Builder builder(String modelType) {
-        return new Builder(newJson(modelType));
+        LlamaFamily family = LlamaFamily.of(modelType);
+        return new Builder(newJson(modelType), family == null ? AttributeKeys.STANDARD : family.keys());
     }
 
     /**
@@ -117,30 +128,24 @@ public final class LlamaConfig extends ModelConfig {
     }
 
     /**
-     * @param modelType {@code llama}, {@code mistral} or {@code qwen2}
-     * @return {@link #tiny()} of that type
+     * @param modelType one of {@link #MODEL_TYPES}
+     * @return {@link #tiny()} of that type (head size 16 for the types whose default is larger)
      */
     public static Builder tiny(String modelType) {
-        return builder(modelType).vocabSize(128).hiddenSize(64).intermediateSize(128).numLayers(2)
+        Builder b = builder(modelType).vocabSize(128).hiddenSize(64).intermediateSize(128).numLayers(2)
                 .numAttentionHeads(4).numKeyValueHeads(2).maxPositionEmbeddings(256)
                 .tieWordEmbeddings(false).rmsNormEps(1e-6).ropeTheta(10000.0);
+        return LlamaFamily.of(modelType).defaultHeadDim() > 0 ? b.headDim(16) : b;
     }
 
     @Override
     public Builder toBuilder() {
-        return new Builder(jsonCopy());
+        return new Builder(jsonCopy(), family.keys());
     }
 
     @Override
     public String architecture() {
-        switch (modelType()) {
-            case "mistral":
-                return "MistralForCausalLM";
-            case "qwen2":
-                return "Qwen2ForCausalLM";
-            default:
-                return "LlamaForCausalLM";
-        }
+        return family.architecture;
     }
 
     @Override
@@ -193,21 +198,74 @@ public final class LlamaConfig extends ModelConfig {
         return attentionDropout;
     }
 
-    /** @return Mistral's {@code sliding_window}, or {@code null} for full attention */
+    /**
+     * @return the attention window of the sliding layers ({@code sliding_window}; for Qwen2/3 only with
+     *     {@code use_sliding_window}), or {@code null} for full attention everywhere
+     */
     public Integer slidingWindow() {
         return slidingWindow;
     }
 
-    /** @return whether a Qwen2 config asks for sliding-window attention, which peft4j ignores */
-    public boolean requestsUnsupportedSlidingWindow() {
-        return modelType().equals("qwen2") && fields().boolValue("use_sliding_window", false);
+    /**
+     * The window of one layer, as transformers' {@code layer_types} assigns them: every layer for
+     * Mistral and Phi-3, layers from {@code max_window_layers} on for Qwen2/3, every other layer
+     * (starting with the first) for Gemma 2, five of every six for Gemma 3.
+     *
+     * @param layer a layer index
+     * @return its window, or {@code null} for full attention
+     */
+    public Integer slidingWindow(int layer) {
+        return slidingLayers[layer] ? slidingWindow : null;
+    }
+
+    /** @return whether q and k are RMS-normalised per head before RoPE ({@code q_norm}, {@code k_norm}: Qwen3, Gemma 3) */
+    public boolean qkNorm() {
+        return family.qkNorm();
+    }
+
+    /** @return whether q/k/v and gate/up are fused projections ({@code qkv_proj}, {@code gate_up_proj}: Phi-3) */
+    public boolean fusedProjections() {
+        return family == LlamaFamily.PHI3;
+    }
+
+    /** @return {@code partial_rotary_factor}: the share of each head that RoPE rotates */
+    public double partialRotaryFactor() {
+        return partialRotaryFactor;
+    }
+
+    /** @return the number of leading channels of a head that RoPE rotates */
+    public int rotaryDim() {
+        return (int) (headDim * partialRotaryFactor);
+    }
+
+    /** @return Phi-3's {@code resid_pdrop}, applied to attention and MLP outputs while training */
+    public double residDropout() {
+        return residDropout;
+    }
+
+    /** @return Phi-3's {@code embd_pdrop}, applied to the embeddings while training */
+    public double embdDropout() {
+        return embdDropout;
+    }
+
+    /**
+     * @return Gemma's settings: (1 + w) norms, scaled embeddings, norms around the feed-forward block,
+     *     {@code query_pre_attn_scalar}, soft-capping, the local RoPE base; empty for other types
+     */
+    public java.util.Optional<GemmaFields> gemma() {
+        return java.util.Optional.ofNullable(gemma);
+    }
+
+    /** @return the attention score scale: {@code query_pre_attn_scalar^-0.5} for Gemma, else {@code head_dim^-0.5} */
+    public double attentionScale() {
+        return Math.pow(gemma == null ? headDim : gemma.queryPreAttnScalar(), -0.5);
     }
 
     /** Builder of {@link LlamaConfig}; every setter writes the transformers key. */
     public static final class Builder extends ModelConfig.Builder<LlamaConfig, Builder> {
 
-        Builder(ObjectNode json) {
-            super(json);
+        Builder(ObjectNode json, AttributeKeys keys) {
+            super(json, keys);
         }
 
         /** @param v {@code num_key_value_heads} @return this builder */
@@ -250,9 +308,37 @@ public final class LlamaConfig extends ModelConfig {
             return put("attention_dropout", v);
         }
 
-        /** @param v Mistral's {@code sliding_window}, {@code null} for none @return this builder */
+        /** @param v {@code sliding_window}; {@code null} writes JSON null (no window) @return this builder */
         public Builder slidingWindow(Integer v) {
-            return put("sliding_window", v);
+            return putOrNull("sliding_window", v);
+        }
+
+        /**
+         * @param types transformers' {@code layer_types}, one of {@code sliding_attention} or
+         *     {@code full_attention} per layer
+         * @return this builder
+         */
+        public Builder layerTypes(String... types) {
+            com.fasterxml.jackson.databind.node.ArrayNode array = json.arrayNode();
+            for (String t : types) {
+                array.add(t);
+            }
+            return set("layer_types", array);
+        }
+
+        /** @param v Gemma 2's {@code attn_logit_softcapping}, {@code null} for none @return this builder */
+        public Builder attnLogitSoftcapping(Double v) {
+            return putOrNull("attn_logit_softcapping", v);
+        }
+
+        /** @param v Gemma's {@code final_logit_softcapping}, {@code null} for none @return this builder */
+        public Builder finalLogitSoftcapping(Double v) {
+            return putOrNull("final_logit_softcapping", v);
+        }
+
+        /** Writes JSON {@code null} for {@code null}: "none", where a missing key means the type's default. */
+        private Builder putOrNull(String key, Object v) {
+            return v == null ? set(key, com.fasterxml.jackson.databind.node.NullNode.getInstance()) : put(key, v);
         }
 
         @Override

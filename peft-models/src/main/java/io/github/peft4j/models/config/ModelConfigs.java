@@ -24,7 +24,8 @@ public final class ModelConfigs {
     public static final String FILE_NAME = "config.json";
 
     /** The {@code model_type} values peft4j can build. */
-    public static final List<String> SUPPORTED_MODEL_TYPES = List.of("bert", "gpt2", "llama", "mistral", "qwen2");
+    public static final List<String> SUPPORTED_MODEL_TYPES = List.of("bert", "gemma2", "gemma3_text", "gpt2", "llama",
+            "mistral", "phi3", "qwen2", "qwen3");
 
     private ModelConfigs() {}
 

@@ -6,13 +6,15 @@ import java.util.List;
 /**
  * How {@link Generator} picks tokens, with the meaning and defaults of transformers'
  * {@code GenerationConfig}: greedy unless {@code doSample}; sampling applies temperature, then
- * top-k, then top-p (nucleus) to the logits. Generation stops at an end-of-sequence id or after
- * {@code maxNewTokens}. Ids left unset come from the model's configuration.
+ * top-k, then top-p (nucleus) to the logits, after the repetition penalty (which greedy decoding
+ * applies too). Generation stops at an end-of-sequence id, at a stop string (given a decoder of
+ * tokens to text) or after {@code maxNewTokens}. Ids left unset come from the model's configuration.
  *
  * <pre>{@code
  * GenerationConfig greedy = GenerationConfig.greedy(32);
  * GenerationConfig sample = GenerationConfig.builder().maxNewTokens(64).doSample(true)
  *         .temperature(0.7).topK(50).topP(0.9).seed(7).build();
+ * GenerationConfig chat = GenerationConfig.builder().repetitionPenalty(1.2).stopStrings("\nUser:").build();
  * }</pre>
  *
  * @param maxNewTokens {@code max_new_tokens}, the most tokens to generate
@@ -24,9 +26,14 @@ import java.util.List;
  * @param eosTokenIds {@code eos_token_id}, or {@code null} to take the model's
  * @param padTokenId {@code pad_token_id} for finished rows, or {@code null} to take the model's (else eos)
  * @param outputLogits whether the result keeps each step's raw logits
+ * @param repetitionPenalty {@code repetition_penalty} (1 = off): the logit of every token already in
+ *     the row (prompt or generated) is divided by it when positive, multiplied by it when negative
+ * @param stopStrings {@code stop_strings}: a row stops once its generated text contains one of them
+ *     completed by the newest token, which is kept (transformers' {@code StopStringCriteria})
  */
 public record GenerationConfig(int maxNewTokens, boolean doSample, double temperature, int topK, double topP,
-        long seed, List<Integer> eosTokenIds, Integer padTokenId, boolean outputLogits) {
+        long seed, List<Integer> eosTokenIds, Integer padTokenId, boolean outputLogits, double repetitionPenalty,
+        List<String> stopStrings) {
 
     /** Checks the values: one out of range is a {@link PeftConfigException} naming its key. */
     public GenerationConfig {
@@ -42,7 +49,14 @@ public record GenerationConfig(int maxNewTokens, boolean doSample, double temper
         if (!(topP > 0 && topP <= 1)) {
             throw new PeftConfigException("top_p must be in (0, 1], got " + topP);
         }
+        if (!(repetitionPenalty > 0)) {
+            throw new PeftConfigException("repetition_penalty must be > 0 (1 disables it), got " + repetitionPenalty);
+        }
         eosTokenIds = eosTokenIds == null ? null : List.copyOf(eosTokenIds);
+        stopStrings = stopStrings == null ? List.of() : List.copyOf(stopStrings);
+        if (stopStrings.stream().anyMatch(String::isEmpty)) {
+            throw new PeftConfigException("stop_strings must not contain an empty string");
+        }
     }
 
     /**
@@ -69,6 +83,8 @@ public record GenerationConfig(int maxNewTokens, boolean doSample, double temper
         private List<Integer> eosTokenIds;
         private Integer padTokenId;
         private boolean outputLogits;
+        private double repetitionPenalty = 1.0;
+        private List<String> stopStrings = List.of();
 
         private Builder() {}
 
@@ -126,10 +142,22 @@ public record GenerationConfig(int maxNewTokens, boolean doSample, double temper
             return this;
         }
 
+        /** @param v {@code repetition_penalty}, 1 to disable @return this builder */
+        public Builder repetitionPenalty(double v) {
+            repetitionPenalty = v;
+            return this;
+        }
+
+        /** @param v {@code stop_strings} @return this builder */
+        public Builder stopStrings(String... v) {
+            stopStrings = List.of(v);
+            return this;
+        }
+
         /** @return the validated config */
         public GenerationConfig build() {
             return new GenerationConfig(maxNewTokens, doSample, temperature, topK, topP, seed, eosTokenIds, padTokenId,
-                    outputLogits);
+                    outputLogits, repetitionPenalty, stopStrings);
         }
     }
 }

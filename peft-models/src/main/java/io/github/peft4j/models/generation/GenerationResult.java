@@ -22,7 +22,9 @@ public record GenerationResult(List<long[]> tokens, List<FinishReason> finishRea
         /** It produced an end-of-sequence token. */
         EOS,
         /** It reached {@code max_new_tokens}. */
-        LENGTH
+        LENGTH,
+        /** Its text reached one of the {@code stop_strings}. */
+        STOP_STRING
     }
 
     /**

@@ -15,14 +15,16 @@ import io.github.peft4j.models.CausalLM;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * Autoregressive generation with a {@link KvCache}: the prompt runs once, then each step feeds only
  * the newest token. Works on any block that is or wraps a {@link CausalLM} (a {@code PeftModel}
  * included) and calls that block's own forward, so active adapters take part, and disabled ones
  * don't. Prompts of different lengths are left-padded into one batch; each row stops at an
- * end-of-sequence id or after {@code maxNewTokens}. Every step runs in its own sub-manager, so
- * generation leaves no arrays behind.
+ * end-of-sequence id, at a stop string (given a decoder) or after {@code maxNewTokens}. The repetition
+ * penalty counts the row's real tokens (prompt and generated), not its padding, so a row decodes alike
+ * alone and in a batch. Every step runs in its own sub-manager, so generation leaves no arrays behind.
  *
  * <pre>{@code
  * long[] prompt = tokenizer.encode("The capital of France is");
@@ -41,6 +43,18 @@ public final class Generator {
      * @return the generated tokens of each prompt
      */
     public static GenerationResult generate(Block model, List<long[]> prompts, GenerationConfig config) {
+        return generate(model, prompts, config, null);
+    }
+
+    /**
+     * @param model a causal LM block or a block wrapping one
+     * @param prompts token ids of each prompt (left-padded into a batch)
+     * @param config decoding settings
+     * @param decoder token ids to text ({@code tokenizer::decode}) for the stop strings, or {@code null}
+     * @return the generated tokens of each prompt
+     */
+    public static GenerationResult generate(Block model, List<long[]> prompts, GenerationConfig config,
+            Function<long[], String> decoder) {
         if (prompts.isEmpty()) {
             throw new PeftConfigException("no prompt to generate from");
         }
@@ -62,7 +76,7 @@ public final class Generator {
         }
         try (NDManager m = managerOf(model).newSubManager()) {
             Shape shape = new Shape(rows, longest);
-            return generate(model, m.create(ids, shape), m.create(mask, shape), config);
+            return generate(model, m.create(ids, shape), m.create(mask, shape), config, decoder);
         }
     }
 
@@ -73,9 +87,22 @@ public final class Generator {
      * @param config decoding settings
      * @return the generated tokens of each row
      */
-    @SuppressWarnings("try") // the scope only makes the context current on this thread
     public static GenerationResult generate(Block model, NDArray inputIds, NDArray attentionMask,
             GenerationConfig config) {
+        return generate(model, inputIds, attentionMask, config, null);
+    }
+
+    /**
+     * @param model a causal LM block or a block wrapping one
+     * @param inputIds [B, T] prompt ids, left-padded
+     * @param attentionMask [B, T] (0 on the left padding), or {@code null} when nothing is padded
+     * @param config decoding settings
+     * @param decoder token ids to text for the stop strings, or {@code null} when there are none
+     * @return the generated tokens of each row
+     */
+    @SuppressWarnings("try") // the scope only makes the context current on this thread
+    public static GenerationResult generate(Block model, NDArray inputIds, NDArray attentionMask,
+            GenerationConfig config, Function<long[], String> decoder) {
         CausalLM lm = causalLm(model);
         List<Integer> eos = config.eosTokenIds() != null ? config.eosTokenIds() : lm.config().eosTokenIds();
         long pad = padId(lm, config);
@@ -83,9 +110,22 @@ public final class Generator {
         int vocab = lm.vocabSize();
         TokenChooser chooser = new TokenChooser(config);
         List<List<Long>> produced = new ArrayList<>();
+        List<List<Long>> seen = new ArrayList<>();
+        List<StopStrings> stops = new ArrayList<>();
         GenerationResult.FinishReason[] reasons = new GenerationResult.FinishReason[rows];
+        long[] promptIds = inputIds.toType(DataType.INT64, false).toLongArray();
+        long[] promptMask = attentionMask == null ? null : attentionMask.toType(DataType.INT64, false).toLongArray();
+        int promptLength = promptIds.length / rows;
         for (int r = 0; r < rows; r++) {
             produced.add(new ArrayList<>());
+            stops.add(StopStrings.of(config.stopStrings(), decoder));
+            List<Long> real = new ArrayList<>();
+            for (int i = r * promptLength; i < (r + 1) * promptLength; i++) {
+                if (promptMask == null || promptMask[i] != 0) {
+                    real.add(promptIds[i]);
+                }
+            }
+            seen.add(real);
         }
         List<float[][]> stepLogits = new ArrayList<>();
         NDManager parent = inputIds.getManager();
@@ -113,10 +153,13 @@ public final class Generator {
                         next[r] = pad;
                         continue;
                     }
-                    next[r] = chooser.choose(last, r * vocab, vocab);
+                    next[r] = chooser.choose(last, r * vocab, vocab, seen.get(r));
                     produced.get(r).add(next[r]);
+                    seen.get(r).add(next[r]);
                     if (eos.contains((int) next[r])) {
                         reasons[r] = GenerationResult.FinishReason.EOS;
+                    } else if (stops.get(r).completedBy(toArray(produced.get(r)))) {
+                        reasons[r] = GenerationResult.FinishReason.STOP_STRING;
                     }
                 }
                 if (kept != null) {
@@ -130,10 +173,14 @@ public final class Generator {
         List<long[]> tokens = new ArrayList<>();
         List<GenerationResult.FinishReason> finish = new ArrayList<>();
         for (int r = 0; r < rows; r++) {
-            tokens.add(produced.get(r).stream().mapToLong(Long::longValue).toArray());
+            tokens.add(toArray(produced.get(r)));
             finish.add(reasons[r] == null ? GenerationResult.FinishReason.LENGTH : reasons[r]);
         }
         return new GenerationResult(tokens, finish, stepLogits);
+    }
+
+    private static long[] toArray(List<Long> ids) {
+        return ids.stream().mapToLong(Long::longValue).toArray();
     }
 
     private static NDList firstInputs(NDArray ids, NDArray mask, NDManager sm) {

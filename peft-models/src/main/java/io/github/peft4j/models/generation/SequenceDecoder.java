@@ -11,6 +11,7 @@ import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.hooks.ForwardContext;
 import io.github.peft4j.models.CausalLM;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -18,7 +19,9 @@ import java.util.List;
  * interleaves with other sequences (continuous batching). Each call is a forward of this row alone
  * (a batch of one), so the numbers a sequence sees never depend on which other sequences are being
  * decoded at the same time, nor on how many: a greedy sequence decodes to the same tokens alone and
- * under load, bit for bit. Sampling draws from the sequence's own seeded generator.
+ * under load, bit for bit. Sampling draws from the sequence's own seeded generator; the repetition
+ * penalty counts this sequence's prompt and generated tokens. Stop strings are the caller's to check
+ * ({@link StopStrings}), as {@code maxNewTokens} is.
  *
  * <p>The caller's {@link ForwardContext} travels with every forward, so per-request data such as
  * an {@code AdapterRouting} of one row selects this sequence's adapter without touching the shared
@@ -44,6 +47,7 @@ public final class SequenceDecoder implements AutoCloseable {
     private final NDManager session;
     private final KvCache cache;
     private final ParameterStore parameterStore;
+    private final List<Long> seen = new ArrayList<>();
     private long last = -1;
     private int generated;
 
@@ -123,7 +127,10 @@ public final class SequenceDecoder implements AutoCloseable {
             cache.discardStaged();
             throw e;
         }
-        last = chooser.choose(logits, 0, lm.vocabSize());
+        for (long id : ids) {
+            seen.add(id);
+        }
+        last = chooser.choose(logits, 0, lm.vocabSize(), seen);
         generated++;
         return last;
     }

@@ -1,12 +1,16 @@
 package io.github.peft4j.models.generation;
 
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Random;
 
 /**
- * Picks the next token from one row of logits, in Java: {@code argmax} for greedy decoding, else
- * transformers' warpers in their order (temperature, top-k, top-p) and a draw from the softmax with
- * a seeded generator, so a seed gives the same text on every engine and device.
+ * Picks the next token from one row of logits, in Java: transformers' repetition penalty, then
+ * {@code argmax} for greedy decoding, else transformers' warpers in their order (temperature, top-k,
+ * top-p) and a draw from the softmax with a seeded generator, so a seed gives the same text on every
+ * engine and device.
  */
 final class TokenChooser {
 
@@ -19,12 +23,33 @@ final class TokenChooser {
     }
 
     int choose(float[] logits, int offset, int vocab) {
-        if (!config.doSample()) {
+        return choose(logits, offset, vocab, List.of());
+    }
+
+    /**
+     * @param logits the step's logits, rows side by side
+     * @param offset where this row's start
+     * @param vocab the vocabulary size
+     * @param seen the row's tokens so far (prompt and generated), for the repetition penalty
+     * @return the chosen token
+     */
+    int choose(float[] logits, int offset, int vocab, Collection<Long> seen) {
+        double penalty = config.repetitionPenalty();
+        if (!config.doSample() && (penalty == 1.0 || seen.isEmpty())) {
             return argMax(logits, offset, vocab);
         }
         double[] scores = new double[vocab];
         for (int i = 0; i < vocab; i++) {
-            scores[i] = logits[offset + i] / config.temperature();
+            scores[i] = logits[offset + i];
+        }
+        if (penalty != 1.0) {
+            penalize(scores, seen, penalty);
+        }
+        if (!config.doSample()) {
+            return argMax(scores);
+        }
+        for (int i = 0; i < vocab; i++) {
+            scores[i] /= config.temperature();
         }
         if (config.topK() > 0 && config.topK() < vocab) {
             keepTopK(scores, config.topK());
@@ -33,6 +58,29 @@ final class TokenChooser {
             keepTopP(scores, config.topP());
         }
         return sample(scores);
+    }
+
+    /**
+     * transformers' RepetitionPenaltyLogitsProcessor: each token already present, once, has its score
+     * divided by the penalty when positive and multiplied by it when negative.
+     */
+    static void penalize(double[] scores, Collection<Long> seen, double penalty) {
+        for (long token : new HashSet<>(seen)) {
+            if (token >= 0 && token < scores.length) {
+                int t = (int) token;
+                scores[t] = scores[t] < 0 ? scores[t] * penalty : scores[t] / penalty;
+            }
+        }
+    }
+
+    static int argMax(double[] scores) {
+        int best = 0;
+        for (int i = 1; i < scores.length; i++) {
+            if (scores[i] > scores[best]) {
+                best = i;
+            }
+        }
+        return best;
     }
 
     static int argMax(float[] logits, int offset, int vocab) {

@@ -9,6 +9,7 @@ import io.github.peft4j.models.config.Gpt2Config;
 import io.github.peft4j.models.nn.CausalInputs;
 import io.github.peft4j.models.nn.Dropout;
 import io.github.peft4j.models.nn.HfLayerNorm;
+import io.github.peft4j.models.nn.HiddenStateRecorder;
 import io.github.peft4j.models.nn.ModuleList;
 import io.github.peft4j.models.nn.TokenEmbedding;
 import io.github.peft4j.models.nn.TokenInputBlock;
@@ -16,7 +17,7 @@ import io.github.peft4j.models.nn.TokenInputBlock;
 /**
  * The bare GPT-2 decoder ({@code transformer}): {@code wte}, {@code wpe}, {@code h.<i>},
  * {@code ln_f}. Inputs: {@code (input_ids [B,T], optional attention_mask)}; output:
- * {@code (hidden [B,T,E])}.
+ * {@code (hidden [B,T,E])}, then the hidden states when requested.
  *
  * <pre>{@code
  * NDArray hidden = ModuleTree.of(model).get("transformer").forward(ps, new NDList(ids), false).head();
@@ -48,11 +49,14 @@ public final class Gpt2Model extends TokenInputBlock {
         CausalInputs in = CausalInputs.embed(wte, ps, inputs, training, params, null);
         NDArray positions = wpe.forward(ps, new NDList(in.positions()), training, params).head();
         NDArray hidden = Dropout.apply(in.embeddings().add(positions), embdDropout, training);
+        HiddenStateRecorder states = HiddenStateRecorder.of(params);
         for (int i = 0; i < h.size(); i++) {
+            states.record(hidden);
             hidden = h.get(i).forward(ps, new NDList(hidden, in.bias()), training, params).head();
         }
         hidden = lnF.forward(ps, new NDList(hidden), training, params).head();
+        states.record(hidden);
         in.finish();
-        return new NDList(hidden);
+        return states.appendTo(new NDList(hidden));
     }
 }

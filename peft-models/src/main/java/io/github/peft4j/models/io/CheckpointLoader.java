@@ -117,11 +117,11 @@ public final class CheckpointLoader {
         }
         if (!fresh.isEmpty()) {
             LOG.warn("Some weights of {} were not in the checkpoint {} and are newly initialized: {}",
-                    model.config().architecture(), checkpoint.path(), fresh);
+                    model.architecture(), checkpoint.path(), fresh);
         }
         if (!unexpected.isEmpty()) {
             LOG.warn("Some weights of the checkpoint {} were not used by {}: {}", checkpoint.path(),
-                    model.config().architecture(), unexpected);
+                    model.architecture(), unexpected);
         }
         return new LoadReport(fresh, unexpected, buffers, bare);
     }
@@ -138,7 +138,7 @@ public final class CheckpointLoader {
         }
         return (m, shape, type) -> {
             throw new PeftFormatException(checkpoint.path(), bare ? key.substring(prefix.length()) : key,
-                    "missing: " + model.config().architecture() + " needs this tensor with shape " + shape
+                    "missing: " + model.architecture() + " needs this tensor with shape " + shape
                             + "; the checkpoint holds " + checkpoint.names().size() + " tensors");
         };
     }

@@ -45,7 +45,7 @@ public final class CheckpointWriter {
      */
     public static void save(HfModel model, Path dir, long maxShardBytes) {
         Map<String, Parameter> params = ModuleTree.of(model.asBlock()).parameters();
-        Set<String> plain = ModuleTree.of(ModelFactory.newModel(model.config(), null).asBlock())
+        Set<String> plain = ModuleTree.of(ModelFactory.newModel(model.config(), null, model.architecture()).asBlock())
                 .parameters().keySet();
         if (!params.keySet().equals(plain)) {
             Set<String> extra = new TreeSet<>(params.keySet());
@@ -53,7 +53,7 @@ public final class CheckpointWriter {
             Set<String> missing = new TreeSet<>(plain);
             missing.removeAll(params.keySet());
             throw new PeftCompatibilityException("the model's parameters are not those of a plain "
-                    + model.config().architecture() + " (extra " + sample(extra) + ", missing " + sample(missing)
+                    + model.architecture() + " (extra " + sample(extra) + ", missing " + sample(missing)
                     + "): merge and unload adapters (PeftModel.mergeAndUnload()) before saving a base checkpoint");
         }
         Map<String, NDArray> tensors = new LinkedHashMap<>();
@@ -72,6 +72,7 @@ public final class CheckpointWriter {
         }
         ObjectNode config = model.config().toJson();
         config.put("torch_dtype", "float32");
+        config.putArray("architectures").add(model.architecture());
         AtomicFiles.write(dir.resolve(ModelConfigs.FILE_NAME),
                 (PythonJson.write(config) + "\n").getBytes(StandardCharsets.UTF_8));
         SafetensorsCheckpoint.writeSharded(dir, tensors, maxShardBytes);

@@ -49,6 +49,9 @@ public final class HfInitializer implements Initializer {
         ModelConfig config = model.config();
         String name = key.substring(key.lastIndexOf('.') + 1);
         long seed = modelSeed ^ fnv1a(key);
+        if (owner instanceof RmsNorm rms && rms.unitOffset()) {
+            return new HfInitializer(Kind.ZEROS, 0, seed);     // Gemma scales by 1 + weight
+        }
         if (owner instanceof HfLayerNorm || owner instanceof RmsNorm) {
             return new HfInitializer(name.equals("weight") ? Kind.ONES : Kind.ZEROS, 0, seed);
         }

@@ -12,7 +12,9 @@ import io.github.peft4j.models.nn.ShapePreservingBlock;
 import java.util.function.UnaryOperator;
 
 /**
- * Llama's SwiGLU {@code mlp}: {@code down_proj(act(gate_proj(x)) * up_proj(x))}.
+ * Llama's gated {@code mlp}: {@code down_proj(act(gate_proj(x)) * up_proj(x))} (SwiGLU with SiLU,
+ * GeGLU with Gemma's GELU-tanh). Phi-3 fuses the two input projections into {@code gate_up_proj},
+ * whose first half is the gate.
  *
  * <pre>{@code
  * Block mlp = ModuleTree.of(model).get("model.layers.0.mlp");
@@ -21,6 +23,7 @@ import java.util.function.UnaryOperator;
 public final class LlamaMlp extends ShapePreservingBlock {
 
     private final UnaryOperator<NDArray> activation;
+    private Block gateUpProj;
     private Block gateProj;
     private Block upProj;
     private Block downProj;
@@ -28,8 +31,12 @@ public final class LlamaMlp extends ShapePreservingBlock {
     LlamaMlp(LlamaConfig config) {
         int intermediateSize = config.intermediateSize();
         this.activation = Activations.of(config.hiddenAct());
-        gateProj = addChildBlock("gate_proj", Linears.of(intermediateSize, config.mlpBias()));
-        upProj = addChildBlock("up_proj", Linears.of(intermediateSize, config.mlpBias()));
+        if (config.fusedProjections()) {
+            gateUpProj = addChildBlock("gate_up_proj", Linears.of(2 * intermediateSize, config.mlpBias()));
+        } else {
+            gateProj = addChildBlock("gate_proj", Linears.of(intermediateSize, config.mlpBias()));
+            upProj = addChildBlock("up_proj", Linears.of(intermediateSize, config.mlpBias()));
+        }
         downProj = addOutputProjection("down_proj", Linears.of(config.hiddenSize(), config.mlpBias()),
                 intermediateSize);
     }
@@ -38,8 +45,17 @@ public final class LlamaMlp extends ShapePreservingBlock {
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDList x = new NDList(inputs.head());
-        NDArray gate = activation.apply(gateProj.forward(ps, x, training, params).head());
-        NDArray up = upProj.forward(ps, x, training, params).head();
-        return downProj.forward(ps, new NDList(gate.mul(up)), training, params);
+        NDArray gate;
+        NDArray up;
+        if (gateUpProj != null) {
+            NDArray fused = gateUpProj.forward(ps, x, training, params).head();
+            NDList halves = fused.split(2, fused.getShape().dimension() - 1);
+            gate = halves.get(0);
+            up = halves.get(1);
+        } else {
+            gate = gateProj.forward(ps, x, training, params).head();
+            up = upProj.forward(ps, x, training, params).head();
+        }
+        return downProj.forward(ps, new NDList(activation.apply(gate).mul(up)), training, params);
     }
 }

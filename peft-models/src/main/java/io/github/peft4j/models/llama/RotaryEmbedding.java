@@ -3,25 +3,31 @@ package io.github.peft4j.models.llama;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
-import io.github.peft4j.models.config.LlamaConfig;
+import io.github.peft4j.models.config.RopeScaling;
 
 /**
  * Rotary position embeddings (RoPE) as in transformers' Llama: {@code cos} and {@code sin} of
- * {@code position * inv_freq}, the frequencies duplicated over both halves of a head, and
+ * {@code position * inv_freq}, the frequencies duplicated over both halves of the rotated part, and
  * {@code x * cos + rotate_half(x) * sin} with {@code rotate_half(x) = [-x2, x1]}. The inverse
- * frequencies follow {@code rope_theta} and {@code rope_scaling}.
+ * frequencies follow the base and {@code rope_scaling}; with {@code partial_rotary_factor} (Phi-3)
+ * only the leading channels of each head rotate, the others pass through.
  */
 final class RotaryEmbedding {
 
     private final float[] inverseFrequencies;
 
-    RotaryEmbedding(LlamaConfig config) {
-        this.inverseFrequencies = config.ropeScaling().inverseFrequencies(config.ropeTheta(), config.headDim());
+    /**
+     * @param theta the base ({@code rope_theta}, Gemma 3's {@code rope_local_base_freq})
+     * @param scaling the frequency scaling
+     * @param rotaryDim the rotated channels of a head
+     */
+    RotaryEmbedding(double theta, RopeScaling scaling, int rotaryDim) {
+        this.inverseFrequencies = scaling.inverseFrequencies(theta, rotaryDim);
     }
 
     /**
      * @param positions [B, T] position ids
-     * @return {@code cos} and {@code sin}, each [B, 1, T, headDim]
+     * @return {@code cos} and {@code sin}, each [B, 1, T, rotaryDim]
      */
     NDArray[] cosSin(NDArray positions) {
         NDArray inv = positions.getManager().create(inverseFrequencies);
@@ -32,11 +38,17 @@ final class RotaryEmbedding {
 
     /**
      * @param x [B, heads, T, headDim]
-     * @param cos [B, 1, T, headDim]
-     * @param sin [B, 1, T, headDim]
+     * @param cos [B, 1, T, rotaryDim]
+     * @param sin [B, 1, T, rotaryDim]
      * @return x rotated by its positions
      */
     static NDArray apply(NDArray x, NDArray cos, NDArray sin) {
+        long rotaryDim = cos.getShape().get(3);
+        long headDim = x.getShape().get(3);
+        if (rotaryDim < headDim) {
+            NDList parts = x.split(new long[] {rotaryDim}, 3);
+            return apply(parts.get(0), cos, sin).concat(parts.get(1), 3);
+        }
         NDList halves = x.split(2, 3);
         NDArray rotated = halves.get(1).neg().concat(halves.get(0), 3);
         return x.mul(cos).add(rotated.mul(sin));

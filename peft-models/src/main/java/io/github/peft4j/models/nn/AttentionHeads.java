@@ -23,6 +23,7 @@ public final class AttentionHeads {
     private final int headDim;
     private final float scale;
     private final double dropout;
+    private final float softcap;
 
     /**
      * @param layerIndex the layer's index (its slot in the cache and the prefixes)
@@ -33,6 +34,21 @@ public final class AttentionHeads {
      * @param dropout the attention dropout probability
      */
     public AttentionHeads(int layerIndex, int heads, int kvHeads, int headDim, float scale, double dropout) {
+        this(layerIndex, heads, kvHeads, headDim, scale, dropout, 0f);
+    }
+
+    /**
+     * @param layerIndex the layer's index (its slot in the cache and the prefixes)
+     * @param heads the number of query heads
+     * @param kvHeads the number of key/value heads
+     * @param headDim the size of one head
+     * @param scale the score scale, as the architecture computes it
+     * @param dropout the attention dropout probability
+     * @param softcap Gemma 2's {@code attn_logit_softcapping}, or 0 for none
+     */
+    public AttentionHeads(int layerIndex, int heads, int kvHeads, int headDim, float scale, double dropout,
+            float softcap) {
+        this.softcap = softcap;
         this.layerIndex = layerIndex;
         this.heads = heads;
         this.kvHeads = kvHeads;
@@ -99,7 +115,7 @@ public final class AttentionHeads {
         NDArray[] kv = PastKeyValues.extend(ForwardContext.current(params), layerIndex, k, v);
         int groups = heads / kvHeads;
         NDArray out = AttentionMath.attend(q, AttentionMath.repeatKv(kv[0], groups),
-                AttentionMath.repeatKv(kv[1], groups), bias, scale, dropout, training);
+                AttentionMath.repeatKv(kv[1], groups), bias, scale, softcap, dropout, training);
         return AttentionMath.mergeHeads(out);
     }
 }

@@ -69,8 +69,31 @@ public final class AttentionMath {
      */
     public static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray bias, float scale, double dropout,
             boolean training) {
+        return attend(q, k, v, bias, scale, 0f, dropout, training);
+    }
+
+    /**
+     * As {@link #attend(NDArray, NDArray, NDArray, NDArray, float, double, boolean)}, with Gemma 2's
+     * soft-capping of the scaled scores before the mask: {@code cap * tanh(scores / cap)}.
+     *
+     * @param q [B, H, T, D]
+     * @param k [B, H, S, D]
+     * @param v [B, H, S, D]
+     * @param bias additive mask broadcastable to [B, H, T, S]
+     * @param scale the score scale
+     * @param softcap the cap, or 0 for none
+     * @param dropout the attention dropout probability
+     * @param training whether the model is training
+     * @return [B, H, T, D]
+     */
+    public static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray bias, float scale, float softcap,
+            double dropout, boolean training) {
         // An engine-owned scale: DJL's mul(Number) frees its scalar before backward reads it.
-        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(Tensors.scalar(q, scale)).add(bias);
+        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(Tensors.scalar(q, scale));
+        if (softcap > 0) {
+            scores = SoftCapping.apply(scores, softcap);
+        }
+        scores = scores.add(bias);
         NDArray probs = Dropout.apply(scores.softmax(-1), dropout, training);
         return probs.matMul(v);
     }

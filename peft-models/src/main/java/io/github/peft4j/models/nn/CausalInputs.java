@@ -156,6 +156,15 @@ public final class CausalInputs {
         return bias;
     }
 
+    /**
+     * @param window a sliding window
+     * @return [B, 1, T', past + T'] the causal bias that also hides keys {@code window} or more
+     *     positions back (layers of models that mix sliding and full attention)
+     */
+    public NDArray slidingBias(int window) {
+        return AttentionBias.causal(fullMask, embeddings.getShape().get(1), window);
+    }
+
     /** Commits the cache (if any) once every layer has run. */
     public void finish() {
         if (cache != null) {

@@ -10,6 +10,8 @@ import ai.djl.util.PairList;
  * A pre-norm transformer layer (GPT-2's {@code h.<i>}, Llama's {@code layers.<i>}):
  * {@code h = h + attention(attention_norm(h), rest...)}, then {@code h + mlp(mlp_norm(h))}, where
  * {@code rest} are the layer's inputs after the hidden states (the attention bias, rotary cos/sin).
+ * Gemma also normalises each sub-layer's output before the residual sum ({@link #outputNorms});
+ * Phi-3 drops out each sub-layer's output while training ({@link #residualDropout}).
  * The layer runs in its own {@link LayerScope}. A subclass adds its four children under the
  * architecture's names and in its order, then hands them to {@link #subLayers}.
  *
@@ -25,6 +27,9 @@ public abstract class PreNormDecoderLayer extends ShapePreservingBlock {
     private Block attention;
     private Block mlpNorm;
     private Block mlp;
+    private Block attentionOutputNorm;
+    private Block mlpOutputNorm;
+    private double residualDropout;
 
     /**
      * @param attentionNorm the norm before attention, already added as a child
@@ -39,6 +44,20 @@ public abstract class PreNormDecoderLayer extends ShapePreservingBlock {
         this.mlp = mlp;
     }
 
+    /**
+     * @param attentionOutputNorm the norm of the attention output (Gemma's {@code post_attention_layernorm})
+     * @param mlpOutputNorm the norm of the MLP output (Gemma's {@code post_feedforward_layernorm})
+     */
+    protected final void outputNorms(Block attentionOutputNorm, Block mlpOutputNorm) {
+        this.attentionOutputNorm = attentionOutputNorm;
+        this.mlpOutputNorm = mlpOutputNorm;
+    }
+
+    /** @param probability dropout on each sub-layer's output while training (Phi-3's {@code resid_pdrop}) */
+    protected final void residualDropout(double probability) {
+        this.residualDropout = probability;
+    }
+
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
@@ -46,9 +65,17 @@ public abstract class PreNormDecoderLayer extends ShapePreservingBlock {
             NDArray hidden = inputs.get(0);
             NDArray normed = attentionNorm.forward(ps, new NDList(hidden), training, params).head();
             NDList attentionIn = new NDList(normed).addAll(inputs.subNDList(1));
-            hidden = hidden.add(attention.forward(ps, attentionIn, training, params).head());
+            NDArray attended = attention.forward(ps, attentionIn, training, params).head();
+            hidden = hidden.add(residual(attentionOutputNorm, attended, ps, training, params));
             normed = mlpNorm.forward(ps, new NDList(hidden), training, params).head();
-            return new NDList(hidden.add(mlp.forward(ps, new NDList(normed), training, params).head()));
+            NDArray transformed = mlp.forward(ps, new NDList(normed), training, params).head();
+            return new NDList(hidden.add(residual(mlpOutputNorm, transformed, ps, training, params)));
         });
+    }
+
+    private NDArray residual(Block outputNorm, NDArray out, ParameterStore ps, boolean training,
+            PairList<String, Object> params) {
+        NDArray normed = outputNorm == null ? out : outputNorm.forward(ps, new NDList(out), training, params).head();
+        return Dropout.apply(normed, residualDropout, training);
     }
 }

@@ -52,6 +52,14 @@ class GenerationTest {
                 Arguments.of("llama GQA", LlamaConfig.tiny().build()),
                 Arguments.of("llama tied", LlamaConfig.tiny().tieWordEmbeddings(true).numLayers(1).build()),
                 Arguments.of("mistral window 4", LlamaConfig.tiny("mistral").slidingWindow(4).build()),
+                Arguments.of("qwen3 q/k norms", LlamaConfig.tiny("qwen3").build()),
+                Arguments.of("phi3 fused, partial rotary, window 4", LlamaConfig.tiny("phi3")
+                        .set("partial_rotary_factor", com.fasterxml.jackson.databind.node.DoubleNode.valueOf(0.5))
+                        .slidingWindow(4).build()),
+                Arguments.of("gemma2 soft-capped, window 4", LlamaConfig.tiny("gemma2").slidingWindow(4)
+                        .attnLogitSoftcapping(2.0).finalLogitSoftcapping(3.0).build()),
+                Arguments.of("gemma3 local rope, window 4", LlamaConfig.tiny("gemma3_text").slidingWindow(4)
+                        .layerTypes("sliding_attention", "full_attention").build()),
                 Arguments.of("gpt2", Gpt2Config.tiny().build()));
     }
 

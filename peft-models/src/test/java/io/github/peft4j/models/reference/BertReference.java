@@ -3,10 +3,12 @@ package io.github.peft4j.models.reference;
 import io.github.peft4j.models.config.BertConfig;
 
 /**
- * transformers' BertForSequenceClassification forward from its equations, in double precision,
- * one row at a time: word + position + token-type embeddings and LayerNorm, post-LayerNorm encoder
- * layers with bidirectional attention over the unpadded keys, exact (erf) GELU, tanh pooler on the
- * first position, linear classifier. Positions start after any past keys.
+ * transformers' BertForSequenceClassification and BertForMaskedLM/BertLMHeadModel forwards from
+ * their equations, in double precision, one row at a time: word + position + token-type embeddings
+ * and LayerNorm, post-LayerNorm encoder layers with bidirectional attention over the unpadded keys
+ * (causal when is_decoder), exact (erf) GELU, then either the tanh pooler on the first position and
+ * the classifier, or the MLM head (dense, GELU, LayerNorm, word embeddings transposed + bias).
+ * Positions start after any past keys.
  */
 public final class BertReference {
 
@@ -20,6 +22,35 @@ public final class BertReference {
 
     /** @return logits [num_labels] */
     public double[] forward(RowInput in) {
+        double[][] x = encode(in);
+        double[] pooled = RefMath.linear(w.mat("bert.pooler.dense.weight"), w.vec("bert.pooler.dense.bias"), x[0]);
+        for (int i = 0; i < pooled.length; i++) {
+            pooled[i] = Math.tanh(pooled[i]);
+        }
+        return RefMath.linear(w.mat("classifier.weight"), w.vec("classifier.bias"), pooled);
+    }
+
+    /** @return BertForMaskedLM's token logits [virtual + T][vocab] (the decoder tied unless it has its own weight) */
+    public double[][] tokenLogits(RowInput in) {
+        double[][] x = encode(in);
+        String p = "cls.predictions.";
+        double[][] decoder = w.has(p + "decoder.weight") ? w.mat(p + "decoder.weight")
+                : w.mat("bert.embeddings.word_embeddings.weight");
+        double[][] logits = new double[x.length][];
+        for (int t = 0; t < x.length; t++) {
+            double[] h = RefMath.linear(w.mat(p + "transform.dense.weight"), w.vec(p + "transform.dense.bias"), x[t]);
+            for (int i = 0; i < h.length; i++) {
+                h[i] = RefMath.geluErf(h[i]);
+            }
+            h = RefMath.layerNorm(h, w.vec(p + "transform.LayerNorm.weight"), w.vec(p + "transform.LayerNorm.bias"),
+                    c.layerNormEps());
+            logits[t] = RefMath.linear(decoder, w.vec(p + "bias"), h);
+        }
+        return logits;
+    }
+
+    /** @return the encoder's last hidden states [virtual + T][hidden] */
+    public double[][] encode(RowInput in) {
         int hidden = c.hiddenSize();
         int heads = c.numAttentionHeads();
         int d = hidden / heads;
@@ -55,7 +86,7 @@ public final class BertReference {
                     double[] scores = new double[past + n];
                     boolean[] allowed = new boolean[past + n];
                     for (int s = 0; s < past + n; s++) {
-                        allowed[s] = full[s] == 1;
+                        allowed[s] = full[s] == 1 && (!c.isDecoder() || s <= past + t);
                         double[] key = s < past ? in.pastK[layer][hh][s] : slice(k[s - past], hh * d, d);
                         scores[s] = RefMath.dot(q[t], hh * d, key, 0, d) / Math.sqrt(d);
                     }
@@ -83,11 +114,7 @@ public final class BertReference {
                         w.vec(p + "output.LayerNorm.bias"), eps);
             }
         }
-        double[] pooled = RefMath.linear(w.mat("bert.pooler.dense.weight"), w.vec("bert.pooler.dense.bias"), x[0]);
-        for (int i = 0; i < pooled.length; i++) {
-            pooled[i] = Math.tanh(pooled[i]);
-        }
-        return RefMath.linear(w.mat("classifier.weight"), w.vec("classifier.bias"), pooled);
+        return x;
     }
 
     private static double[] slice(double[] all, int offset, int d) {

@@ -3,6 +3,10 @@ package io.github.peft4j.models.reference;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import io.github.peft4j.core.module.ModuleTree;
+import io.github.peft4j.core.safetensors.SafetensorsDType;
+import io.github.peft4j.core.safetensors.SafetensorsFile;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -27,6 +31,37 @@ public final class Weights {
             w.shapes.put(e.getKey(), e.getValue().getArray().getShape().getShape());
         }
         return w;
+    }
+
+    /**
+     * The tensors of a safetensors file as written, read without any model block: a reference
+     * computed from them shares nothing with the loader under test.
+     *
+     * @param file an F32 {@code model.safetensors}
+     * @return its tensors by key
+     */
+    public static Weights fromSafetensors(Path file) {
+        Weights w = new Weights();
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            for (String name : f.names()) {
+                if (f.info(name).dtype() != SafetensorsDType.F32) {
+                    throw new AssertionError(name + " is not F32");
+                }
+                FloatBuffer raw = f.rawBytes(name).asFloatBuffer();
+                double[] d = new double[raw.remaining()];
+                for (int i = 0; i < d.length; i++) {
+                    d[i] = raw.get(i);
+                }
+                w.values.put(name, d);
+                w.shapes.put(name, f.info(name).shape());
+            }
+        }
+        return w;
+    }
+
+    /** @return the keys */
+    public java.util.Set<String> keys() {
+        return java.util.Collections.unmodifiableSet(values.keySet());
     }
 
     /** @return a copy in which one element of one weight is shifted by {@code delta} */
