@@ -3,6 +3,8 @@ package io.github.peft4j.registry;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftConfig;
+import io.github.peft4j.core.PeftException;
+import io.github.peft4j.core.PeftFormatException;
 import io.github.peft4j.core.fingerprint.AdapterFingerprint;
 import io.github.peft4j.core.fingerprint.BaseModelFingerprint;
 import io.github.peft4j.core.io.AdapterConfigJson;
@@ -115,15 +117,21 @@ public final class AdapterRegistry {
      * @throws io.github.peft4j.core.PeftFormatException naming the file if the directory is not an adapter
      */
     public PushResult push(String name, Path adapterDir, Lineage lineage) {
+        // Everything that can refuse the push is checked before the first blob is written: a refused
+        // push leaves the registry exactly as it was (issue 24), not with orphan blobs.
         VersionRef.checkName(name);
-        AdapterDirectory.Contents contents = AdapterDirectory.read(adapterDir);
+        lineage.check();
+        AdapterDirectory.Contents contents = readAdapter(adapterDir);
         PeftConfig config = contents.config();
+        String base = baseFingerprint(lineage, config, contents.dir());
+        String actor = actor(lineage.createdBy());
+        if (lineage.parent() != null) {
+            resolve(lineage.parent()); // again in the transaction; versions are never deleted, so this holds
+        }
         String configSha = blobs.put(AdapterFingerprint.canonicalConfig(config));
         String weightsSha = blobs.put(contents.weightsFile());
         AdapterFingerprint fingerprint = AdapterFingerprint.fromParts(configSha, weightsSha);
         long weightsBytes = size(blobs.path(weightsSha));
-        String base = baseFingerprint(lineage, config);
-        String actor = actor(lineage.createdBy());
         return db.inTransaction(c -> {
             String now = now();
             RegistryTables.lockName(c, db, name, now);
@@ -163,6 +171,7 @@ public final class AdapterRegistry {
      * @throws RegistryException if there is no such adapter
      */
     public List<AdapterVersion> versions(String name) {
+        VersionRef.checkName(name);
         return db.inTransaction(c -> {
             requireName(c, name);
             return RegistryTables.versions(c, "WHERE name = ?", name);
@@ -174,6 +183,7 @@ public final class AdapterRegistry {
      * @return alias → version number, by alias
      */
     public Map<String, Integer> aliases(String name) {
+        VersionRef.checkName(name);
         return db.inTransaction(c -> RegistryTables.aliases(c, name));
     }
 
@@ -182,6 +192,7 @@ public final class AdapterRegistry {
      * @return its audit log, oldest first
      */
     public List<AuditEntry> audit(String name) {
+        VersionRef.checkName(name);
         return db.inTransaction(c -> RegistryTables.audit(c, name, null));
     }
 
@@ -234,6 +245,8 @@ public final class AdapterRegistry {
      * @throws RegistryException if the alias is unknown or has no previous target
      */
     public AuditEntry rollback(String name, String alias, String reason, String actor) {
+        VersionRef.checkName(name);
+        VersionRef.checkAlias(alias);
         String who = actor(actor);
         return db.inTransaction(c -> {
             String now = now();
@@ -425,18 +438,41 @@ public final class AdapterRegistry {
         return log.get(log.size() - 1);
     }
 
-    private static String baseFingerprint(Lineage lineage, PeftConfig config) {
+    /** {@link AdapterDirectory#read}, its errors naming the directory ("no PeftMethod registered for 'X'" did not). */
+    private static AdapterDirectory.Contents readAdapter(Path dir) {
+        try {
+            return AdapterDirectory.read(dir);
+        } catch (PeftException e) {
+            if (String.valueOf(e.getMessage()).contains(dir.toString())) {
+                throw e;
+            }
+            throw new RegistryException("cannot push adapter " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String baseFingerprint(Lineage lineage, PeftConfig config, Path adapterDir) {
         if (lineage.baseFingerprint() != null) {
-            return new BaseModelFingerprint(lineage.baseFingerprint()).value();
+            String base = new BaseModelFingerprint(lineage.baseFingerprint()).value();
+            RegistryText.check("base_fingerprint", base, RegistryText.UNLIMITED);
+            return base;
         }
         if (config.baseModelNameOrPath() != null && config.revision() != null) {
-            return BaseModelFingerprint.ofHub(config.baseModelNameOrPath(), config.revision()).value();
+            try {
+                String base = BaseModelFingerprint.ofHub(config.baseModelNameOrPath(), config.revision()).value();
+                RegistryText.check("base_fingerprint", base, RegistryText.UNLIMITED);
+                return base;
+            } catch (PeftException e) {
+                throw new PeftFormatException(adapterDir.resolve(AdapterConfigJson.FILE_NAME), "base_model_name_or_path",
+                        "with revision '" + config.revision() + "' does not name a base model: " + e.getMessage(), e);
+            }
         }
         return null;
     }
 
     private static String actor(String given) {
-        return given != null ? given : System.getProperty("user.name", "unknown");
+        String actor = given != null ? given : System.getProperty("user.name", "unknown");
+        RegistryText.check("actor", actor, RegistryText.SHORT);
+        return actor;
     }
 
     private static String now() {
