@@ -5,8 +5,10 @@ import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftConfig;
 import io.github.peft4j.core.PeftException;
 import io.github.peft4j.core.PeftFormatException;
+import io.github.peft4j.core.files.AtomicFiles;
 import io.github.peft4j.core.fingerprint.AdapterFingerprint;
 import io.github.peft4j.core.fingerprint.BaseModelFingerprint;
+import io.github.peft4j.core.fingerprint.Sha256;
 import io.github.peft4j.core.io.AdapterConfigJson;
 import io.github.peft4j.core.io.AdapterDirectory;
 import java.nio.file.Files;
@@ -91,7 +93,7 @@ public final class AdapterRegistry {
         }
         Path blobsAt = blobDir != null ? blobDir : defaultBlobs;
         if (blobsAt == null) {
-            throw new RegistryException(location.replaceAll("(?i)(password=)[^&]*", "$1***")
+            throw new RegistryException(RegistryDatabase.withoutPassword(location)
                     + ": a database registry needs a blob directory that all its users share (--blobs DIR)");
         }
         return new AdapterRegistry(RegistryDatabase.open(url), new BlobStore(blobsAt));
@@ -261,11 +263,13 @@ public final class AdapterRegistry {
             for (AuditEntry e : RegistryTables.audit(c, name, alias)) {
                 if (e.action().equals("promote") && (history.isEmpty() || history.peek() != e.toNumber())) {
                     history.push(e.toNumber());
-                } else if (e.action().equals("rollback")) {
+                } else if (e.action().equals("rollback") && !history.isEmpty()) {
                     history.pop();
                 }
             }
-            history.pop();
+            if (!history.isEmpty()) {
+                history.pop();
+            }
             if (history.isEmpty()) {
                 throw new RegistryException(name + "@" + alias + " has no previous target to roll back to (it points at "
                         + name + ":" + current + " and nothing earlier)");
@@ -288,8 +292,11 @@ public final class AdapterRegistry {
      */
     public AdapterVersion export(String ref, Path dir) {
         AdapterVersion v = resolve(ref);
+        // Both blobs are verified before either file is replaced: a corrupt config blob found after
+        // the weights were written would leave new weights beside an old config.
+        byte[] config = blobs.read(v.configSha256(), v.ref() + " " + AdapterConfigJson.FILE_NAME);
         blobs.copyTo(v.weightsSha256(), dir.resolve(AdapterDirectory.WEIGHTS_FILE), v.ref() + " " + AdapterDirectory.WEIGHTS_FILE);
-        blobs.copyTo(v.configSha256(), dir.resolve(AdapterConfigJson.FILE_NAME), v.ref() + " " + AdapterConfigJson.FILE_NAME);
+        AtomicFiles.write(dir.resolve(AdapterConfigJson.FILE_NAME), config);
         return v;
     }
 
@@ -353,10 +360,11 @@ public final class AdapterRegistry {
                 referenced.add(f[0]);
                 String problem = problemOf.computeIfAbsent(f[0], blobs::problem);
                 if (problem != null && !problem.isEmpty()) {
-                    problems.add(v.ref() + " " + f[1] + ": blob " + blobs.path(f[0]) + " is " + problem);
+                    problems.add(v.ref() + " " + f[1] + ": blob " + blobs.dir().resolve(String.valueOf(f[0])) + " is " + problem);
                 }
             }
-            if (!AdapterFingerprint.fromParts(v.configSha256(), v.weightsSha256()).value().equals(v.fingerprint())) {
+            if (!Sha256.isHex(v.configSha256()) || !Sha256.isHex(v.weightsSha256())
+                    || !AdapterFingerprint.fromParts(v.configSha256(), v.weightsSha256()).value().equals(v.fingerprint())) {
                 problems.add(v.ref() + ": stored fingerprint " + v.fingerprint() + " does not match its blobs");
             }
         }
@@ -387,8 +395,7 @@ public final class AdapterRegistry {
         List<String> candidates = new ArrayList<>(report.unreferenced());
         candidates.addAll(report.staleTemporaries());
         for (String name : candidates) {
-            if (!blobs.modified(name).isAfter(cutoff)) {
-                blobs.delete(name);
+            if (!blobs.modified(name).isAfter(cutoff) && blobs.delete(name)) {
                 removed.add(name);
             }
         }
@@ -414,7 +421,12 @@ public final class AdapterRegistry {
             if (n == null) {
                 throw new RegistryException(ref.name() + " has no alias '" + ref.alias() + "' (aliases: " + aliases.keySet() + ")");
             }
-            return RegistryTables.version(c, ref.name(), n);
+            AdapterVersion target = RegistryTables.version(c, ref.name(), n);
+            if (target == null) {
+                throw new RegistryException(ref + " points at " + ref.name() + ":" + n + ", which is not in registry "
+                        + db.describe() + " (the database was changed outside peft4j; run verify)");
+            }
+            return target;
         }
         if (ref.number() > 0) {
             AdapterVersion v = RegistryTables.version(c, ref.name(), ref.number());
