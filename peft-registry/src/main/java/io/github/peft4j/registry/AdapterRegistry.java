@@ -130,11 +130,14 @@ public final class AdapterRegistry {
         if (lineage.parent() != null) {
             resolve(lineage.parent()); // again in the transaction; versions are never deleted, so this holds
         }
+        PushStages.reached(PushStages.CHECKED);
         String configSha = blobs.put(AdapterFingerprint.canonicalConfig(config));
+        PushStages.reached(PushStages.CONFIG_BLOB);
         String weightsSha = blobs.put(contents.weightsFile());
+        PushStages.reached(PushStages.WEIGHTS_BLOB);
         AdapterFingerprint fingerprint = AdapterFingerprint.fromParts(configSha, weightsSha);
         long weightsBytes = size(blobs.path(weightsSha));
-        return db.inTransaction(c -> {
+        PushResult result = db.inTransaction(c -> {
             String now = now();
             RegistryTables.lockName(c, db, name, now);
             AdapterVersion existing = RegistryTables.byFingerprint(c, name, fingerprint.value());
@@ -147,9 +150,12 @@ public final class AdapterRegistry {
                     config.peftType(), base, parent, actor, now, lineage.document());
             RegistryTables.insertVersion(c, v);
             RegistryTables.appendAudit(c, name, null, "push", 0, number, actor, now, lineage.notes(), false);
+            PushStages.reached(PushStages.INSERTED);
             LOG.info("{}: pushed {} ({})", db.describe(), v.ref(), fingerprint.value());
             return new PushResult(v, true);
         });
+        PushStages.reached(PushStages.COMMITTED);
+        return result;
     }
 
     /**

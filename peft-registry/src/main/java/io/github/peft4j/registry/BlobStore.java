@@ -221,11 +221,14 @@ public final class BlobStore {
         MessageDigest digest = Sha256.newDigest();
         ByteBuffer buffer = ByteBuffer.allocate(BUFFER_BYTES);
         try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ)) {
-            while (in.read(buffer) >= 0) {
+            for (boolean first = true; in.read(buffer) >= 0; first = false) {
                 buffer.flip();
                 digest.update(buffer.duplicate());
                 AtomicFiles.writeFully(out, buffer);
                 buffer.clear();
+                if (first) {
+                    PushStages.reached(PushStages.BLOB_PARTIAL);
+                }
             }
         }
         String actual = Sha256.hex(digest.digest());

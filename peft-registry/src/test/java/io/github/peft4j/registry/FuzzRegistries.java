@@ -4,15 +4,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
 
 /**
@@ -28,8 +24,7 @@ final class FuzzRegistries implements AutoCloseable {
 
     private final Path root;
     private final Map<String, AdapterRegistry> registries = new LinkedHashMap<>();
-    private String pgUrl;
-    private String pgSchema;
+    private TestPostgres.Schema pgSchema;
 
     FuzzRegistries() {
         try {
@@ -42,15 +37,10 @@ final class FuzzRegistries implements AutoCloseable {
     /** @return the backends to draw from: SQLite, and PostgreSQL when configured */
     static List<String> backends() {
         List<String> out = new ArrayList<>(List.of(SQLITE));
-        if (postgresBase() != null) {
+        if (TestPostgres.baseUrl() != null) {
             out.add(POSTGRES);
         }
         return out;
-    }
-
-    private static String postgresBase() {
-        String base = System.getProperty(PostgresRegistryTest.URL_KEY, System.getenv(PostgresRegistryTest.URL_KEY));
-        return base == null || base.isBlank() ? null : base;
     }
 
     /** @return a scratch directory for one try's inputs, under this fixture's temporary root */
@@ -76,13 +66,8 @@ final class FuzzRegistries implements AutoCloseable {
     }
 
     private AdapterRegistry openPostgres() throws Exception {
-        String base = postgresBase();
-        pgSchema = "peft4j_fuzz_" + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
-        try (Connection c = DriverManager.getConnection(base); Statement s = c.createStatement()) {
-            s.execute("CREATE SCHEMA " + pgSchema);
-        }
-        pgUrl = base + (base.contains("?") ? "&" : "?") + "currentSchema=" + pgSchema;
-        return AdapterRegistry.open(pgUrl, root.resolve("pg-blobs"));
+        pgSchema = TestPostgres.Schema.create("peft4j_fuzz_");
+        return AdapterRegistry.open(pgSchema.url(), root.resolve("pg-blobs"));
     }
 
     static void seed(AdapterRegistry r, Path dir) throws IOException {
@@ -96,9 +81,7 @@ final class FuzzRegistries implements AutoCloseable {
     @Override
     public void close() throws Exception {
         if (pgSchema != null) {
-            try (Connection c = DriverManager.getConnection(pgUrl); Statement s = c.createStatement()) {
-                s.execute("DROP SCHEMA " + pgSchema + " CASCADE");
-            }
+            pgSchema.close();
         }
         delete(root);
     }
