@@ -100,7 +100,7 @@ class StoreStateFuzzTest {
     }
 
     /** The short run of {@code mvn verify} (each try copies, damages and exercises a registry: ~0.2 s). */
-    @Property(tries = 40)
+    @Property(tries = 30)
     void everyVerbOnADamagedRegistryEndsInSuccessOrANamedPeftException(@ForAll("damages") List<Damage> damages)
             throws Exception {
         exercise(damages);
