@@ -3,8 +3,6 @@ package io.github.peft4j.registry;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftConfig;
-import io.github.peft4j.core.PeftException;
-import io.github.peft4j.core.PeftFormatException;
 import io.github.peft4j.core.files.AtomicFiles;
 import io.github.peft4j.core.fingerprint.AdapterFingerprint;
 import io.github.peft4j.core.fingerprint.BaseModelFingerprint;
@@ -123,9 +121,9 @@ public final class AdapterRegistry {
         // push leaves the registry exactly as it was (issue 24), not with orphan blobs.
         VersionRef.checkName(name);
         lineage.check();
-        AdapterDirectory.Contents contents = readAdapter(adapterDir);
+        AdapterDirectory.Contents contents = PushInputs.readAdapter(adapterDir);
         PeftConfig config = contents.config();
-        String base = baseFingerprint(lineage, config, contents.dir());
+        String base = PushInputs.baseFingerprint(lineage, config, contents.dir());
         String actor = actor(lineage.createdBy());
         if (lineage.parent() != null) {
             resolve(lineage.parent()); // again in the transaction; versions are never deleted, so this holds
@@ -454,37 +452,6 @@ public final class AdapterRegistry {
     private static AuditEntry last(Connection c, String name, String alias) throws SQLException {
         List<AuditEntry> log = RegistryTables.audit(c, name, alias);
         return log.get(log.size() - 1);
-    }
-
-    /** {@link AdapterDirectory#read}, its errors naming the directory ("no PeftMethod registered for 'X'" did not). */
-    private static AdapterDirectory.Contents readAdapter(Path dir) {
-        try {
-            return AdapterDirectory.read(dir);
-        } catch (PeftException e) {
-            if (String.valueOf(e.getMessage()).contains(dir.toString())) {
-                throw e;
-            }
-            throw new RegistryException("cannot push adapter " + dir + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static String baseFingerprint(Lineage lineage, PeftConfig config, Path adapterDir) {
-        if (lineage.baseFingerprint() != null) {
-            String base = new BaseModelFingerprint(lineage.baseFingerprint()).value();
-            RegistryText.check("base_fingerprint", base, RegistryText.UNLIMITED);
-            return base;
-        }
-        if (config.baseModelNameOrPath() != null && config.revision() != null) {
-            try {
-                String base = BaseModelFingerprint.ofHub(config.baseModelNameOrPath(), config.revision()).value();
-                RegistryText.check("base_fingerprint", base, RegistryText.UNLIMITED);
-                return base;
-            } catch (PeftException e) {
-                throw new PeftFormatException(adapterDir.resolve(AdapterConfigJson.FILE_NAME), "base_model_name_or_path",
-                        "with revision '" + config.revision() + "' does not name a base model: " + e.getMessage(), e);
-            }
-        }
-        return null;
     }
 
     private static String actor(String given) {
