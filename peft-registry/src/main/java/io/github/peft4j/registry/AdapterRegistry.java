@@ -3,8 +3,10 @@ package io.github.peft4j.registry;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftConfig;
+import io.github.peft4j.core.files.AtomicFiles;
 import io.github.peft4j.core.fingerprint.AdapterFingerprint;
 import io.github.peft4j.core.fingerprint.BaseModelFingerprint;
+import io.github.peft4j.core.fingerprint.Sha256;
 import io.github.peft4j.core.io.AdapterConfigJson;
 import io.github.peft4j.core.io.AdapterDirectory;
 import java.nio.file.Files;
@@ -89,7 +91,7 @@ public final class AdapterRegistry {
         }
         Path blobsAt = blobDir != null ? blobDir : defaultBlobs;
         if (blobsAt == null) {
-            throw new RegistryException(location.replaceAll("(?i)(password=)[^&]*", "$1***")
+            throw new RegistryException(RegistryDatabase.withoutPassword(location)
                     + ": a database registry needs a blob directory that all its users share (--blobs DIR)");
         }
         return new AdapterRegistry(RegistryDatabase.open(url), new BlobStore(blobsAt));
@@ -115,16 +117,25 @@ public final class AdapterRegistry {
      * @throws io.github.peft4j.core.PeftFormatException naming the file if the directory is not an adapter
      */
     public PushResult push(String name, Path adapterDir, Lineage lineage) {
+        // Everything that can refuse the push is checked before the first blob is written: a refused
+        // push leaves the registry exactly as it was (issue 24), not with orphan blobs.
         VersionRef.checkName(name);
-        AdapterDirectory.Contents contents = AdapterDirectory.read(adapterDir);
+        lineage.check();
+        AdapterDirectory.Contents contents = PushInputs.readAdapter(adapterDir);
         PeftConfig config = contents.config();
+        String base = PushInputs.baseFingerprint(lineage, config, contents.dir());
+        String actor = actor(lineage.createdBy());
+        if (lineage.parent() != null) {
+            resolve(lineage.parent()); // again in the transaction; versions are never deleted, so this holds
+        }
+        PushStages.reached(PushStages.CHECKED);
         String configSha = blobs.put(AdapterFingerprint.canonicalConfig(config));
+        PushStages.reached(PushStages.CONFIG_BLOB);
         String weightsSha = blobs.put(contents.weightsFile());
+        PushStages.reached(PushStages.WEIGHTS_BLOB);
         AdapterFingerprint fingerprint = AdapterFingerprint.fromParts(configSha, weightsSha);
         long weightsBytes = size(blobs.path(weightsSha));
-        String base = baseFingerprint(lineage, config);
-        String actor = actor(lineage.createdBy());
-        return db.inTransaction(c -> {
+        PushResult result = db.inTransaction(c -> {
             String now = now();
             RegistryTables.lockName(c, db, name, now);
             AdapterVersion existing = RegistryTables.byFingerprint(c, name, fingerprint.value());
@@ -137,9 +148,12 @@ public final class AdapterRegistry {
                     config.peftType(), base, parent, actor, now, lineage.document());
             RegistryTables.insertVersion(c, v);
             RegistryTables.appendAudit(c, name, null, "push", 0, number, actor, now, lineage.notes(), false);
+            PushStages.reached(PushStages.INSERTED);
             LOG.info("{}: pushed {} ({})", db.describe(), v.ref(), fingerprint.value());
             return new PushResult(v, true);
         });
+        PushStages.reached(PushStages.COMMITTED);
+        return result;
     }
 
     /**
@@ -163,6 +177,7 @@ public final class AdapterRegistry {
      * @throws RegistryException if there is no such adapter
      */
     public List<AdapterVersion> versions(String name) {
+        VersionRef.checkName(name);
         return db.inTransaction(c -> {
             requireName(c, name);
             return RegistryTables.versions(c, "WHERE name = ?", name);
@@ -174,6 +189,7 @@ public final class AdapterRegistry {
      * @return alias → version number, by alias
      */
     public Map<String, Integer> aliases(String name) {
+        VersionRef.checkName(name);
         return db.inTransaction(c -> RegistryTables.aliases(c, name));
     }
 
@@ -182,6 +198,7 @@ public final class AdapterRegistry {
      * @return its audit log, oldest first
      */
     public List<AuditEntry> audit(String name) {
+        VersionRef.checkName(name);
         return db.inTransaction(c -> RegistryTables.audit(c, name, null));
     }
 
@@ -275,6 +292,8 @@ public final class AdapterRegistry {
      * @throws RegistryException if the alias is unknown or has no previous target
      */
     public AuditEntry rollback(String name, String alias, String reason, String actor) {
+        VersionRef.checkName(name);
+        VersionRef.checkAlias(alias);
         String who = actor(actor);
         return db.inTransaction(c -> {
             String now = now();
@@ -289,11 +308,13 @@ public final class AdapterRegistry {
             for (AuditEntry e : RegistryTables.audit(c, name, alias)) {
                 if (e.action().equals("promote") && (history.isEmpty() || history.peek() != e.toNumber())) {
                     history.push(e.toNumber());
-                } else if (e.action().equals("rollback")) {
+                } else if (e.action().equals("rollback") && !history.isEmpty()) {
                     history.pop();
                 }
             }
-            history.pop();
+            if (!history.isEmpty()) {
+                history.pop();
+            }
             if (history.isEmpty()) {
                 throw new RegistryException(name + "@" + alias + " has no previous target to roll back to (it points at "
                         + name + ":" + current + " and nothing earlier)");
@@ -316,8 +337,11 @@ public final class AdapterRegistry {
      */
     public AdapterVersion export(String ref, Path dir) {
         AdapterVersion v = resolve(ref);
+        // Both blobs are verified before either file is replaced: a corrupt config blob found after
+        // the weights were written would leave new weights beside an old config.
+        byte[] config = blobs.read(v.configSha256(), v.ref() + " " + AdapterConfigJson.FILE_NAME);
         blobs.copyTo(v.weightsSha256(), dir.resolve(AdapterDirectory.WEIGHTS_FILE), v.ref() + " " + AdapterDirectory.WEIGHTS_FILE);
-        blobs.copyTo(v.configSha256(), dir.resolve(AdapterConfigJson.FILE_NAME), v.ref() + " " + AdapterConfigJson.FILE_NAME);
+        AtomicFiles.write(dir.resolve(AdapterConfigJson.FILE_NAME), config);
         return v;
     }
 
@@ -381,10 +405,11 @@ public final class AdapterRegistry {
                 referenced.add(f[0]);
                 String problem = problemOf.computeIfAbsent(f[0], blobs::problem);
                 if (problem != null && !problem.isEmpty()) {
-                    problems.add(v.ref() + " " + f[1] + ": blob " + blobs.path(f[0]) + " is " + problem);
+                    problems.add(v.ref() + " " + f[1] + ": blob " + blobs.dir().resolve(String.valueOf(f[0])) + " is " + problem);
                 }
             }
-            if (!AdapterFingerprint.fromParts(v.configSha256(), v.weightsSha256()).value().equals(v.fingerprint())) {
+            if (!Sha256.isHex(v.configSha256()) || !Sha256.isHex(v.weightsSha256())
+                    || !AdapterFingerprint.fromParts(v.configSha256(), v.weightsSha256()).value().equals(v.fingerprint())) {
                 problems.add(v.ref() + ": stored fingerprint " + v.fingerprint() + " does not match its blobs");
             }
         }
@@ -415,8 +440,7 @@ public final class AdapterRegistry {
         List<String> candidates = new ArrayList<>(report.unreferenced());
         candidates.addAll(report.staleTemporaries());
         for (String name : candidates) {
-            if (!blobs.modified(name).isAfter(cutoff)) {
-                blobs.delete(name);
+            if (!blobs.modified(name).isAfter(cutoff) && blobs.delete(name)) {
                 removed.add(name);
             }
         }
@@ -442,7 +466,12 @@ public final class AdapterRegistry {
             if (n == null) {
                 throw new RegistryException(ref.name() + " has no alias '" + ref.alias() + "' (aliases: " + aliases.keySet() + ")");
             }
-            return RegistryTables.version(c, ref.name(), n);
+            AdapterVersion target = RegistryTables.version(c, ref.name(), n);
+            if (target == null) {
+                throw new RegistryException(ref + " points at " + ref.name() + ":" + n + ", which is not in registry "
+                        + db.describe() + " (the database was changed outside peft4j; run verify)");
+            }
+            return target;
         }
         if (ref.number() > 0) {
             AdapterVersion v = RegistryTables.version(c, ref.name(), ref.number());
@@ -466,18 +495,10 @@ public final class AdapterRegistry {
         return log.get(log.size() - 1);
     }
 
-    private static String baseFingerprint(Lineage lineage, PeftConfig config) {
-        if (lineage.baseFingerprint() != null) {
-            return new BaseModelFingerprint(lineage.baseFingerprint()).value();
-        }
-        if (config.baseModelNameOrPath() != null && config.revision() != null) {
-            return BaseModelFingerprint.ofHub(config.baseModelNameOrPath(), config.revision()).value();
-        }
-        return null;
-    }
-
     private static String actor(String given) {
-        return given != null ? given : System.getProperty("user.name", "unknown");
+        String actor = given != null ? given : System.getProperty("user.name", "unknown");
+        RegistryText.check("actor", actor, RegistryText.SHORT);
+        return actor;
     }
 
     private static String now() {

@@ -48,6 +48,10 @@ public final class BlobStore {
      * @return its file (which may not exist)
      */
     public Path path(String sha256) {
+        if (!Sha256.isHex(sha256)) {
+            // a hash read from a database changed by hand could be "../../etc/passwd"
+            throw new RegistryException("'" + sha256 + "' is not a blob name (64 lowercase hex digits) in " + dir);
+        }
         return dir.resolve(sha256);
     }
 
@@ -133,9 +137,12 @@ public final class BlobStore {
      * @return {@code null} if it exists with the right content, else what is wrong
      */
     public String problem(String sha256) {
+        if (!Sha256.isHex(sha256)) {
+            return "not a blob name: '" + sha256 + "'";
+        }
         Path blob = path(sha256);
         if (!Files.isRegularFile(blob)) {
-            return "missing";
+            return Files.exists(blob, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? "not a regular file" : "missing";
         }
         String actual = Sha256.ofFile(blob);
         return actual.equals(sha256) ? null : "corrupt: its sha256 is " + actual;
@@ -163,10 +170,17 @@ public final class BlobStore {
         }
     }
 
-    /** @param name a blob or temporary file name to delete */
-    void delete(String name) {
+    /**
+     * @param name a blob or temporary file name to delete
+     * @return whether it was deleted: a directory under a blob's name is left for a person to look at
+     */
+    boolean delete(String name) {
+        Path file = dir.resolve(name);
+        if (Files.isDirectory(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return false;
+        }
         try {
-            Files.deleteIfExists(dir.resolve(name));
+            return Files.deleteIfExists(file);
         } catch (IOException e) {
             throw new RegistryException("cannot delete " + dir.resolve(name) + ": " + e.getMessage(), e);
         }
@@ -186,9 +200,13 @@ public final class BlobStore {
     }
 
     private Path existing(String sha256, String what) {
+        if (!Sha256.isHex(sha256)) {
+            throw new RegistryException(what + ": '" + sha256 + "' is not a blob name (64 lowercase hex digits) in " + dir);
+        }
         Path blob = path(sha256);
         if (!Files.isRegularFile(blob)) {
-            throw new RegistryException("blob " + blob + " (" + what + ") is missing");
+            throw new RegistryException("blob " + blob + " (" + what + ") is "
+                    + (Files.exists(blob, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? "not a regular file" : "missing"));
         }
         return blob;
     }
@@ -203,11 +221,14 @@ public final class BlobStore {
         MessageDigest digest = Sha256.newDigest();
         ByteBuffer buffer = ByteBuffer.allocate(BUFFER_BYTES);
         try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ)) {
-            while (in.read(buffer) >= 0) {
+            for (boolean first = true; in.read(buffer) >= 0; first = false) {
                 buffer.flip();
                 digest.update(buffer.duplicate());
                 AtomicFiles.writeFully(out, buffer);
                 buffer.clear();
+                if (first) {
+                    PushStages.reached(PushStages.BLOB_PARTIAL);
+                }
             }
         }
         String actual = Sha256.hex(digest.digest());

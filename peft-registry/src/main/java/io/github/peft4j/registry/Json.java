@@ -56,7 +56,7 @@ public final class Json {
         try {
             return MAPPER.writeValueAsString(value instanceof JsonNode n ? MAPPER.treeToValue(n, Object.class) : value);
         } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot write JSON", e);
+            throw new RegistryException("cannot write JSON: " + e.getOriginalMessage(), e);
         }
     }
 
@@ -69,7 +69,7 @@ public final class Json {
             return MAPPER.writerWithDefaultPrettyPrinter()
                     .writeValueAsString(value instanceof JsonNode n ? MAPPER.treeToValue(n, Object.class) : value);
         } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot write JSON", e);
+            throw new RegistryException("cannot write JSON: " + e.getOriginalMessage(), e);
         }
     }
 }

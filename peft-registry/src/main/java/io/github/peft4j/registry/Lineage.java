@@ -38,6 +38,18 @@ public record Lineage(String baseFingerprint, JsonNode trainingArgs, String data
         return new Builder();
     }
 
+    /**
+     * Refuses text the database would refuse or alter (before any blob of a push is written).
+     *
+     * @throws RegistryException naming the field
+     */
+    void check() {
+        RegistryText.check("created_by", createdBy, RegistryText.SHORT);
+        RegistryText.check("notes", notes, RegistryText.UNLIMITED);
+        RegistryText.check("data_fingerprint", dataFingerprint, RegistryText.UNLIMITED);
+        RegistryText.check("parent", parent, RegistryText.UNLIMITED);
+    }
+
     /** The part stored as one JSON document (the rest has columns of its own). */
     ObjectNode document() {
         ObjectNode doc = Json.MAPPER.createObjectNode();

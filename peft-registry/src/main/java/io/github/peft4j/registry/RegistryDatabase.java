@@ -100,7 +100,12 @@ final class RegistryDatabase {
 
     /** @return the database without its password, for messages */
     String describe() {
-        return url.replaceAll("(?i)(password=)[^&]*", "$1***");
+        return withoutPassword(url);
+    }
+
+    /** @return a JDBC URL with its password hidden, for messages */
+    static String withoutPassword(String url) {
+        return String.valueOf(url).replaceAll("(?i)(password=)[^&]*", "$1***");
     }
 
     /**
@@ -187,10 +192,10 @@ final class RegistryDatabase {
         int version = -1;
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT meta_key, meta_value FROM peft4j_meta")) {
             while (rs.next()) {
-                if (rs.getString(1).equals("format")) {
+                if ("format".equals(rs.getString(1))) {
                     format = rs.getString(2);
-                } else if (rs.getString(1).equals("schema_version")) {
-                    version = Integer.parseInt(rs.getString(2));
+                } else if ("schema_version".equals(rs.getString(1))) {
+                    version = schemaVersion(rs.getString(2));
                 }
             }
         }
@@ -218,6 +223,15 @@ final class RegistryDatabase {
 
     private String serial() {
         return postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT";
+    }
+
+    private int schemaVersion(String text) {
+        try {
+            return Integer.parseInt(text);
+        } catch (NumberFormatException e) {
+            throw new RegistryException(describe() + " is not a peft4j registry database: peft4j_meta says schema_version '"
+                    + text + "'");
+        }
     }
 
     private void create(Connection c) throws SQLException {

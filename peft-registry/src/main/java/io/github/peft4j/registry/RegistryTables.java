@@ -1,5 +1,7 @@
 package io.github.peft4j.registry;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.github.peft4j.core.fingerprint.Sha256;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -68,13 +70,36 @@ final class RegistryTables {
             List<AdapterVersion> out = new ArrayList<>();
             try (ResultSet rs = p.executeQuery()) {
                 while (rs.next()) {
-                    out.add(new AdapterVersion(rs.getString(1), rs.getInt(2), rs.getString(3), rs.getString(4),
-                            rs.getString(5), rs.getLong(6), rs.getString(7), rs.getString(8), rs.getString(9),
-                            rs.getString(11), rs.getString(12), Json.parse(rs.getString(10))));
+                    out.add(version(rs, c));
                 }
             }
             return out;
         }
+    }
+
+    /**
+     * One version row, checked: its fingerprint names a cache directory in peft-serve and its hashes
+     * name blob files, so a row changed by hand ({@code ../x}) is refused here, naming the row.
+     */
+    private static AdapterVersion version(ResultSet rs, Connection c) throws SQLException {
+        String row = RegistryDatabase.withoutPassword(c.getMetaData().getURL()) + ": version row " + rs.getString(1) + ":"
+                + rs.getInt(2);
+        String[] hashColumns = {"fingerprint", "config_sha256", "weights_sha256"};
+        for (int i = 0; i < hashColumns.length; i++) {
+            String value = rs.getString(3 + i);
+            if (!Sha256.isHex(value)) {
+                throw new RegistryException(row + ": " + hashColumns[i] + " '" + value + "' is not a sha256 (64 lowercase hex"
+                        + " digits); the registry database was changed outside peft4j");
+            }
+        }
+        JsonNode lineage;
+        try {
+            lineage = Json.parse(rs.getString(10));
+        } catch (RegistryException e) {
+            throw new RegistryException(row + ": lineage " + e.getMessage(), e);
+        }
+        return new AdapterVersion(rs.getString(1), rs.getInt(2), rs.getString(3), rs.getString(4), rs.getString(5),
+                rs.getLong(6), rs.getString(7), rs.getString(8), rs.getString(9), rs.getString(11), rs.getString(12), lineage);
     }
 
     static void insertVersion(Connection c, AdapterVersion v) throws SQLException {

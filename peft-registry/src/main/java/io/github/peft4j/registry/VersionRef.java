@@ -18,8 +18,14 @@ import java.util.regex.Pattern;
  */
 public record VersionRef(String name, int number, String alias) {
 
-    /** Adapter names: letters, digits, {@code . _ -} and {@code /} (for "team/adapter"), starting with a letter or digit. */
-    static final String NAME = "[A-Za-z0-9][A-Za-z0-9._/-]{0,199}";
+    /**
+     * Adapter names: letters, digits, {@code . _ -} and {@code /} (for "team/adapter"); each
+     * {@code /}-separated part starts with a letter or digit, so that a name used as a path never
+     * climbs out of its directory ({@code ../x}, {@code a/../b}) or has empty parts ({@code a//b}).
+     */
+    static final String NAME = "[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9][A-Za-z0-9._-]*)*";
+    /** The longest adapter name (the width of the name columns). */
+    static final int NAME_MAX = 200;
     /** Alias names: letters, digits, {@code . _ -}, starting with a letter. */
     static final String ALIAS = "[A-Za-z][A-Za-z0-9._-]{0,99}";
 
@@ -32,9 +38,9 @@ public record VersionRef(String name, int number, String alias) {
      */
     public static VersionRef parse(String text) {
         Matcher m = REF.matcher(text == null ? "" : text);
-        if (!m.matches()) {
+        if (!m.matches() || m.group(1).length() > NAME_MAX) {
             throw new RegistryException("'" + text + "' is not a version reference; expected name, name:N or name@alias"
-                    + " (names: letters, digits, . _ - /)");
+                    + " (names: at most " + NAME_MAX + " letters, digits, . _ - /, each part after a / starting with a letter or digit)");
         }
         return new VersionRef(m.group(1), m.group(2) == null ? 0 : Integer.parseInt(m.group(2)), m.group(3));
     }
@@ -44,8 +50,9 @@ public record VersionRef(String name, int number, String alias) {
      * @throws RegistryException if it is not a valid name
      */
     static void checkName(String name) {
-        if (name == null || !name.matches(NAME)) {
-            throw new RegistryException("'" + name + "' is not a valid adapter name (letters, digits, . _ - /)");
+        if (name == null || name.length() > NAME_MAX || !name.matches(NAME)) {
+            throw new RegistryException("'" + name + "' is not a valid adapter name (at most " + NAME_MAX
+                    + " letters, digits, . _ - /, each part after a / starting with a letter or digit)");
         }
     }
 

@@ -1,10 +1,6 @@
 package io.github.peft4j.registry;
 
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.Statement;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -16,28 +12,22 @@ import org.junit.jupiter.api.BeforeEach;
  */
 class PostgresRegistryTest extends RegistryContract {
 
-    static final String URL_KEY = "PEFT4J_TEST_POSTGRES_URL";
+    static final String URL_KEY = TestPostgres.URL_KEY;
 
+    private TestPostgres.Schema schema;
     private String url;
-    private String schema;
 
     @BeforeEach
     void createSchema() throws Exception {
-        String base = System.getProperty(URL_KEY, System.getenv(URL_KEY));
-        Assumptions.assumeTrue(base != null && !base.isBlank(), URL_KEY + " is not set");
-        schema = "peft4j_test_" + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
-        try (Connection c = DriverManager.getConnection(base); Statement s = c.createStatement()) {
-            s.execute("CREATE SCHEMA " + schema);
-        }
-        url = base + (base.contains("?") ? "&" : "?") + "currentSchema=" + schema;
+        Assumptions.assumeTrue(TestPostgres.baseUrl() != null, URL_KEY + " is not set");
+        schema = TestPostgres.Schema.create("peft4j_test_");
+        url = schema.url();
     }
 
     @AfterEach
     void dropSchema() throws Exception {
         if (schema != null) {
-            try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement()) {
-                s.execute("DROP SCHEMA " + schema + " CASCADE");
-            }
+            schema.close();
         }
     }
 
