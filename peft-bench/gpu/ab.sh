@@ -13,6 +13,6 @@ lscpu | grep -E "Model name|^CPU\(s\)|Thread|Socket|L3"
 python3 -c "import torch; print(torch.__version__); print(torch.__config__.parallel_info())" | head -12
 export PATH=$G/jre/bin:$PATH PYTORCH_LIBRARY_PATH=$TORCH/lib PYTORCH_VERSION=2.7.1 PYTORCH_FLAVOR=cu128
 export PEFT4J_BENCH_CLASSPATH="$G/lib/*" PEFT4J_PEER_PYTHON=$(command -v python3) PEFT4J_SHARED_DIR=$PWD/.gpu/shared
-bash peft-bench/run-ab.sh --threads ${THREADS:-4} --pairs ${PAIRS:-3} --no-mkl-shim \
+bash peft-bench/run-ab.sh --threads ${THREADS:-4} --pairs ${PAIRS:-3} \
   --only ${ONLY:-llama-qv,llama-all,gpt2-qv,llama512-qv,llama-full,llama-fwdbwd} --out /tmp/ab
 tar -czf $OUT/ab.tar.gz -C /tmp ab

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.peft4j.mkl.MklAmdFix;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -38,6 +39,7 @@ public final class GemmProbe {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("libtorch", engine.getVersion());
         out.put("threads", JniUtils.getNumThreads());
+        out.put("mkl_amd_fix", MklAmdFix.status().name());
         Map<String, Double> gflops = new LinkedHashMap<>();
         try (NDManager m = NDManager.newBaseManager(engine.getEngineName())) {
             for (int[] s : SHAPES) {

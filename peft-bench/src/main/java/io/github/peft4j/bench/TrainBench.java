@@ -14,6 +14,7 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.peft4j.core.PeftException;
+import io.github.peft4j.mkl.MklAmdFix;
 import io.github.peft4j.train.loss.CausalLmLoss;
 import io.github.peft4j.train.loss.TrainingLoss;
 import io.github.peft4j.train.optim.AdamW;
@@ -140,6 +141,8 @@ public final class TrainBench {
         r.put("torch_version", engine.getVersion());
         r.put("libtorch_version", engine.getVersion());
         r.put("djl_version", Engine.getDjlVersion());
+        r.put("mkl_amd_fix", MklAmdFix.status().name());
+        r.put("mkl_code_branch", MklAmdFix.codeBranch());
         r.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
         r.put("params_base", model.baseParameters());
         r.put("params_total", model.totalParameters());

@@ -199,8 +199,14 @@ public final class LoraLinear extends LoraLayer {
         NDArray bias = s.loraBias() ? tensor(call, name, nameOfBias(name)) : null;
         NDArray h = dropout(call.input().toType(a.getDataType(), false), s, call.training());
         NDArray down = Linear.linear(h, a).head();
-        NDArray up = Linear.linear(down, b, bias).head();
-        return up.mul(Tensors.scalar(up, s.scaling())); // engine-owned: DJL's mul(Number) frees it before backward
+        // PEFT scales the output, B(A(x))·scaling; scaling B (and its bias) instead, [out, r] values
+        // rather than [tokens, out], saves a pass over the output forward and backward. Equal up to
+        // rounding, bit for bit when scaling is a power of two (alpha = 2r, the usual choice).
+        // Engine-owned scalar: DJL's mul(Number) frees its scalar before backward.
+        NDArray scaling = Tensors.scalar(h, s.scaling());
+        NDArray scaledB = Tensors.local(b.mul(scaling), h);
+        NDArray scaledBias = bias == null ? null : Tensors.local(bias.mul(scaling), h);
+        return Linear.linear(down, scaledB, scaledBias).head();
     }
 
     static NDArray dropout(NDArray x, LoraSettings s, boolean training) {

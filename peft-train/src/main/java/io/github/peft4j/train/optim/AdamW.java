@@ -3,6 +3,7 @@ package io.github.peft4j.train.optim;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import io.github.peft4j.core.PeftConfigException;
 import java.util.List;
 
@@ -68,18 +69,72 @@ public final class AdamW extends StatefulOptimizer {
 
     @Override
     void update(int index, NamedParameter parameter, NDArray w, NDArray g, double learningRate, long stepNumber) {
+        StepScalars c = scalars(w, learningRate, stepNumber);
         NDArray m = state(EXP_AVG, index);
         NDArray v = state(EXP_AVG_SQ, index);
         if (parameter.decay() && weightDecay != 0) {
-            w.muli((float) (1 - learningRate * weightDecay));
+            w.muli(c.decay);
         }
         // torch's lerp_(end, weight) for weight < 0.5: self + weight * (end - self)
-        m.addi(g.sub(m).muli((float) (1 - beta1)));
-        v.muli((float) beta2).addi(g.mul(g).muli((float) (1 - beta2)));
-        float biasCorrection2Sqrt = (float) Math.sqrt(1 - Math.pow(beta2, stepNumber));
-        float stepSize = (float) (learningRate / (1 - Math.pow(beta1, stepNumber)));
-        NDArray denom = v.sqrt().divi(biasCorrection2Sqrt).addi((float) eps);
-        w.subi(m.div(denom).muli(stepSize));
+        m.addi(g.sub(m).muli(c.oneMinusBeta1));
+        v.muli(c.beta2).addi(g.mul(g).muli(c.oneMinusBeta2));
+        NDArray denom = v.sqrt().divi(c.biasCorrection2Sqrt).addi(c.eps);
+        w.subi(m.div(denom).muli(c.stepSize));
+    }
+
+    /**
+     * This step's scalars, created once per step rather than once per parameter: {@code muli(Number)}
+     * would wrap each number in a new tensor for every op of every parameter (8 JNI calls per
+     * parameter). The same float values as before, so the update is bit for bit unchanged. Created
+     * inside the step's {@code NDScope}, they are freed when the step ends.
+     */
+    private StepScalars scalars(NDArray like, double learningRate, long stepNumber) {
+        StepScalars c = stepScalars;
+        if (c == null || c.stepNumber != stepNumber || c.learningRate != learningRate || c.decay.isReleased()
+                || !c.decay.getDevice().equals(like.getDevice())) {
+            c = new StepScalars(like, stepNumber, learningRate,
+                    (float) (1 - learningRate * weightDecay),
+                    (float) (1 - beta1),
+                    (float) beta2,
+                    (float) (1 - beta2),
+                    (float) Math.sqrt(1 - Math.pow(beta2, stepNumber)),
+                    (float) eps,
+                    (float) (learningRate / (1 - Math.pow(beta1, stepNumber))));
+            stepScalars = c;
+        }
+        return c;
+    }
+
+    private StepScalars stepScalars;
+
+    /** 0-d tensors of one step, keyed by its number and learning rate. */
+    private static final class StepScalars {
+        final long stepNumber;
+        final double learningRate;
+        final NDArray decay;
+        final NDArray oneMinusBeta1;
+        final NDArray beta2;
+        final NDArray oneMinusBeta2;
+        final NDArray biasCorrection2Sqrt;
+        final NDArray eps;
+        final NDArray stepSize;
+
+        StepScalars(NDArray like, long stepNumber, double learningRate, float... v) {
+            this.stepNumber = stepNumber;
+            this.learningRate = learningRate;
+            NDManager m = like.getManager();
+            this.decay = scalar(m, like, v[0]);
+            this.oneMinusBeta1 = scalar(m, like, v[1]);
+            this.beta2 = scalar(m, like, v[2]);
+            this.oneMinusBeta2 = scalar(m, like, v[3]);
+            this.biasCorrection2Sqrt = scalar(m, like, v[4]);
+            this.eps = scalar(m, like, v[5]);
+            this.stepSize = scalar(m, like, v[6]);
+        }
+
+        private static NDArray scalar(NDManager m, NDArray like, float value) {
+            return m.full(new Shape(), value, DataType.FLOAT32, like.getDevice());
+        }
     }
 
     /** AdamW's hyper-parameters, with torch's defaults. */

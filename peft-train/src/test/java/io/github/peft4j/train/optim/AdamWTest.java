@@ -121,4 +121,59 @@ class AdamWTest {
             assertEquals("w.exp_avg_sq", e.key());
         }
     }
+
+    /**
+     * The update's scalars are made once per step: a new learning rate each step must still follow
+     * torch, and after rewinding the state to an earlier step count the repeated step (same number,
+     * same learning rate) must reproduce the first one bit for bit.
+     */
+    @Test
+    void perStepScalarsFollowTheLearningRateAndARewind() {
+        float[] p0 = {0.3f, -0.7f};
+        float[][] grads = {{0.2f, -0.1f}, {-0.4f, 0.3f}, {0.1f, 0.25f}};
+        double[] lrs = {0.05, 0.01, 0.03};
+        double b1 = 0.9;
+        double b2 = 0.999;
+        double wd = 0.01;
+        double[] p = {p0[0], p0[1]};
+        double[] mm = new double[2];
+        double[] vv = new double[2];
+        try (NDManager m = NDManager.newBaseManager()) {
+            Parameter param = GradTestSupport.parameter(m, "w", p0);
+            AdamW adam = AdamW.builder().build(List.of(new NamedParameter("w", param, true)), m);
+            Map<String, NDArray> stateAfter2 = null;
+            float[] paramAfter2 = null;
+            for (int t = 1; t <= 3; t++) {
+                if (t == 3) {
+                    stateAfter2 = new HashMap<>();
+                    for (Map.Entry<String, NDArray> e : adam.stateTensors().entrySet()) {
+                        stateAfter2.put(e.getKey(), e.getValue().duplicate());
+                    }
+                    paramAfter2 = GradTestSupport.values(param);
+                }
+                GradTestSupport.setGradients(new Parameter[] {param}, new float[][] {grads[t - 1]});
+                adam.step(lrs[t - 1]);
+                for (int i = 0; i < 2; i++) {
+                    double gi = grads[t - 1][i];
+                    p[i] *= 1 - lrs[t - 1] * wd;
+                    mm[i] = b1 * mm[i] + (1 - b1) * gi;
+                    vv[i] = b2 * vv[i] + (1 - b2) * gi * gi;
+                    double denom = Math.sqrt(vv[i]) / Math.sqrt(1 - Math.pow(b2, t)) + 1e-8;
+                    p[i] -= lrs[t - 1] / (1 - Math.pow(b1, t)) * mm[i] / denom;
+                }
+                float[] got = GradTestSupport.values(param);
+                for (int i = 0; i < 2; i++) {
+                    assertEquals(p[i], got[i], 2e-6, "step " + t + " element " + i);
+                }
+            }
+            float[] afterStep3 = GradTestSupport.values(param);
+
+            param.getArray().set(paramAfter2);
+            adam.loadState(stateAfter2, 2, Path.of("optimizer.safetensors"));
+            GradTestSupport.setGradients(new Parameter[] {param}, new float[][] {grads[2]});
+            adam.step(lrs[2]);
+            assertEquals(3, adam.stepCount());
+            assertArrayEquals(afterStep3, GradTestSupport.values(param), 0f);
+        }
+    }
 }
