@@ -178,7 +178,8 @@ class MergeTest {
         PeftModel model = PeftModel.create(base, LoraConfig.builder().initLoraWeights(false).targetModules("q_proj").build());
         model.merge();
         Block plain = model.unload();
-        assertEquals(0.0, Ref.maxAbsDiff(before, Ref.run(plain, ids)), 1e-6);
+        // unmerging subtracts the delta it added: W + dW - dW is W up to one rounding per weight, as in PEFT
+        assertEquals(0.0, Ref.maxAbsDiff(before, Ref.run(plain, ids)), 1e-5);
         model.close();
     }
 

@@ -92,8 +92,10 @@ class TunerTemplateTest {
             model.setActiveAdapters("b");
             float[] b = run(model);
             Map<String, float[]> alone = Map.of("a", a, "b", b, AdapterRouting.BASE, base);
+            // a row group of two against a batch of four: GEMM kernels may sum in another order by
+            // batch size (MKL's AVX-512 path does), so equal up to float rounding, not bit for bit
             for (int r = 0; r < ROWS; r++) {
-                assertArrayEquals(row(alone.get(names.get(r)), r), row(mixed, r), 1e-6f, "row " + r + " " + names.get(r));
+                assertArrayEquals(row(alone.get(names.get(r)), r), row(mixed, r), 1e-5f, "row " + r + " " + names.get(r));
             }
             assertFalse(Arrays.equals(row(a, 0), row(b, 0)), "the adapters differ, so routing is really tested");
             assertFalse(Arrays.equals(row(a, 0), row(base, 0)));
