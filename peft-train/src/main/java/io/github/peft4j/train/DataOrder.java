@@ -6,8 +6,15 @@ import io.github.peft4j.train.data.DatasetSplit;
  * The order micro-batches are drawn in: epoch after epoch, each a seeded permutation of the
  * examples (or the file order) cut into batches, the last one smaller. The position (epoch, batch)
  * is all a checkpoint needs to continue exactly.
+ *
+ * <p>Public so that a distributed trainer (peft-spark) draws exactly the global batches
+ * {@link PeftTrainer} draws:
+ * <pre>{@code
+ * DataOrder order = new DataOrder(data.size(), 8, 42, true);
+ * int[] firstBatch = order.next();
+ * }</pre>
  */
-final class DataOrder {
+public final class DataOrder {
 
     private final int size;
     private final int batchSize;
@@ -18,22 +25,31 @@ final class DataOrder {
     private int permutationEpoch = -1;
     private int[] permutation;
 
-    DataOrder(int size, int batchSize, long seed, boolean shuffle) {
+    /**
+     * @param size the number of examples
+     * @param batchSize the micro-batch size
+     * @param seed the run's seed
+     * @param shuffle whether each epoch is a seeded permutation (else the file order)
+     */
+    public DataOrder(int size, int batchSize, long seed, boolean shuffle) {
         this.size = size;
         this.batchSize = batchSize;
         this.seed = seed;
         this.shuffle = shuffle;
     }
 
-    int batchesPerEpoch() {
+    /** @return the micro-batches of one epoch */
+    public int batchesPerEpoch() {
         return (size + batchSize - 1) / batchSize;
     }
 
-    int epoch() {
+    /** @return the epoch of the next micro-batch */
+    public int epoch() {
         return epoch;
     }
 
-    int batch() {
+    /** @return the index within its epoch of the next micro-batch */
+    public int batch() {
         return batch;
     }
 
@@ -41,7 +57,11 @@ final class DataOrder {
         return epoch + (double) batch / batchesPerEpoch();
     }
 
-    void seek(int epoch, int batch) {
+    /**
+     * @param epoch the epoch of the next micro-batch
+     * @param batch its index within the epoch
+     */
+    public void seek(int epoch, int batch) {
         if (epoch < 0 || batch < 0 || batch >= batchesPerEpoch()) {
             throw new IllegalArgumentException("no batch " + batch + " in epoch " + epoch + " of "
                     + batchesPerEpoch() + " batches");
@@ -51,7 +71,7 @@ final class DataOrder {
     }
 
     /** @return the example indices of the next micro-batch */
-    int[] next() {
+    public int[] next() {
         if (permutationEpoch != epoch) {
             permutation = shuffle ? DatasetSplit.permutation(size, Seeds.mix(seed, epoch)) : identity(size);
             permutationEpoch = epoch;
