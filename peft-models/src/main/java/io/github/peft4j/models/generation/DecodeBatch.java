@@ -24,7 +24,7 @@ import java.util.Optional;
  * below 4 rows), so the rows are padded to a fixed count {@code M}, the smallest of
  * {@code rowCounts} that holds them: a row is then computed with the same shapes alone and under any
  * load. Whether that makes each row's floats independent of its neighbours on this machine is a
- * question for a probe ({@link #stepLogits}); the tests assert it for the bundled models.
+ * question for a probe ({@link #stepLogits}); the tests assert it for llama, qwen3, phi3 and gpt2.
  *
  * <p>Each decoder keeps its own chooser, repetition memory and cache, and is left exactly as
  * {@link SequenceDecoder#next()} would leave it. Rows must come from decoders of one model whose
