@@ -31,7 +31,9 @@ import java.util.concurrent.TimeUnit;
  * (concurrency = slots), sent to a {@link PeftServer} over HTTP as (1) mixed traffic round-robin over
  * 16 LoRA adapters, (2) all on one adapter, (3) the base alone; every request generates exactly
  * {@code max_tokens} ({@code ignore_eos}), so the scenarios do the same work. Prints one JSON line with tokens/s,
- * p50/p99 latency per scenario and the ratios mixed/base and single/base.
+ * p50/p99 latency per scenario and the ratios mixed/base and single/base: at the top level for a
+ * server with batched decode steps (its default, when the start-up probe passes), under
+ * {@code per_row} for one that decodes each row alone ({@code --decode both|batched|per-row}).
  *
  * <pre>{@code
  * java -cp ... io.github.peft4j.bench.ServeBench --requests 128 --batch 16 --max-tokens 32 --workers 2
@@ -43,7 +45,7 @@ public final class ServeBench {
 
     private ServeBench() {}
 
-    /** @param args {@code --model DIR --requests N --batch B --max-tokens T --workers W --adapters A} */
+    /** @param args {@code --model DIR --requests N --batch B --max-tokens T --workers W --adapters A --decode D} */
     public static void main(String[] args) throws Exception {
         Map<String, Object> r = run(args);
         System.out.println(JSON.writeValueAsString(r));
@@ -66,16 +68,35 @@ public final class ServeBench {
         int adapters = Integer.parseInt(o.get("--adapters"));
         Path root = Files.createTempDirectory("serve-bench");
         List<String> names = saveAdapters(base, root, adapters);
-        ServeConfig config = ServeConfig.builder(base).adapterRoot(root).port(0).maxBatch(batch)
-                .workers(Integer.parseInt(o.get("--workers"))).adapterMemory(adapters, 1L << 30).build();
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("requests", requests);
         out.put("batch", batch);
         out.put("max_tokens", maxTokens);
-        out.put("workers", config.workers());
+        out.put("workers", Integer.parseInt(o.get("--workers")));
         out.put("adapters", adapters);
         out.put("threads_per_forward", System.getProperty("ai.djl.pytorch.num_threads", "engine default"));
+        String decode = o.getOrDefault("--decode", "both");
+        if (!decode.equals("batched")) {
+            out.put("per_row", scenarios(base, root, names, o, false));
+        }
+        if (!decode.equals("per-row")) {
+            out.putAll(scenarios(base, root, names, o, true));
+        }
+        return out;
+    }
+
+    /** The three scenarios on a server whose decode steps batch rows (when its probe passes) or not. */
+    private static Map<String, Object> scenarios(Path base, Path root, List<String> names, Map<String, String> o,
+            boolean batchedDecode) throws Exception {
+        int requests = Integer.parseInt(o.get("--requests"));
+        int batch = Integer.parseInt(o.get("--batch"));
+        int maxTokens = Integer.parseInt(o.get("--max-tokens"));
+        ServeConfig config = ServeConfig.builder(base).adapterRoot(root).port(0).maxBatch(batch)
+                .workers(Integer.parseInt(o.get("--workers"))).adapterMemory(names.size(), 1L << 30)
+                .batchedDecode(batchedDecode).build();
+        Map<String, Object> out = new LinkedHashMap<>();
         try (PeftServer server = PeftServer.start(config)) {
+            out.put("batched_decode", server.scheduler().batchedDecode());
             scenario(server, List.of(names.get(0)), 2 * batch, batch, maxTokens);   // warm-up: JIT, allocator, loads
             scenario(server, names, 2 * batch, batch, maxTokens);
             Map<String, Object> mixed = scenario(server, names, requests, batch, maxTokens);

@@ -66,6 +66,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--workers", description = "threads computing a step's rows (default: ${DEFAULT-VALUE})")
     int workers = 1;
 
+    @Option(names = "--per-row-decode", description = "decode every row alone (no batched decode steps)")
+    boolean perRowDecode;
+
     @Option(names = "--threads", description = "engine threads per forward (default: the launcher's, else the engine's)")
     int threads;
 
@@ -105,7 +108,7 @@ final class ServeCommand implements Callable<Integer> {
         Offline.threads(threads);
         Inputs.requireDir(model, "model directory");
         ServeConfig.Builder b = ServeConfig.builder(model).host(host).port(port).maxBatch(maxBatch).queueCapacity(queue)
-                .workers(workers).adapterMemory(maxLoras, maxLoraBytes).requestTimeout(Duration.ofSeconds(timeoutSeconds))
+                .workers(workers).batchedDecode(!perRowDecode).adapterMemory(maxLoras, maxLoraBytes).requestTimeout(Duration.ofSeconds(timeoutSeconds))
                 .requestLog(requestLog, logText);
         adapterRoots.forEach(b::adapterRoot);
         pinned.forEach(b::pin);

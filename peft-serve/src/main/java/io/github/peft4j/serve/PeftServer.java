@@ -51,7 +51,7 @@ public final class PeftServer implements AutoCloseable {
                     config.pinned());
             int contextLimit = base.causalLm().maxPositionEmbeddings();
             scheduler = new Scheduler(model, tokenizer, cache, config.maxBatch(), config.queueCapacity(),
-                    config.prefillTokenBudget(), config.workers(), contextLimit, config.policies());
+                    config.prefillTokenBudget(), config.workers(), contextLimit, config.policies(), config.batchedDecode());
             log = config.requestLog() == null ? null : RequestLog.open(config.requestLog(), config.logText());
             ModelResolver resolver = new ModelResolver(config, BaseModelFingerprint.of(config.baseModel()).value());
             services = new Services(config, resolver, scheduler, tokenizer, contextLimit, new ServeMetrics(scheduler), log);

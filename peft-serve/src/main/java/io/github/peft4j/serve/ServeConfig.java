@@ -55,12 +55,15 @@ import java.util.Set;
  *     template (its {@code tokenizer_config.json}), else {@link #DEFAULT_CHAT}
  * @param host the interface to listen on
  * @param port the port, 0 for a free one
+ * @param batchedDecode whether decode steps run their rows in one forward where the start-up probe
+ *     shows each row's floats equal the row alone (default); false decodes every row alone
  */
 public record ServeConfig(Path baseModel, String servedModelName, List<Path> adapterRoots, AdapterRegistry registry,
         Path registryCache, int maxBatch, int queueCapacity, int prefillTokenBudget, int workers,
         Duration requestTimeout, int maxLoadedAdapters, long maxAdapterBytes, Set<String> pinned,
         Map<String, Tenant> apiKeys, Path requestLog, boolean logText, List<PolicyHook> policies,
-        Map<String, Map<String, Integer>> splits, long splitSeed, ChatPromptFormat chatTemplate, String host, int port) {
+        Map<String, Map<String, Integer>> splits, long splitSeed, ChatPromptFormat chatTemplate, String host, int port,
+        boolean batchedDecode) {
 
     /** The chat format of the bundled model (and of {@code peft4j generate}): {@code <|role|>\n...<|endoftext|>\n}. */
     public static final ChatTemplate DEFAULT_CHAT = ChatTemplate.builder()
@@ -125,6 +128,7 @@ public record ServeConfig(Path baseModel, String servedModelName, List<Path> ada
         private ChatPromptFormat chatTemplate;
         private String host = "127.0.0.1";
         private int port = 8000;
+        private boolean batchedDecode = true;
 
         private Builder(Path baseModel) {
             this.baseModel = baseModel;
@@ -251,12 +255,18 @@ public record ServeConfig(Path baseModel, String servedModelName, List<Path> ada
             return this;
         }
 
+        /** @param v false to decode every row alone (no batched decode steps) @return this */
+        public Builder batchedDecode(boolean v) {
+            batchedDecode = v;
+            return this;
+        }
+
         /** @return the config */
         public ServeConfig build() {
             String name = servedModelName != null ? servedModelName : baseModel.toAbsolutePath().normalize().getFileName().toString();
             return new ServeConfig(baseModel, name, adapterRoots, registry, registryCache, maxBatch, queueCapacity,
                     prefillTokenBudget, workers, requestTimeout, maxLoadedAdapters, maxAdapterBytes, pinned, apiKeys,
-                    requestLog, logText, policies, splits, splitSeed, chatTemplate, host, port);
+                    requestLog, logText, policies, splits, splitSeed, chatTemplate, host, port, batchedDecode);
         }
     }
 }

@@ -14,7 +14,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -26,10 +27,12 @@ class HotSwapTest {
     @TempDir
     Path root;
 
-    @Test
-    void swapsApplyToNewRequestsWhileRequestsInFlightFinishOnTheirVersion() throws Exception {
+    // both decode paths: rows batched into one forward per step (when the probe passes) and each row alone
+    @ParameterizedTest(name = "batched decode {0}")
+    @ValueSource(booleans = {true, false})
+    void swapsApplyToNewRequestsWhileRequestsInFlightFinishOnTheirVersion(boolean batchedDecode) throws Exception {
         ServeFixtures.loraAdapters(root, List.of("v1", "v2"), 7);
-        ServeConfig config = ServeConfig.builder(ServeFixtures.BASE).adapterRoot(root).port(0).maxBatch(8)
+        ServeConfig config = ServeConfig.builder(ServeFixtures.BASE).adapterRoot(root).port(0).batchedDecode(batchedDecode).maxBatch(8)
                 .workers(2).build();
         String prompt = "Can I return a jacket after";
         try (PeftServer server = PeftServer.start(config)) {

@@ -14,7 +14,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Issue 18's isolation check: 64 concurrent greedy requests over 16 adapters, byte-equal to each adapter alone. */
@@ -23,11 +24,13 @@ class IsolationTest {
     @TempDir
     Path root;
 
-    @Test
-    void concurrentCompletionsEqualEachAdaptersSingleRequestCompletion() throws Exception {
+    // both decode paths: rows batched into one forward per step (when the probe passes) and each row alone
+    @ParameterizedTest(name = "batched decode {0}")
+    @ValueSource(booleans = {true, false})
+    void concurrentCompletionsEqualEachAdaptersSingleRequestCompletion(boolean batchedDecode) throws Exception {
         List<String> tenants = IntStream.range(0, 16).mapToObj(i -> "tenant" + i).toList();
         ServeFixtures.loraAdapters(root, tenants, 100);
-        ServeConfig config = ServeConfig.builder(ServeFixtures.BASE).adapterRoot(root).port(0).maxBatch(16)
+        ServeConfig config = ServeConfig.builder(ServeFixtures.BASE).adapterRoot(root).port(0).batchedDecode(batchedDecode).maxBatch(16)
                 .workers(2).adapterMemory(16, 64L << 20).build();
         try (PeftServer server = PeftServer.start(config)) {
             String prompt = "Where is my order? It should have";

@@ -261,6 +261,9 @@ public abstract class BaseTunerLayer extends AbstractBlock implements TunerLayer
         Optional<AdapterRouting> routing = ForwardContext.current(params).get(AdapterRouting.KEY);
         if (routing.isPresent()) {
             checkMixedBatch(call, routing.get());
+            if (ForwardContext.current(params).get(RowGather.KEY).isPresent()) {
+                return GatheredBatch.forward(this, call, routing.get());
+            }
             return MixedBatch.apply(inputs, routing.get(), (adapter, rows) ->
                     forwardWith(call.withInputs(rows), hasAdapter(adapter) ? List.of(adapter) : List.of()));
         }

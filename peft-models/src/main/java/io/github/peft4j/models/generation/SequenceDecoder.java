@@ -42,6 +42,7 @@ public final class SequenceDecoder implements AutoCloseable {
     private final Block model;
     private final CausalLM lm;
     private final ForwardContext context;
+    private final ForwardContext callerContext;
     private final TokenChooser chooser;
     private final List<Integer> eos;
     private final NDManager session;
@@ -67,6 +68,7 @@ public final class SequenceDecoder implements AutoCloseable {
                 .getArray().getManager();
         this.session = parent.newSubManager();
         this.cache = new KvCache(session);
+        this.callerContext = context;
         this.context = context.with(KvCache.KEY, cache);
         this.parameterStore = new ParameterStore(session, false);
     }
@@ -127,11 +129,46 @@ public final class SequenceDecoder implements AutoCloseable {
             cache.discardStaged();
             throw e;
         }
-        for (long id : ids) {
+        return accept(ids, logits, 0);
+    }
+
+    /** Records the tokens fed and picks the next one from this row's logits at {@code offset}. */
+    long accept(long[] fed, float[] logits, int offset) {
+        for (long id : fed) {
             seen.add(id);
         }
-        last = chooser.choose(logits, 0, lm.vocabSize(), seen);
+        last = chooser.choose(logits, offset, lm.vocabSize(), seen);
         generated++;
+        return last;
+    }
+
+    /** @return the model this decoder runs */
+    Block model() {
+        return model;
+    }
+
+    /** @return the vocabulary size of its logits */
+    int vocabSize() {
+        return lm.vocabSize();
+    }
+
+    /** @return the cache (filled by prefill) */
+    KvCache cache() {
+        return cache;
+    }
+
+    /** @return the caller's context (without the cache) */
+    ForwardContext callerContext() {
+        return callerContext;
+    }
+
+    /** @return the manager under which this decoder's arrays live */
+    NDManager session() {
+        return session;
+    }
+
+    /** @return the last token chosen, fed at the next step */
+    long last() {
         return last;
     }
 

@@ -3,6 +3,8 @@ package io.github.peft4j.models.nn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.util.PairList;
 import io.github.peft4j.core.hooks.ForwardContext;
+import io.github.peft4j.models.generation.DecodeRows;
+import java.util.Optional;
 
 /**
  * The heads of one attention layer and the part of its forward every architecture shares: split
@@ -112,8 +114,13 @@ public final class AttentionHeads {
      */
     public NDArray attendHeads(NDArray q, NDArray k, NDArray v, NDArray bias, PairList<String, Object> params,
             boolean training) {
-        NDArray[] kv = PastKeyValues.extend(ForwardContext.current(params), layerIndex, k, v);
+        ForwardContext ctx = ForwardContext.current(params);
         int groups = heads / kvHeads;
+        Optional<DecodeRows> rows = ctx.get(DecodeRows.KEY);
+        if (rows.isPresent()) {
+            return AttentionMath.mergeHeads(RowAttention.attend(rows.get(), layerIndex, q, k, v, groups, scale, softcap));
+        }
+        NDArray[] kv = PastKeyValues.extend(ctx, layerIndex, k, v);
         NDArray out = AttentionMath.attend(q, AttentionMath.repeatKv(kv[0], groups),
                 AttentionMath.repeatKv(kv[1], groups), bias, scale, softcap, dropout, training);
         return AttentionMath.mergeHeads(out);

@@ -8,9 +8,11 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.hooks.ForwardContext;
 import io.github.peft4j.core.hooks.PrefixKeyValues;
 import io.github.peft4j.core.hooks.VirtualTokens;
+import io.github.peft4j.models.generation.DecodeRows;
 import io.github.peft4j.models.generation.KvCache;
 import java.util.Optional;
 
@@ -37,13 +39,16 @@ public final class CausalInputs {
     private final NDArray positions;
     private final NDArray bias;
     private final KvCache cache;
+    private final DecodeRows rows;
 
-    private CausalInputs(NDArray embeddings, NDArray fullMask, NDArray positions, NDArray bias, KvCache cache) {
+    private CausalInputs(NDArray embeddings, NDArray fullMask, NDArray positions, NDArray bias, KvCache cache,
+            DecodeRows rows) {
         this.embeddings = embeddings;
         this.fullMask = fullMask;
         this.positions = positions;
         this.bias = bias;
         this.cache = cache;
+        this.rows = rows;
     }
 
     /**
@@ -77,6 +82,10 @@ public final class CausalInputs {
         NDManager m = tokenEmbeddings.getManager();
         long batch = tokenEmbeddings.getShape().get(0);
         long tokens = tokenEmbeddings.getShape().get(1);
+        Optional<DecodeRows> rows = ctx.get(DecodeRows.KEY);
+        if (rows.isPresent()) {
+            return decodeRows(rows.get(), tokenEmbeddings, slidingWindow);
+        }
         KvCache cache = ctx.get(KvCache.KEY).orElse(null);
         boolean fresh = cache == null || cache.isEmpty();
         if (cache != null) {
@@ -122,7 +131,30 @@ public final class CausalInputs {
         long queries = embeddings.getShape().get(1);
         NDArray positions = fullMask.cumSum(1).sub(1L).maximum(0L).get(":, " + past + ":");
         NDArray bias = AttentionBias.causal(fullMask, queries, slidingWindow);
-        return new CausalInputs(embeddings, fullMask, positions, bias, cache);
+        return new CausalInputs(embeddings, fullMask, positions, bias, cache, null);
+    }
+
+    /**
+     * A batched decode step: one new token per row, each row at its own cache's length. Attention
+     * runs row by row ({@link RowAttention}) and needs no mask: the bias is a zero placeholder.
+     */
+    private static CausalInputs decodeRows(DecodeRows rows, NDArray tokenEmbeddings, Integer slidingWindow) {
+        NDManager m = tokenEmbeddings.getManager();
+        if (tokenEmbeddings.getShape().get(0) != rows.size() || tokenEmbeddings.getShape().get(1) != 1) {
+            throw new IllegalArgumentException("a batched decode step takes one new token for each of its "
+                    + rows.size() + " rows; got " + tokenEmbeddings.getShape());
+        }
+        if (slidingWindow != null) {
+            throw unsupportedWindow();
+        }
+        rows.discardStaged();
+        NDArray placeholder = m.zeros(new Shape(rows.size(), 1, 1, 1));
+        return new CausalInputs(tokenEmbeddings, null, rows.positions(m), placeholder, null, rows);
+    }
+
+    private static PeftCompatibilityException unsupportedWindow() {
+        return new PeftCompatibilityException("batched decode steps do not support sliding-window attention;"
+                + " decode such models one sequence at a time (SequenceDecoder)");
     }
 
     private static NDArray asInt64(NDArray mask) {
@@ -141,7 +173,7 @@ public final class CausalInputs {
         return embeddings;
     }
 
-    /** @return [B, past + T'] INT64 attention mask over every visible position */
+    /** @return [B, past + T'] INT64 attention mask over every visible position; null in a batched decode step */
     public NDArray fullMask() {
         return fullMask;
     }
@@ -162,11 +194,17 @@ public final class CausalInputs {
      *     positions back (layers of models that mix sliding and full attention)
      */
     public NDArray slidingBias(int window) {
+        if (rows != null) {
+            throw unsupportedWindow();
+        }
         return AttentionBias.causal(fullMask, embeddings.getShape().get(1), window);
     }
 
     /** Commits the cache (if any) once every layer has run. */
     public void finish() {
+        if (rows != null) {
+            rows.commit(embeddings.getManager());
+        }
         if (cache != null) {
             // a copy: the mask may be the caller's own array, which the cache must not take over
             cache.commit(fullMask.duplicate());

@@ -8,6 +8,7 @@ import io.github.peft4j.models.tokenizer.HfTokenizer;
 import io.github.peft4j.serve.ApiException;
 import io.github.peft4j.serve.policy.PolicyHook;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -32,17 +33,20 @@ import org.slf4j.LoggerFactory;
  * of one step use different adapters: each carries an {@link AdapterRouting} naming its adapter
  * version, and the model's active adapters are never touched.
  *
- * <p>Each row is computed as a batch of one with a KV cache of its own ({@link SequenceDecoder}),
- * on {@code workers} threads: a row's numbers never depend on which rows share its step, so a
- * greedy completion is the same bytes alone and under any load. (Fusing rows into one forward,
- * Punica's SGMV, would change float summation order with the batch size.)
+ * <p>Each row has a KV cache of its own ({@link SequenceDecoder}); prompts run alone. Decode steps
+ * run all rows in one forward ({@link BatchedDecoding}: linear layers on all rows padded to a fixed
+ * count, LoRA rows gathered as Punica's BGMV, attention row by row) where start-up and per-adapter
+ * probes show each row's floats equal the row alone bit for bit; otherwise, or when configured so,
+ * each row is a forward of its own on {@code workers} threads. Either way a row's numbers never
+ * depend on which rows share its step, so a greedy completion is the same bytes alone and under any
+ * load.
  *
  * <p>Requests beyond the slots wait in a bounded queue; a full queue is a 429 with
  * {@code Retry-After}. A request past its deadline ends with 504; a cancelled one (client gone)
  * frees its slot at the next step. Adapters are loaded and unloaded on this thread, between steps.
  *
  * <pre>{@code
- * Scheduler s = new Scheduler(peftModel, tokenizer, cache, 16, 256, 512, 2, 512, List.of());
+ * Scheduler s = new Scheduler(peftModel, tokenizer, cache, 16, 256, 512, 2, 512, List.of(), true);
  * s.submit(request);                 // 429 ApiException when the queue is full
  * Completion c = request.result().get();
  * s.close();
@@ -65,6 +69,7 @@ public final class Scheduler implements AutoCloseable {
     private final List<GenerationRequest> pending = new ArrayList<>();
     private final List<Sequence> running = new ArrayList<>();
     private final ExecutorService workers;
+    private final BatchedDecoding batched;
     private final Thread engine;
     private volatile boolean open = true;
     private volatile int runningCount;
@@ -80,9 +85,10 @@ public final class Scheduler implements AutoCloseable {
      * @param workers threads computing the rows of a step
      * @param contextLimit the model's longest sequence
      * @param policies output policies, applied to each finished text
+     * @param batchedDecode whether decode steps may batch rows (when the probes pass); false: row by row
      */
     public Scheduler(PeftModel model, HfTokenizer tokenizer, AdapterCache cache, int maxBatch, int queueCapacity,
-            int prefillTokenBudget, int workers, int contextLimit, List<PolicyHook> policies) {
+            int prefillTokenBudget, int workers, int contextLimit, List<PolicyHook> policies, boolean batchedDecode) {
         this.model = model;
         this.tokenizer = tokenizer;
         this.cache = cache;
@@ -92,6 +98,7 @@ public final class Scheduler implements AutoCloseable {
         this.policies = List.copyOf(policies);
         this.rewritesOutput = policies.stream().anyMatch(PolicyHook::rewritesOutput);
         this.queue = new ArrayBlockingQueue<>(queueCapacity);
+        this.batched = BatchedDecoding.probe(model, maxBatch, batchedDecode);
         this.workers = workers > 1 ? Executors.newFixedThreadPool(workers, r -> daemon(r, "peft4j-row")) : null;
         this.engine = daemon(this::loop, "peft4j-scheduler");
         engine.start();
@@ -138,6 +145,16 @@ public final class Scheduler implements AutoCloseable {
     /** @return sequences being decoded */
     public int running() {
         return runningCount;
+    }
+
+    /** @return whether decode steps batch their rows (the probes passed and it is not configured off) */
+    public boolean batchedDecode() {
+        return batched.enabled();
+    }
+
+    /** @return why decode steps do not batch rows, or {@code null} when they do */
+    public String perRowReason() {
+        return batched.reason();
     }
 
     /** @return the resident adapters */
@@ -233,7 +250,7 @@ public final class Scheduler implements AutoCloseable {
                 String route = lease == null ? AdapterRouting.BASE : lease.internalName();
                 ForwardContext ctx = ForwardContext.empty().with(AdapterRouting.KEY, new AdapterRouting(List.of(route)));
                 s = new Sequence(r, lease, new SequenceDecoder(model, ctx, r.params().generationConfig()), tokenizer,
-                        !rewritesOutput);
+                        !rewritesOutput, batched.admits(route));
                 s.accept(s.decoder().prefill(r.promptIds()), contextLimit);
             } catch (RuntimeException e) {
                 if (s != null) {
@@ -283,22 +300,41 @@ public final class Scheduler implements AutoCloseable {
         }
     }
 
-    /** One token per running row: a forward of each row alone, on the worker threads when there are several. */
+    /**
+     * One token per running row: one batched forward for the rows whose adapters passed the probe,
+     * and a forward of each other row alone, on the worker threads when there are several.
+     */
     private List<Object> nextTokens() {
-        List<Object> out = new ArrayList<>(running.size());
-        if (workers == null) {
-            for (Sequence s : running) {
-                out.add(nextToken(s));
+        List<Object> out = new ArrayList<>(Collections.nCopies(running.size(), null));
+        List<Integer> together = new ArrayList<>();
+        List<Integer> alone = new ArrayList<>();
+        for (int i = 0; i < running.size(); i++) {
+            (running.get(i).batched() ? together : alone).add(i);
+        }
+        if (!together.isEmpty()) {
+            List<SequenceDecoder> rows = together.stream().map(i -> running.get(i).decoder()).toList();
+            try {
+                long[] next = batched.next(rows);
+                for (int k = 0; k < next.length; k++) {
+                    out.set(together.get(k), next[k]);
+                }
+            } catch (RuntimeException e) {
+                together.forEach(i -> out.set(i, e));
             }
+        }
+        if (workers == null || alone.size() < 2) {
+            alone.forEach(i -> out.set(i, nextToken(running.get(i))));
             return out;
         }
         List<Callable<Object>> jobs = new ArrayList<>();
-        for (Sequence s : running) {
+        for (int i : alone) {
+            Sequence s = running.get(i);
             jobs.add(() -> nextToken(s));
         }
         try {
-            for (Future<Object> f : workers.invokeAll(jobs)) {
-                out.add(f.get());
+            List<Future<Object>> done = workers.invokeAll(jobs);
+            for (int k = 0; k < done.size(); k++) {
+                out.set(alone.get(k), done.get(k).get());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -16,6 +16,7 @@ final class Sequence {
     private final SequenceDecoder decoder;
     private final HfTokenizer tokenizer;
     private final boolean streamDeltas;
+    private final boolean batched;
     private final int holdBack;
     private final List<Long> tokens = new ArrayList<>();
     private final long admittedNanos = System.nanoTime();
@@ -25,7 +26,8 @@ final class Sequence {
     private String finishReason;
 
     Sequence(GenerationRequest request, AdapterCache.Lease lease, SequenceDecoder decoder, HfTokenizer tokenizer,
-            boolean streamDeltas) {
+            boolean streamDeltas, boolean batched) {
+        this.batched = batched;
         this.request = request;
         this.lease = lease;
         this.decoder = decoder;
@@ -40,6 +42,11 @@ final class Sequence {
 
     AdapterCache.Lease lease() {
         return lease;
+    }
+
+    /** @return whether its decode steps run in the scheduler's batched forward */
+    boolean batched() {
+        return batched;
     }
 
     SequenceDecoder decoder() {
