@@ -7,8 +7,6 @@ import io.github.peft4j.core.fingerprint.BaseModelFingerprint;
 import io.github.peft4j.registry.AdapterRegistry;
 import io.github.peft4j.registry.Lineage;
 import io.github.peft4j.registry.PromotionRequest;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,7 +20,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,8 +30,10 @@ import org.junit.jupiter.api.io.TempDir;
  * ({@code support@production}) promoted back and forth between two versions, an adapter loaded and
  * unloaded over and over, and the base model, on one server (127.0.0.1, a free port). Every reply is
  * the text its version gives when it is the only request, bit for bit (the version it ran on is in
- * {@code X-Peft4j-Version}); only the unloaded adapter may be missing (404); resident memory (VmRSS
- * after a GC) grows by less than 64 MiB + 10 % between the end of the warm-up and the end.
+ * {@code X-Peft4j-Version}); only the unloaded adapter may be missing (404); between the end of the
+ * warm-up and the end, VmRSS and resident memory outside the Java heap (both after a GC, once G1 has
+ * released the freed heap: {@link ResidentMemory}) grow by less than 64 MiB + 10 %, and the Java heap
+ * in use by less than 64 MiB.
  * {@code mvn verify}: 160 requests (at most 120 s of load). {@code -Pfuzz}: 4,000 requests (at most
  * 30 minutes).
  */
@@ -69,7 +69,7 @@ class ServeSoakTest {
             AtomicInteger next = new AtomicInteger();
             AtomicInteger done = new AtomicInteger();
             AtomicInteger missing = new AtomicInteger();
-            AtomicLong warmRss = new AtomicLong();
+            AtomicReference<ResidentMemory> warm = new AtomicReference<>();
             AtomicBoolean stop = new AtomicBoolean();
             Map<String, Integer> served = new ConcurrentHashMap<>();
             long deadline = System.nanoTime() + LOAD_LIMIT.toNanos();
@@ -94,7 +94,7 @@ class ServeSoakTest {
                                 served.merge(r.version(), 1, Integer::sum);
                             }
                             if (done.incrementAndGet() == REQUESTS / 5) {
-                                warmRss.set(rssAfterGc());
+                                warm.set(ResidentMemory.afterGc());
                             }
                         }
                         return null;
@@ -111,14 +111,20 @@ class ServeSoakTest {
                 pool.shutdownNow();
             }
             double seconds = (System.nanoTime() - start) / 1e9;
-            long endRss = rssAfterGc();
-            long growthKib = endRss - warmRss.get();
-            System.out.printf("serve soak: %d requests in %.1f s (%d of them to the unloaded adapter: 404), %d versions served;"
-                    + " VmRSS %d KiB after warm-up, %d KiB at the end (%+d KiB, %+.2f %%)%n", done.get(), seconds,
-                    missing.get(), served.size(), warmRss.get(), endRss, growthKib, 100.0 * growthKib / warmRss.get());
+            ResidentMemory end = ResidentMemory.afterGc();
+            long growthKib = end.rssKib() - warm.get().rssKib();
+            long outsideHeapGrowthKib = end.outsideHeapKib() - warm.get().outsideHeapKib();
+            System.out.printf("serve soak: %d requests in %.1f s (%d of them to the unloaded adapter: 404), %d versions served,"
+                    + " %d adapter loads; after warm-up %s; at the end %s; VmRSS %+d KiB (%+.2f %%), outside the heap %+d KiB%n",
+                    done.get(), seconds, missing.get(), served.size(), server.scheduler().cache().loads(), warm.get(), end,
+                    growthKib, 100.0 * growthKib / warm.get().rssKib(), outsideHeapGrowthKib);
             assertTrue(done.get() >= Math.min(REQUESTS, 100), "too few requests ran: " + done.get());
             assertTrue(served.keySet().containsAll(List.of("support:1", "support:2")), "the alias moved under load: " + served);
-            assertTrue(growthKib < (64 << 10) + warmRss.get() / 10, "VmRSS grew " + growthKib + " KiB after warm-up");
+            assertTrue(growthKib < (64 << 10) + warm.get().rssKib() / 10, "VmRSS grew " + growthKib + " KiB after warm-up");
+            assertTrue(outsideHeapGrowthKib < (64 << 10) + warm.get().outsideHeapKib() / 10,
+                    "memory outside the Java heap grew " + outsideHeapGrowthKib + " KiB after warm-up");
+            assertTrue(end.heapUsedKib() - warm.get().heapUsedKib() < (64 << 10),
+                    "the Java heap in use grew from " + warm.get().heapUsedKib() + " to " + end.heapUsedKib() + " KiB");
             assertTrue(server.scheduler().cache().size() <= 8, "resident adapters: " + server.scheduler().cache().size());
         }
     }
@@ -157,16 +163,5 @@ class ServeSoakTest {
         String body = ServeFixtures.JSON.createObjectNode().put("lora_name", HOT).put("lora_path", dir.toString())
                 .put("load_inplace", true).toString();
         return ServeFixtures.post(server, "/v1/load_lora_adapter", body, null);
-    }
-
-    /** @return this process's resident set in KiB after a GC, from {@code /proc/self/status} */
-    static long rssAfterGc() {
-        System.gc();
-        try {
-            return Files.readAllLines(Path.of("/proc/self/status")).stream().filter(l -> l.startsWith("VmRSS:"))
-                    .map(l -> Long.parseLong(l.replaceAll("\\D", ""))).findFirst().orElseThrow();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }
