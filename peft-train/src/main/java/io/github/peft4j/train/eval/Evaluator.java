@@ -6,6 +6,10 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Block;
+import io.github.peft4j.train.data.TrainingData;
+import io.github.peft4j.train.loss.TrainingObjective;
+import java.util.Map;
+import java.util.TreeMap;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
@@ -88,6 +92,58 @@ public final class Evaluator {
         double mean = items == 0 ? Double.NaN : lossSum / items;
         return new EvalResult(mean, loss.tokenLevel() ? Math.exp(mean) : Double.NaN,
                 hasAccuracy && items > 0 ? (double) correct / items : Double.NaN, items, loss.tokenLevel());
+    }
+
+    /**
+     * Evaluates a {@link TrainingObjective} (a preference objective on held-out pairs, for
+     * instance): its loss averaged over all items, its accuracy when it counts correct items, and
+     * its metrics averaged over items.
+     *
+     * <pre>{@code
+     * ObjectiveResult r = Evaluator.evaluate(peft, heldOutPairs, 8, DpoObjective.builder().build(), manager);
+     * double accuracy = r.metrics().get("rewards/accuracies");
+     * }</pre>
+     *
+     * @param model the model
+     * @param data the evaluation items
+     * @param batchSize items per batch
+     * @param objective the objective
+     * @param manager the parent of each batch's manager (on the model's device)
+     * @return the metrics
+     */
+    public static ObjectiveResult evaluate(Block model, TrainingData data, int batchSize, TrainingObjective objective,
+            NDManager manager) {
+        ParameterStore ps = new ParameterStore(manager, false);
+        double lossSum = 0;
+        long correct = 0;
+        long items = 0;
+        boolean hasAccuracy = true;
+        Map<String, Double> metricSums = new TreeMap<>();
+        try (NoGrad off = NoGrad.enter(manager.getEngine())) {
+            for (Batch batch : data.batches(batchSize)) {
+                long n;
+                try (NDManager bm = manager.newSubManager(); NDScope scope = new NDScope()) {
+                    TrainingObjective.Output out = objective.compute(model, ps, batch, bm, false);
+                    n = out.items();
+                    lossSum += out.loss().getFloat() * n;
+                    if (out.correct() == null) {
+                        hasAccuracy = false;
+                    } else {
+                        correct += out.correct().toType(ai.djl.ndarray.types.DataType.INT64, false).getLong();
+                    }
+                    for (Map.Entry<String, NDArray> m : out.metrics().entrySet()) {
+                        metricSums.merge(m.getKey(), n * (double) m.getValue().getFloat(), Double::sum);
+                    }
+                }
+                items += n;
+            }
+        }
+        double mean = items == 0 ? Double.NaN : lossSum / items;
+        long total = items;
+        metricSums.replaceAll((k, v) -> total > 0 ? v / total : Double.NaN);
+        EvalResult result = new EvalResult(mean, objective.tokenLevel() ? Math.exp(mean) : Double.NaN,
+                hasAccuracy && items > 0 ? (double) correct / items : Double.NaN, items, objective.tokenLevel());
+        return new ObjectiveResult(result, metricSums);
     }
 
     /**
