@@ -9,6 +9,7 @@ import io.github.peft4j.core.files.AtomicFiles;
 import io.github.peft4j.core.io.PythonJson;
 import io.github.peft4j.core.safetensors.SafetensorsFile;
 import io.github.peft4j.core.safetensors.SafetensorsWriter;
+import io.github.peft4j.train.optim.LrSchedule;
 import io.github.peft4j.train.optim.PeftOptimizer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -24,7 +25,6 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import io.github.peft4j.train.optim.LrSchedule;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

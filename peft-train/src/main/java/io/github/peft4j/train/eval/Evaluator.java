@@ -2,22 +2,21 @@ package io.github.peft4j.train.eval;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Block;
-import io.github.peft4j.train.data.TrainingData;
-import io.github.peft4j.train.loss.TrainingObjective;
-import java.util.Map;
-import java.util.TreeMap;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.train.data.Batch;
 import io.github.peft4j.train.data.TokenizedDataset;
+import io.github.peft4j.train.data.TrainingData;
 import io.github.peft4j.train.loss.TrainingLoss;
+import io.github.peft4j.train.loss.TrainingObjective;
 import io.github.peft4j.train.optim.NoGrad;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Runs a model over an evaluation set without gradients and reports loss, perplexity and accuracy.
@@ -65,33 +64,7 @@ public final class Evaluator {
      */
     public static EvalResult evaluate(Block model, TokenizedDataset data, int batchSize, TrainingLoss loss,
             NDManager manager) {
-        ParameterStore ps = new ParameterStore(manager, false);
-        double lossSum = 0;
-        long correct = 0;
-        long items = 0;
-        boolean hasAccuracy = true;
-        try (NoGrad off = NoGrad.enter(manager.getEngine())) {
-            for (Batch batch : data.batches(batchSize)) {
-                long n;
-                try (NDManager bm = manager.newSubManager(); NDScope scope = new NDScope()) {
-                    NDList outputs = model.forward(ps, batch.inputs(bm), false);
-                    n = loss.itemCount(batch, outputs);
-                    NDArray labels = batch.labels(bm);
-                    double mean = loss.compute(outputs, labels).getFloat();
-                    lossSum += mean * n;
-                    NDArray c = loss.correctCount(outputs, labels);
-                    if (c == null) {
-                        hasAccuracy = false;
-                    } else {
-                        correct += c.toType(ai.djl.ndarray.types.DataType.INT64, false).getLong();
-                    }
-                }
-                items += n;
-            }
-        }
-        double mean = items == 0 ? Double.NaN : lossSum / items;
-        return new EvalResult(mean, loss.tokenLevel() ? Math.exp(mean) : Double.NaN,
-                hasAccuracy && items > 0 ? (double) correct / items : Double.NaN, items, loss.tokenLevel());
+        return evaluate(model, data, batchSize, TrainingObjective.of(loss), manager).result();
     }
 
     /**
