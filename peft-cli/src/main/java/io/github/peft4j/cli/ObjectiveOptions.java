@@ -3,8 +3,10 @@ package io.github.peft4j.cli;
 import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.train.curation.Curator;
 import io.github.peft4j.train.data.ChatMessage;
+import io.github.peft4j.train.data.JsonlReader;
 import io.github.peft4j.train.data.TextTokenizer;
 import io.github.peft4j.train.data.preference.PreferenceDataset;
+import io.github.peft4j.train.data.preference.PreferenceParser;
 import io.github.peft4j.train.data.preference.PreferencePair;
 import io.github.peft4j.train.data.preference.PreferencePipeline;
 import io.github.peft4j.train.preference.DpoLoss;
@@ -79,10 +81,10 @@ final class ObjectiveOptions {
                 .skipBadLines(!strict)
                 .tokenization(t -> ChatFormat.apply(t, tokenizer).addEos(false).maxLength(seqLen))
                 .build();
-        List<PreferencePair> pairs = io.github.peft4j.train.data.preference.PreferenceParser
-                .read(Inputs.requireFile(data, "preference data"), strict).records().stream()
-                .map(ObjectiveOptions::asConversation).toList();
-        return pipeline.prepare(pairs, 0);
+        JsonlReader.Parsed<PreferencePair> read = PreferenceParser.read(Inputs.requireFile(data, "preference data"),
+                strict);
+        return pipeline.prepare(read.records().stream().map(ObjectiveOptions::asConversation).toList(),
+                read.skipped().size());
     }
 
     /** As {@link ChatFormat#asChats}: a plain-text pair is one user turn and two assistant answers. */

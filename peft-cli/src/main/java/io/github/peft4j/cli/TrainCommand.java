@@ -184,6 +184,9 @@ final class TrainCommand implements Callable<Integer> {
                 if (prefReport != null) {
                     prefReport.after(peft, out);
                 }
+                if (peft.adapterNames().contains(ObjectiveOptions.REFERENCE_ADAPTER)) {
+                    peft.deleteAdapter(ObjectiveOptions.REFERENCE_ADAPTER); // the report counts the trained adapter
+                }
                 // beside the adapter, not only in a checkpoint that rotation may delete
                 writeString(out.resolve("training_args.json"), args.toJson());
 
