@@ -32,6 +32,11 @@ configs=(
   "replay 0.15|--replay 0.15"
   "replay 0.25 (the new default)|--replay 0.25"
   "replay 0.2 + batch 10|--replay 0.2 --batch 10"
+  "kl 1|--replay 0 --kl-to-base 1"
+  "kl 0.75|--replay 0 --kl-to-base 0.75"
+  "kl 0.5|--replay 0 --kl-to-base 0.5"
+  "kl 0.5, 1 row|--replay 0 --kl-to-base 0.5 --kl-rows 1"
+  "replay 0.1 + kl 0.5|--replay 0.1 --kl-to-base 0.5"
 )
 if [[ -n "${SWEEP_ONLY:-}" ]]; then  # e.g. SWEEP_ONLY='defaults|replay 0.3' for a subset
   IFS='|' read -r -a only <<<"$SWEEP_ONLY"

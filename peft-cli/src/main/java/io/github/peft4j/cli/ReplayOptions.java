@@ -56,17 +56,7 @@ final class ReplayOptions {
         if (wanted == 0) {
             return train;
         }
-        List<String> paragraphs = new ArrayList<>(TextChunks.readLines(Inputs.requireFile(data, "replay data")));
-        Collections.shuffle(paragraphs, new Random(seed));
-        int eos = tokenizer.eosTokenId().orElse(0);
-        List<TokenizedExample> general = List.of();
-        // tokenize only as many paragraphs as the wanted sequences need, doubling the guess
-        for (int take = Math.min(paragraphs.size(), wanted * 4); ; take = Math.min(paragraphs.size(), take * 2)) {
-            general = TextChunks.dataset(paragraphs.subList(0, take), tokenizer, seqLen, eos).examples();
-            if (general.size() >= wanted || take == paragraphs.size()) {
-                break;
-            }
-        }
+        List<TokenizedExample> general = general(tokenizer, seqLen, seed, wanted).examples();
         if (general.size() < wanted) {
             throw new UserError("--replay " + share + " needs " + wanted + " sequences of " + seqLen + " tokens but "
                     + data + " gives " + general.size());
@@ -74,6 +64,29 @@ final class ReplayOptions {
         List<TokenizedExample> mixed = new ArrayList<>(train.examples());
         mixed.addAll(general.subList(0, wanted));
         return new TokenizedDataset(mixed, train.batching());
+    }
+
+    /**
+     * @param tokenizer the model's tokenizer
+     * @param seqLen tokens per sequence
+     * @param seed the draw's seed
+     * @param wanted how many sequences
+     * @return up to {@code wanted} full sequences of paragraphs drawn at random from {@code --replay-data}
+     */
+    TokenizedDataset general(TextTokenizer tokenizer, int seqLen, long seed, int wanted) {
+        List<String> paragraphs = new ArrayList<>(TextChunks.readLines(Inputs.requireFile(data, "replay data")));
+        Collections.shuffle(paragraphs, new Random(seed));
+        int eos = tokenizer.eosTokenId().orElse(0);
+        TokenizedDataset general = null;
+        // tokenize only as many paragraphs as the wanted sequences need, doubling the guess
+        for (int take = Math.min(paragraphs.size(), wanted * 4); ; take = Math.min(paragraphs.size(), take * 2)) {
+            general = TextChunks.dataset(paragraphs.subList(0, take), tokenizer, seqLen, eos);
+            if (general.size() >= wanted || take == paragraphs.size()) {
+                break;
+            }
+        }
+        return new TokenizedDataset(general.examples().subList(0, Math.min(wanted, general.size())),
+                general.batching());
     }
 
     /**

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.peft4j.core.PeftFormatException;
 import io.github.peft4j.train.TrainingArguments;
-import io.github.peft4j.train.data.TokenizedDataset;
+import io.github.peft4j.train.data.TrainingData;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -35,7 +35,7 @@ final class RunDescription {
      * @param command adds the command's own settings (data files, sequence length...)
      * @return the description, keys in a stable order
      */
-    static Map<String, Object> of(String method, Path adapterDir, TrainingArguments args, TokenizedDataset train,
+    static Map<String, Object> of(String method, Path adapterDir, TrainingArguments args, TrainingData train,
             Consumer<Map<String, Object>> command) {
         Map<String, Object> run = new LinkedHashMap<>();
         run.put("method", method);

@@ -8,7 +8,7 @@ import io.github.peft4j.registry.AdapterRegistry;
 import io.github.peft4j.registry.AdapterVersion;
 import io.github.peft4j.registry.Json;
 import io.github.peft4j.registry.Lineage;
-import io.github.peft4j.train.data.TokenizedDataset;
+import io.github.peft4j.train.data.TrainingData;
 import java.nio.file.Path;
 import io.github.peft4j.cli.registry.RegistryLocation;
 import picocli.CommandLine.Mixin;
@@ -75,7 +75,7 @@ final class RunRegistration {
      * @param trainingArgs the run's training arguments as JSON
      * @param train the curated training data
      */
-    void register(Path runDir, Path baseModel, String trainingArgs, TokenizedDataset train) {
+    void register(Path runDir, Path baseModel, String trainingArgs, TrainingData train) {
         if (register == null) {
             return;
         }

@@ -14,6 +14,10 @@ import io.github.peft4j.train.data.DataPipeline;
 import io.github.peft4j.train.data.DataRecord;
 import io.github.peft4j.train.data.TextTokenizer;
 import io.github.peft4j.train.data.TokenizedDataset;
+import io.github.peft4j.train.data.TrainingData;
+import io.github.peft4j.train.data.preference.PreferenceDataset;
+import io.github.peft4j.train.data.preference.PreferencePipeline;
+import io.github.peft4j.train.loss.TrainingObjective;
 import io.github.peft4j.train.eval.ComparisonReport;
 import io.github.peft4j.train.eval.EvalResult;
 import io.github.peft4j.train.loss.CausalLmLoss;
@@ -87,6 +91,12 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     ReplayOptions replay;
 
+    @Mixin
+    ObjectiveOptions objective;
+
+    @Mixin
+    KlToBaseOptions kl;
+
     @Option(names = "--packing", description = "pack the training examples into --seq-len sequences"
             + " (no padding; examples may share a sequence)")
     boolean packing;
@@ -118,6 +128,7 @@ final class TrainCommand implements Callable<Integer> {
             throw new UserError("--prompt-tuning-init-text works with --method prompt only, not " + chosen);
         }
         Inputs.requireFile(data, "training data");
+        boolean dpo = objective.dpo();
         Path eval = evalData.evalFile();
         Path general = evalData.generalFile();
         int seqLen = evalData.seqLen;
@@ -127,27 +138,16 @@ final class TrainCommand implements Callable<Integer> {
         try (ModelOptions.Loaded loaded = base.load(null)) {
             HfTokenizer tokenizer = loaded.base().tokenizer().orElseThrow();
             TextTokenizer textTokenizer = TextTokenizer.of(tokenizer);
-            List<DataRecord> trainRecords = strict.read(data);
             List<DataRecord> evalRecords = strict.read(eval);
-            System.out.printf("curating %d training records (exact and near duplicates, personal data)...%n",
-                    trainRecords.size());
-            DataPipeline.Prepared train = SupportData.pipeline(textTokenizer, seqLen, packing)
-                    .prepare(SupportData.asChats(trainRecords), 0);
             DataPipeline.Prepared domain = SupportData.pipeline(textTokenizer, seqLen)
                     .prepare(SupportData.asChats(evalRecords), 0);
             TokenizedDataset generalSet = SupportData.generalText(general, textTokenizer, seqLen);
-            TokenizedDataset trainSet = replay.mix(train.train(), textTokenizer, seqLen, trainer.seed);
             Files.createDirectories(out);
-            writeString(out.resolve("curation.md"), train.curation().toMarkdown());
-            System.out.printf("data: %d records -> %d after curation (%d exact + %d near duplicates removed,"
-                            + " %d with personal data anonymised); %d training sequences%s, %d domain eval%n",
-                    train.curation().recordsIn(), train.curation().recordsOut(), train.curation().exactDuplicates(),
-                    train.curation().nearDuplicates(), train.curation().recordsWithPii(), train.train().size(),
-                    packing ? " (packed)" : "", domain.train().size());
-            if (trainSet != train.train()) {
-                System.out.printf("replay: %d general-text sequences from %s mixed in (%.0f%% of %d)%n",
-                        trainSet.size() - train.train().size(), replay.data, 100 * replay.share(), trainSet.size());
-            }
+            TrainingData trainSet = dpo ? preferences(textTokenizer, seqLen, out)
+                    : sequences(textTokenizer, seqLen, out, domain.train().size());
+            PreferenceDataset heldOut = dpo ? objective.heldOut(textTokenizer, seqLen, strict.strict) : null;
+            TokenizedDataset klText = kl.enabled()
+                    ? replay.general(textTokenizer, seqLen, trainer.seed + 1, KlToBaseOptions.SEQUENCES) : null;
 
             if (quantization != null) {
                 List<String> quantized = Quantizer.quantize(loaded.base().block(),
@@ -155,12 +155,23 @@ final class TrainCommand implements Callable<Integer> {
                 System.out.printf("quantized %d linear layers of the base to %s%n", quantized.size(), quantization);
             }
             PeftTrainer.seed(trainer.seed);
-            Path parent = registration.exportParent(out, base.model);
+            Path exported = registration.exportParent(out, base.model);
+            Path parent = exported != null ? exported : objective.adapter;
             try (PeftModel peft = parent != null
                     ? PeftModel.fromPretrained(loaded.base().block(), parent, PeftModel.DEFAULT_ADAPTER, true)
                     : PeftModel.create(loaded.base().block(), Methods.config(chosen, methodOptions(tokenizer)))) {
                 String kind = parent != null ? Methods.of(peft.config(PeftModel.DEFAULT_ADAPTER)) : chosen;
                 System.out.println(peft.countParameters());
+                TrainingObjective trained = dpo ? objective.dpoObjective(peft, parent != null) : null;
+                if (dpo && parent != null) {
+                    peft.loadAdapter(parent, ObjectiveOptions.REFERENCE_ADAPTER, false);
+                }
+                if (klText != null) {
+                    trained = kl.wrap(trained != null ? trained : TrainingObjective.of(new CausalLmLoss()), klText,
+                            trainer.seed);
+                }
+                PreferenceReport prefReport = heldOut == null ? null
+                        : PreferenceReport.before(peft, heldOut, objective.heldOutMeasure(), parent != null);
                 List<Samples.Sample> picked = Samples.pick(evalRecords, samples);
                 GenerationConfig greedy = GenerationConfig.greedy(40);
                 List<String> before;
@@ -168,8 +179,14 @@ final class TrainCommand implements Callable<Integer> {
                     before = answers(peft, tokenizer, picked, greedy, "base");
                 }
                 TrainingArguments args = trainer.arguments(kind, out);
-                TrainResult result = train(peft, args, out, trainSet, domain.train(),
-                        args.evalSteps() > 0 ? generalSet : null);
+                TrainResult result = train(peft, args, out, trainSet, dpo ? heldOut : domain.train(),
+                        args.evalSteps() > 0 ? generalSet : null, trained);
+                if (prefReport != null) {
+                    prefReport.after(peft, out);
+                }
+                if (peft.adapterNames().contains(ObjectiveOptions.REFERENCE_ADAPTER)) {
+                    peft.deleteAdapter(ObjectiveOptions.REFERENCE_ADAPTER); // the report counts the trained adapter
+                }
                 // beside the adapter, not only in a checkpoint that rotation may delete
                 writeString(out.resolve("training_args.json"), args.toJson());
 
@@ -193,6 +210,38 @@ final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The SFT training sequences: curated chats, with replayed general text mixed in. */
+    private TrainingData sequences(TextTokenizer textTokenizer, int seqLen, Path out, int domainEval) {
+        List<DataRecord> trainRecords = strict.read(data);
+        System.out.printf("curating %d training records (exact and near duplicates, personal data)...%n",
+                trainRecords.size());
+        DataPipeline.Prepared train = SupportData.pipeline(textTokenizer, seqLen, packing)
+                .prepare(SupportData.asChats(trainRecords), 0);
+        TokenizedDataset trainSet = replay.mix(train.train(), textTokenizer, seqLen, trainer.seed);
+        writeString(out.resolve("curation.md"), train.curation().toMarkdown());
+        System.out.printf("data: %d records -> %d after curation (%d exact + %d near duplicates removed,"
+                        + " %d with personal data anonymised); %d training sequences%s, %d domain eval%n",
+                train.curation().recordsIn(), train.curation().recordsOut(), train.curation().exactDuplicates(),
+                train.curation().nearDuplicates(), train.curation().recordsWithPii(), train.train().size(),
+                packing ? " (packed)" : "", domainEval);
+        if (trainSet != train.train()) {
+            System.out.printf("replay: %d general-text sequences from %s mixed in (%.0f%% of %d)%n",
+                    trainSet.size() - train.train().size(), replay.data, 100 * replay.share(), trainSet.size());
+        }
+        return trainSet;
+    }
+
+    /** The preference pairs of {@code --objective dpo}, curated as SFT data is. */
+    private TrainingData preferences(TextTokenizer textTokenizer, int seqLen, Path out) {
+        PreferencePipeline.Prepared prefs = ObjectiveOptions.prepare(data, textTokenizer, seqLen, strict.strict);
+        writeString(out.resolve("curation.md"), prefs.curation().toMarkdown());
+        System.out.printf("preference data: %d pairs -> %d after curation (%d exact + %d near duplicates removed,"
+                        + " %d with personal data anonymised); %d training pairs%n",
+                prefs.curation().recordsIn(), prefs.curation().recordsOut(), prefs.curation().exactDuplicates(),
+                prefs.curation().nearDuplicates(), prefs.curation().recordsWithPii(), prefs.train().size());
+        return prefs.train();
+    }
+
     private Methods.Options methodOptions(HfTokenizer tokenizer) {
         Methods.PromptInit init = promptTuningInitText == null ? null
                 : new Methods.PromptInit(promptTuningInitText, base.model.toString(), tokenizer::encode);
@@ -207,7 +256,12 @@ final class TrainCommand implements Callable<Integer> {
         s.put("seq_len", evalData.seqLen);
         s.put("packing", packing);
         s.put("quantize", quantize);
-        s.put("replay", replay.share());
+        s.put("replay", objective.dpo() ? 0 : replay.share());
+        s.put("objective", objective.objective);
+        if (kl.lambda > 0) {
+            s.put("kl_to_base", kl.lambda);
+            s.put("kl_rows", kl.rows);
+        }
         if (promptTuningInitText != null) {
             s.put("prompt_tuning_init_text", promptTuningInitText);
         }
@@ -223,13 +277,13 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /** Trains with the library's trainer and its default causal-LM loss, whatever the method. */
-    private TrainResult train(PeftModel peft, TrainingArguments args, Path out, TokenizedDataset trainSet,
-            TokenizedDataset evalSet, TokenizedDataset generalSet) {
+    private TrainResult train(PeftModel peft, TrainingArguments args, Path out, TrainingData trainSet,
+            TrainingData evalSet, TokenizedDataset generalSet, TrainingObjective trained) {
         if (args.maxForgetting() > 0 && generalSet == null) {
             throw new UserError("--max-forgetting needs general text to measure forgetting on; not --general-eval none");
         }
         PeftTrainer.Builder trainerBuilder = PeftTrainer.builder().model(peft).args(args)
-                .trainDataset(trainSet).evalDataset(evalSet).generalDataset(generalSet);
+                .trainDataset(trainSet).evalDataset(evalSet).generalDataset(generalSet).objective(trained);
         if (!noProgress) {
             trainerBuilder.callback(ConsoleProgressBar.forConsole(System.err));
         }

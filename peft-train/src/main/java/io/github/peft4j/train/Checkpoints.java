@@ -9,6 +9,7 @@ import io.github.peft4j.core.files.AtomicFiles;
 import io.github.peft4j.core.io.PythonJson;
 import io.github.peft4j.core.safetensors.SafetensorsFile;
 import io.github.peft4j.core.safetensors.SafetensorsWriter;
+import io.github.peft4j.train.optim.LrSchedule;
 import io.github.peft4j.train.optim.PeftOptimizer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -208,5 +209,33 @@ final class Checkpoints {
                 Files.delete(p);
             }
         }
+    }
+
+    /**
+     * Checks that a checkpoint can be resumed by a run with this data size, these arguments and this schedule.
+     *
+     * @return the checkpoint's state
+     * @throws PeftConfigException naming what differs
+     */
+    static CheckpointState checkResumable(Path checkpoint, int trainSize, TrainingArguments args, LrSchedule schedule) {
+        CheckpointState st = readState(checkpoint);
+        if (st.trainSize() != trainSize) {
+            throw new PeftConfigException(checkpoint.resolve(CheckpointState.FILE) + ": the checkpoint was written for "
+                    + st.trainSize() + " training sequences, but this dataset has " + trainSize
+                    + "; resume with the same data");
+        }
+        checkSameArgs(checkpoint, args);
+        if (!st.schedule().equals(schedule)) {
+            throw new PeftConfigException(checkpoint.resolve(CheckpointState.FILE) + ": the checkpoint's learning-rate"
+                    + " schedule was " + describe(st.schedule()) + ", this run's is " + describe(schedule)
+                    + "; resuming needs the same max_steps, learning_rate, warmup and lr_scheduler_type."
+                    + " To train further, start a new run from the adapter instead");
+        }
+        return st;
+    }
+
+    private static String describe(LrSchedule s) {
+        return s.type().name().toLowerCase(java.util.Locale.ROOT) + " from " + s.baseLearningRate() + " over "
+                + s.totalSteps() + " steps with " + s.warmupSteps() + " warmup";
     }
 }

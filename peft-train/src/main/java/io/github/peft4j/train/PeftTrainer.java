@@ -8,7 +8,11 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.PeftFormatException;
+import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.train.data.TokenizedDataset;
+import io.github.peft4j.train.data.TrainingData;
+import io.github.peft4j.train.eval.ObjectiveResult;
+import io.github.peft4j.train.loss.TrainingObjective;
 import io.github.peft4j.train.eval.EvalResult;
 import io.github.peft4j.train.eval.Evaluator;
 import io.github.peft4j.train.loss.CausalLmLoss;
@@ -75,10 +79,11 @@ public final class PeftTrainer {
 
     private final TrainableModel model;
     private final TrainingArguments args;
-    private final TokenizedDataset trainData;
-    private final TokenizedDataset evalData;
+    private final TrainingData trainData;
+    private final TrainingData evalData;
     private final TokenizedDataset generalData;
     private final TrainingLoss loss;
+    private final TrainingObjective objective;
     private final List<TrainerCallback> callbacks;
 
     private PeftTrainer(Builder b) {
@@ -88,9 +93,14 @@ public final class PeftTrainer {
         this.evalData = b.evalData;
         this.generalData = b.generalData == null || b.generalData.isEmpty() ? null : b.generalData;
         this.loss = b.loss;
+        this.objective = b.objective != null ? b.objective : TrainingObjective.of(b.loss);
         this.callbacks = List.copyOf(b.callbacks);
         if (trainData.isEmpty()) {
             throw new PeftConfigException("the training dataset is empty");
+        }
+        if (b.objective == null && !(trainData instanceof TokenizedDataset)) {
+            throw new PeftConfigException("the training data is " + trainData.getClass().getSimpleName()
+                    + ", not sequences: set the objective that reads it (Builder.objective)");
         }
         if (args.evalSteps() > 0 && (evalData == null || evalData.isEmpty())) {
             throw new PeftConfigException("eval_steps is " + args.evalSteps() + " but no (non-empty) eval dataset was given");
@@ -185,26 +195,8 @@ public final class PeftTrainer {
         return LrSchedule.of(args.lrSchedulerType(), args.learningRate(), args.warmupSteps(maxSteps), maxSteps);
     }
 
-    private static String describe(LrSchedule s) {
-        return s.type().name().toLowerCase(java.util.Locale.ROOT) + " from " + s.baseLearningRate() + " over "
-                + s.totalSteps() + " steps with " + s.warmupSteps() + " warmup";
-    }
-
     private CheckpointState checkResumable(Path checkpoint, LrSchedule schedule) {
-        CheckpointState st = Checkpoints.readState(checkpoint);
-        if (st.trainSize() != trainData.size()) {
-            throw new PeftConfigException(checkpoint.resolve(CheckpointState.FILE) + ": the checkpoint was written for "
-                    + st.trainSize() + " training sequences, but this dataset has " + trainData.size()
-                    + "; resume with the same data");
-        }
-        Checkpoints.checkSameArgs(checkpoint, args);
-        if (!st.schedule().equals(schedule)) {
-            throw new PeftConfigException(checkpoint.resolve(CheckpointState.FILE) + ": the checkpoint's learning-rate"
-                    + " schedule was " + describe(st.schedule()) + ", this run's is " + describe(schedule)
-                    + "; resuming needs the same max_steps, learning_rate, warmup and lr_scheduler_type."
-                    + " To train further, start a new run from the adapter instead");
-        }
-        return st;
+        return Checkpoints.checkResumable(checkpoint, trainData.size(), args, schedule);
     }
 
     private TrainResult run(Path checkpoint) {
@@ -266,7 +258,7 @@ public final class PeftTrainer {
             MetricsLog metrics, Path resumedFrom) {
         Engine engine = trainerManager.getEngine();
         ParameterStore ps = new ParameterStore(trainerManager, false);
-        TrainingStep step = new TrainingStep(model.block(), loss, trainData, args, params);
+        TrainingStep step = new TrainingStep(model.block(), objective, trainData, args, params);
         BestEvaluation best = new BestEvaluation(args);
         TrainerControl control = new TrainerControl();
         if (generalData != null) {
@@ -299,7 +291,7 @@ public final class PeftTrainer {
             }
             optimizer.step(lr);
             optimizer.zeroGrad();
-            run.stepDone(result.loss(), lr, gradNorm, result.tokens());
+            run.stepDone(result.loss(), lr, gradNorm, result.tokens(), result.metrics());
 
             callbacks.forEach(c -> c.onStepEnd(run.state(), control));
             if (run.step % args.logSteps() == 0 || run.step == run.maxSteps) {
@@ -341,22 +333,24 @@ public final class PeftTrainer {
     /** @return whether early stopping ends the training */
     private boolean evaluate(TrainingRun run, BestEvaluation best, List<Parameter> params, NDManager trainerManager,
             MetricsLog metrics, TrainerControl control, double lr) {
-        EvalResult r = Evaluator.evaluate(model.block(), evalData, args.perDeviceEvalBatchSize(), loss, trainerManager);
+        ObjectiveResult evaluated = Evaluator.evaluate(model.block(), evalData, args.perDeviceEvalBatchSize(), objective,
+                trainerManager);
+        EvalResult r = evaluated.result();
         if (!Double.isFinite(r.loss())) {
             throw diverged(run, run.step, "the eval loss is " + r.loss(), lr, params);
         }
         EvalResult general = generalData == null ? null
                 : Evaluator.evaluate(model.block(), generalData, args.perDeviceEvalBatchSize(), loss, trainerManager);
         boolean stop = best.record(run, r, general, params, trainerManager);
-        metrics.write(RunOutputs.evalEntry(run, r, general));
+        metrics.write(RunOutputs.evalEntry(run, evaluated, general));
         callbacks.forEach(c -> c.onEvaluate(run.state(), r, control));
         return stop;
     }
 
     /** The base model's general-text loss: adapters disabled, or the untrained weights of a plain block. */
     private EvalResult evaluateBase(NDManager manager) {
-        if (model.block() instanceof io.github.peft4j.core.PeftModel peft) {
-            try (io.github.peft4j.core.PeftModel.DisabledAdapters off = peft.disableAdapters()) {
+        if (model.block() instanceof PeftModel peft) {
+            try (PeftModel.DisabledAdapters off = peft.disableAdapters()) {
                 return Evaluator.evaluate(peft, generalData, args.perDeviceEvalBatchSize(), loss, manager);
             }
         }
@@ -404,10 +398,11 @@ public final class PeftTrainer {
     public static final class Builder {
         private Block model;
         private TrainingArguments args;
-        private TokenizedDataset trainData;
-        private TokenizedDataset evalData;
+        private TrainingData trainData;
+        private TrainingData evalData;
         private TokenizedDataset generalData;
         private TrainingLoss loss = new CausalLmLoss();
+        private TrainingObjective objective;
         private final List<TrainerCallback> callbacks = new ArrayList<>();
 
         private Builder() {}
@@ -429,14 +424,14 @@ public final class PeftTrainer {
             return this;
         }
 
-        /** @param data the training data @return this */
-        public Builder trainDataset(TokenizedDataset data) {
+        /** @param data sequences ({@link TokenizedDataset}) or the items of the {@link #objective} @return this */
+        public Builder trainDataset(TrainingData data) {
             this.trainData = data;
             return this;
         }
 
-        /** @param data the evaluation data (needed for eval_steps and early stopping) @return this */
-        public Builder evalDataset(TokenizedDataset data) {
+        /** @param data the evaluation data (for eval_steps and early stopping), as the training data's @return this */
+        public Builder evalDataset(TrainingData data) {
             this.evalData = data;
             return this;
         }
@@ -460,9 +455,28 @@ public final class PeftTrainer {
             return this;
         }
 
-        /** @param loss the loss; {@link CausalLmLoss} by default @return this */
+        /** @param loss the loss ({@link CausalLmLoss}): trained without an objective, measures general text @return this */
         public Builder loss(TrainingLoss loss) {
             this.loss = Objects.requireNonNull(loss, "loss");
+            return this;
+        }
+
+        /**
+         * What training minimises when one forward and a loss are not enough (DPO on preference pairs,
+         * a KL term to the base): it runs each micro-batch's forwards; accumulation, schedules,
+         * clipping, checkpoints and exact resume are the trainer's. It also evaluates the eval dataset
+         * ({@code eval_loss} is its loss, its metrics are logged with {@code eval_}).
+         *
+         * <pre>{@code
+         * PeftTrainer.builder().model(peft).args(args).objective(DpoObjective.builder().beta(0.1).build())
+         *         .trainDataset(prefs.train()).evalDataset(prefs.eval()).build().train();
+         * }</pre>
+         *
+         * @param objective the objective, or {@code null} for the loss of {@link #loss}
+         * @return this
+         */
+        public Builder objective(TrainingObjective objective) {
+            this.objective = objective;
             return this;
         }
 

@@ -3,6 +3,7 @@ package io.github.peft4j.train;
 import io.github.peft4j.core.files.AtomicFiles;
 import io.github.peft4j.core.io.PythonJson;
 import io.github.peft4j.train.eval.EvalResult;
+import io.github.peft4j.train.eval.ObjectiveResult;
 import io.github.peft4j.train.eval.LossPlot;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -24,6 +25,7 @@ final class RunOutputs {
     static Map<String, Object> logEntry(TrainingRun run) {
         Map<String, Object> entry = stepEntry(run);
         entry.put("loss", run.takeLogWindowMean());
+        entry.putAll(run.takeLogWindowMetrics());
         entry.put("learning_rate", run.lastLr);
         entry.put("grad_norm", run.lastGradNorm);
         entry.put("tokens_per_second", run.tokensPerSecond());
@@ -34,7 +36,7 @@ final class RunOutputs {
      * @return the line of an evaluation, its metrics prefixed {@code eval_}, the general-text ones
      *     {@code general_} with {@code general_perplexity_ratio} (to the base model's)
      */
-    static Map<String, Object> evalEntry(TrainingRun run, EvalResult r, EvalResult general) {
+    static Map<String, Object> evalEntry(TrainingRun run, ObjectiveResult r, EvalResult general) {
         Map<String, Object> entry = stepEntry(run);
         entry.putAll(r.toMap("eval_"));
         if (general != null) {

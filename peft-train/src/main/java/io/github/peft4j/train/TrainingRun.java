@@ -39,6 +39,11 @@ final class TrainingRun {
     /** The general-text evaluations, at the steps of {@link #evalHistory}. */
     final List<EvalPoint> generalHistory = new ArrayList<>();
     final List<Double> lossHistory = new ArrayList<>();
+    /**
+     * The objective's metrics of the steps since the last log line (of this process: a resumed
+     * run's first line averages them from the resume on, its loss from the last logged step).
+     */
+    private final Map<String, List<Double>> windowMetrics = new java.util.TreeMap<>();
     final List<EvalPoint> evalHistory = new ArrayList<>();
     /** The weights of the best evaluation, kept in memory for {@code load_best_model_at_end}. */
     final Map<Parameter, NDArray> bestSnapshot = new IdentityHashMap<>();
@@ -92,8 +97,9 @@ final class TrainingRun {
     }
 
     /** Records a finished optimizer step. */
-    void stepDone(double loss, double lr, double gradNorm, long tokens) {
+    void stepDone(double loss, double lr, double gradNorm, long tokens, Map<String, Double> metrics) {
         step++;
+        metrics.forEach((k, v) -> windowMetrics.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
         lastLr = lr;
         lastGradNorm = gradNorm;
         tokensSeen += tokens;
@@ -106,6 +112,14 @@ final class TrainingRun {
         List<Double> window = lossHistory.subList(lastLoggedStep, lossHistory.size());
         lastLoggedStep = step;
         return window.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+    }
+
+    /** @return the mean of each objective metric since the last log line; the window starts again */
+    Map<String, Double> takeLogWindowMetrics() {
+        Map<String, Double> out = new java.util.LinkedHashMap<>();
+        windowMetrics.forEach((k, v) -> out.put(k, v.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN)));
+        windowMetrics.clear();
+        return out;
     }
 
     double elapsedSeconds() {

@@ -101,6 +101,17 @@ public final class ChatTemplate {
         return sb.toString();
     }
 
+    /**
+     * The text that opens an assistant turn, which a prompt ends with so that the model continues
+     * with the answer ({@code add_generation_prompt=True} of transformers).
+     *
+     * @return the part of the {@code assistant} template before {@value #CONTENT}
+     */
+    public String generationPrompt() {
+        String template = roleTemplates.getOrDefault("assistant", messageTemplate).replace(ROLE, "assistant");
+        return template.substring(0, template.indexOf(CONTENT));
+    }
+
     /** Options of a {@link ChatTemplate}. */
     public static final class Builder {
         private String prefix = "";

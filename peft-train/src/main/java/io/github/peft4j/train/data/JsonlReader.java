@@ -63,9 +63,7 @@ public final class JsonlReader {
 
         /** @return skipped lines counted by reason, in the order of {@link BadLineReason} */
         public Map<BadLineReason, Integer> skippedByReason() {
-            Map<BadLineReason, Integer> counts = new EnumMap<>(BadLineReason.class);
-            skipped.forEach(b -> counts.merge(b.reason(), 1, Integer::sum));
-            return Collections.unmodifiableMap(counts);
+            return byReason(skipped);
         }
 
         /**
@@ -73,16 +71,42 @@ public final class JsonlReader {
          *     or {@code "none"}
          */
         public String skippedSummary() {
-            if (skipped.isEmpty()) {
-                return "none";
-            }
-            String reasons = skippedByReason().entrySet().stream()
-                    .map(e -> e.getValue() + " " + e.getKey().label())
-                    .collect(Collectors.joining(", "));
-            BadLine first = skipped.get(0);
-            return skipped.size() + " bad line" + (skipped.size() == 1 ? "" : "s") + " (" + reasons
-                    + "), first at line " + first.line() + ": " + first.problem();
+            return summary(skipped);
         }
+    }
+
+    /**
+     * What was read by a {@link LineParser} of another shape (preference pairs, for instance).
+     *
+     * @param file the file
+     * @param records the records, in file order
+     * @param skipped the bad lines skipped (empty unless skipping was asked for)
+     * @param <T> the record type
+     */
+    public record Parsed<T>(Path file, List<T> records, List<BadLine> skipped) {
+
+        /** @return as {@link Result#skippedSummary()} */
+        public String skippedSummary() {
+            return summary(skipped);
+        }
+    }
+
+    private static Map<BadLineReason, Integer> byReason(List<BadLine> skipped) {
+        Map<BadLineReason, Integer> counts = new EnumMap<>(BadLineReason.class);
+        skipped.forEach(b -> counts.merge(b.reason(), 1, Integer::sum));
+        return Collections.unmodifiableMap(counts);
+    }
+
+    private static String summary(List<BadLine> skipped) {
+        if (skipped.isEmpty()) {
+            return "none";
+        }
+        String reasons = byReason(skipped).entrySet().stream()
+                .map(e -> e.getValue() + " " + e.getKey().label())
+                .collect(Collectors.joining(", "));
+        BadLine first = skipped.get(0);
+        return skipped.size() + " bad line" + (skipped.size() == 1 ? "" : "s") + " (" + reasons
+                + "), first at line " + first.line() + ": " + first.problem();
     }
 
     /**
@@ -92,15 +116,34 @@ public final class JsonlReader {
      *     or the file if it is a directory, cannot be read, or holds no records
      */
     public Result read(Path file) {
+        Parsed<DataRecord> parsed = read(file, RecordParser::parse);
+        return new Result(file, parsed.records(), parsed.skipped());
+    }
+
+    /**
+     * Reads records of another shape with the same rules: line numbers, UTF-8 per line, blank lines
+     * skipped, bad lines an error or skipped and counted.
+     *
+     * <pre>{@code
+     * JsonlReader.Parsed<PreferencePair> pairs = JsonlReader.builder().build().read(file, PreferenceParser::parse);
+     * }</pre>
+     *
+     * @param file a JSONL file
+     * @param parser the shape of a line
+     * @param <T> the record type
+     * @return its records
+     * @throws PeftFormatException as {@link #read(Path)}
+     */
+    public <T> Parsed<T> read(Path file, LineParser<T> parser) {
         if (Files.isDirectory(file)) {
             throw new PeftFormatException(file, null, "is a directory, not a JSONL file");
         }
-        List<DataRecord> records = new ArrayList<>();
+        List<T> records = new ArrayList<>();
         List<BadLine> skipped = new ArrayList<>();
         try (InputStream in = Files.newInputStream(file)) {
             JsonlLines lines = new JsonlLines(in);
             for (JsonlLines.Line line; (line = lines.next()) != null; ) {
-                BadLine bad = readLine(file, line, records);
+                BadLine bad = readLine(file, line, parser, records);
                 if (bad != null) {
                     if (!skipBadLines) {
                         throw new PeftFormatException(file, "line " + bad.line(), bad.problem());
@@ -111,19 +154,18 @@ public final class JsonlReader {
         } catch (IOException e) {
             throw new PeftFormatException(file, null, "cannot read: " + e, e);
         }
-        Result result = new Result(file, List.copyOf(records), List.copyOf(skipped));
         if (records.isEmpty()) {
             throw new PeftFormatException(file, null, skipped.isEmpty() ? "no records: the file is empty"
-                    : "no records: every line was skipped: " + result.skippedSummary());
+                    : "no records: every line was skipped: " + summary(skipped));
         }
         if (!skipped.isEmpty()) {
-            LOG.warn("{}: skipped {}", file, result.skippedSummary());
+            LOG.warn("{}: skipped {}", file, summary(skipped));
         }
-        return result;
+        return new Parsed<>(file, List.copyOf(records), List.copyOf(skipped));
     }
 
     /** Adds the line's record, or returns why it has none ({@code null} for a record or a blank line). */
-    private static BadLine readLine(Path file, JsonlLines.Line line, List<DataRecord> records) {
+    private static <T> BadLine readLine(Path file, JsonlLines.Line line, LineParser<T> parser, List<T> records) {
         if (line.text() == null) {
             return new BadLine(line.number(), BadLineReason.INVALID_UTF8, line.problem());
         }
@@ -131,9 +173,9 @@ public final class JsonlReader {
             return null;
         }
         try {
-            records.add(RecordParser.parse(line.text(), file.getFileName() + ":" + line.number()));
+            records.add(parser.parse(line.text(), file.getFileName() + ":" + line.number()));
             return null;
-        } catch (RecordParser.LineException e) {
+        } catch (BadLineException e) {
             return new BadLine(line.number(), e.reason(), e.getMessage());
         }
     }

@@ -89,6 +89,64 @@ public final class Tokenization {
     }
 
     /**
+     * A prompt and its answer turns as text, split as TRL's {@code maybe_apply_chat_template} splits a
+     * preference example: the prompt rendered with the generation prompt, the answer the rest of the
+     * rendered whole conversation (where a template renders the prompt differently inside the whole,
+     * the prompt is the common start of both).
+     *
+     * <pre>{@code
+     * DataRecord.PromptCompletion pc = tok.applyChatTemplate(List.of(new ChatMessage("user", "Hi")),
+     *         List.of(new ChatMessage("assistant", "Hello!")), null);
+     * // chatml: prompt "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n", completion "Hello!<|im_end|>\n"
+     * }</pre>
+     *
+     * @param prompt the conversation so far
+     * @param completions answer turns to continue it with, each rendered after the same prompt
+     * @param origin where the example came from, or {@code null}
+     * @return one prompt/completion record per answer, all with the same prompt
+     */
+    public List<DataRecord.PromptCompletion> applyChatTemplate(List<ChatMessage> prompt,
+            List<List<ChatMessage>> completions, String origin) {
+        String promptText;
+        List<String> wholes = new ArrayList<>();
+        if (jinjaTemplate != null) {
+            promptText = jinjaTemplate.render(ChatMessage.toMaps(prompt), true);
+            for (List<ChatMessage> c : completions) {
+                wholes.add(jinjaTemplate.render(ChatMessage.toMaps(concat(prompt, c)), false));
+            }
+        } else {
+            promptText = chatTemplate.renderText(prompt) + chatTemplate.generationPrompt();
+            for (List<ChatMessage> c : completions) {
+                wholes.add(chatTemplate.renderText(concat(prompt, c)));
+            }
+        }
+        int shared = promptText.length();
+        for (String w : wholes) {
+            int i = 0;
+            while (i < shared && i < w.length() && w.charAt(i) == promptText.charAt(i)) {
+                i++;
+            }
+            shared = i;
+        }
+        List<DataRecord.PromptCompletion> out = new ArrayList<>();
+        for (String w : wholes) {
+            out.add(new DataRecord.PromptCompletion(promptText.substring(0, shared), w.substring(shared), origin));
+        }
+        return out;
+    }
+
+    private static List<ChatMessage> concat(List<ChatMessage> a, List<ChatMessage> b) {
+        List<ChatMessage> out = new ArrayList<>(a);
+        out.addAll(b);
+        return out;
+    }
+
+    /** @return whether only completions and trained chat roles get labels (what preference tuning needs) */
+    public boolean completionOnlyLoss() {
+        return completionOnlyLoss;
+    }
+
+    /**
      * @param record a record
      * @return its ids and labels
      * @throws PeftConfigException naming the record's origin if its class label is unknown

@@ -18,7 +18,7 @@ import java.util.Objects;
  * @param examples the examples, in order
  * @param batching how a list of them becomes a batch
  */
-public record TokenizedDataset(List<TokenizedExample> examples, Batching batching) {
+public record TokenizedDataset(List<TokenizedExample> examples, Batching batching) implements TrainingData {
 
     /** Copies the list. */
     public TokenizedDataset {
@@ -27,11 +27,13 @@ public record TokenizedDataset(List<TokenizedExample> examples, Batching batchin
     }
 
     /** @return the number of examples */
+    @Override
     public int size() {
         return examples.size();
     }
 
     /** @return whether there are no examples */
+    @Override
     public boolean isEmpty() {
         return examples.isEmpty();
     }
@@ -52,8 +54,18 @@ public record TokenizedDataset(List<TokenizedExample> examples, Batching batchin
      *
      * @return {@code sha256:<hex>}
      */
+    @Override
     public String fingerprint() {
         MessageDigest digest = Sha256.newDigest();
+        digest(examples, digest);
+        return "sha256:" + Sha256.hex(digest.digest());
+    }
+
+    /**
+     * @param examples examples in order
+     * @param digest receives each example's lengths, class label, token ids and labels
+     */
+    public static void digest(List<TokenizedExample> examples, MessageDigest digest) {
         ByteBuffer row = ByteBuffer.allocate(0);
         for (TokenizedExample e : examples) {
             int ints = 3 + e.inputIds().length + e.labels().length;
@@ -70,13 +82,13 @@ public record TokenizedDataset(List<TokenizedExample> examples, Batching batchin
             }
             digest.update(row.array(), 0, row.position());
         }
-        return "sha256:" + Sha256.hex(digest.digest());
     }
 
     /**
      * @param indices example indices
      * @return the batch of those examples, in that order
      */
+    @Override
     public Batch batch(int[] indices) {
         TokenizedExample[] rows = new TokenizedExample[indices.length];
         for (int i = 0; i < indices.length; i++) {
@@ -89,6 +101,7 @@ public record TokenizedDataset(List<TokenizedExample> examples, Batching batchin
      * @param batchSize rows per batch
      * @return the batches in order (the last may be smaller)
      */
+    @Override
     public List<Batch> batches(int batchSize) {
         return batching.batches(examples, batchSize);
     }

@@ -2,7 +2,6 @@ package io.github.peft4j.train.eval;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Block;
@@ -12,8 +11,12 @@ import ai.djl.util.Pair;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.train.data.Batch;
 import io.github.peft4j.train.data.TokenizedDataset;
+import io.github.peft4j.train.data.TrainingData;
 import io.github.peft4j.train.loss.TrainingLoss;
+import io.github.peft4j.train.loss.TrainingObjective;
 import io.github.peft4j.train.optim.NoGrad;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Runs a model over an evaluation set without gradients and reports loss, perplexity and accuracy.
@@ -61,33 +64,59 @@ public final class Evaluator {
      */
     public static EvalResult evaluate(Block model, TokenizedDataset data, int batchSize, TrainingLoss loss,
             NDManager manager) {
+        return evaluate(model, data, batchSize, TrainingObjective.of(loss), manager).result();
+    }
+
+    /**
+     * Evaluates a {@link TrainingObjective} (a preference objective on held-out pairs, for
+     * instance): its loss averaged over all items, its accuracy when it counts correct items, and
+     * its metrics averaged over items.
+     *
+     * <pre>{@code
+     * ObjectiveResult r = Evaluator.evaluate(peft, heldOutPairs, 8, DpoObjective.builder().build(), manager);
+     * double accuracy = r.metrics().get("rewards/accuracies");
+     * }</pre>
+     *
+     * @param model the model
+     * @param data the evaluation items
+     * @param batchSize items per batch
+     * @param objective the objective
+     * @param manager the parent of each batch's manager (on the model's device)
+     * @return the metrics
+     */
+    public static ObjectiveResult evaluate(Block model, TrainingData data, int batchSize, TrainingObjective objective,
+            NDManager manager) {
         ParameterStore ps = new ParameterStore(manager, false);
         double lossSum = 0;
         long correct = 0;
         long items = 0;
         boolean hasAccuracy = true;
+        Map<String, Double> metricSums = new TreeMap<>();
         try (NoGrad off = NoGrad.enter(manager.getEngine())) {
             for (Batch batch : data.batches(batchSize)) {
                 long n;
                 try (NDManager bm = manager.newSubManager(); NDScope scope = new NDScope()) {
-                    NDList outputs = model.forward(ps, batch.inputs(bm), false);
-                    n = loss.itemCount(batch, outputs);
-                    NDArray labels = batch.labels(bm);
-                    double mean = loss.compute(outputs, labels).getFloat();
-                    lossSum += mean * n;
-                    NDArray c = loss.correctCount(outputs, labels);
-                    if (c == null) {
+                    TrainingObjective.Output out = objective.compute(model, ps, batch, bm, false);
+                    n = out.items();
+                    lossSum += out.loss().getFloat() * n;
+                    if (out.correct() == null) {
                         hasAccuracy = false;
                     } else {
-                        correct += c.toType(ai.djl.ndarray.types.DataType.INT64, false).getLong();
+                        correct += out.correct().toType(ai.djl.ndarray.types.DataType.INT64, false).getLong();
+                    }
+                    for (Map.Entry<String, NDArray> m : out.metrics().entrySet()) {
+                        metricSums.merge(m.getKey(), n * (double) m.getValue().getFloat(), Double::sum);
                     }
                 }
                 items += n;
             }
         }
         double mean = items == 0 ? Double.NaN : lossSum / items;
-        return new EvalResult(mean, loss.tokenLevel() ? Math.exp(mean) : Double.NaN,
-                hasAccuracy && items > 0 ? (double) correct / items : Double.NaN, items, loss.tokenLevel());
+        long total = items;
+        metricSums.replaceAll((k, v) -> total > 0 ? v / total : Double.NaN);
+        EvalResult result = new EvalResult(mean, objective.tokenLevel() ? Math.exp(mean) : Double.NaN,
+                hasAccuracy && items > 0 ? (double) correct / items : Double.NaN, items, objective.tokenLevel());
+        return new ObjectiveResult(result, metricSums);
     }
 
     /**

@@ -1,0 +1,143 @@
+package io.github.peft4j.train.preference;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+import io.github.peft4j.core.PeftConfigException;
+import io.github.peft4j.train.data.Batch;
+import io.github.peft4j.train.loss.TrainingObjective;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Direct preference optimisation as TRL's {@code DPOTrainer} does it on a PEFT model: each batch
+ * of {@code n} preference pairs (a {@code PreferenceDataset} batch: {@code n} chosen rows, then
+ * {@code n} rejected rows) runs once through the trained model and once, without gradient, through
+ * the {@link ReferencePolicy} (by default the same model with its adapters disabled); the loss is
+ * {@link DpoLoss}'s, averaged over the pairs. Logged as TRL logs them: {@code rewards/chosen},
+ * {@code rewards/rejected}, {@code rewards/accuracies}, {@code rewards/margins},
+ * {@code logps/chosen}, {@code logps/rejected}; evaluation's accuracy is the reward accuracy.
+ *
+ * <pre>{@code
+ * PeftTrainer.builder().model(peft).args(args)
+ *         .objective(DpoObjective.builder().beta(0.1).labelSmoothing(0.0).build())
+ *         .trainDataset(prefs.train()).evalDataset(prefs.eval())
+ *         .build().train();
+ * }</pre>
+ */
+// NDScope is held for its effect on the ops inside the block
+@SuppressWarnings("try")
+public final class DpoObjective implements TrainingObjective {
+
+    private final DpoLoss.Type type;
+    private final double beta;
+    private final double labelSmoothing;
+    private final ReferencePolicy reference;
+
+    private DpoObjective(Builder b) {
+        this.type = b.type;
+        this.beta = b.beta;
+        this.labelSmoothing = b.labelSmoothing;
+        this.reference = b.reference;
+    }
+
+    /** @return a builder: sigmoid loss, beta 0.1 (TRL's defaults), no label smoothing, the base as reference */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public Output compute(Block model, ParameterStore ps, Batch batch, NDManager manager, boolean training) {
+        if (batch.size() % 2 != 0 || batch.isClassification()) {
+            throw new PeftConfigException("DPO needs preference batches (chosen rows, then as many rejected rows),"
+                    + " got " + batch.size() + " rows; train it on a PreferenceDataset");
+        }
+        int n = batch.size() / 2;
+        var inputs = batch.inputs(manager);
+        NDArray labels = batch.labels(manager);
+        NDArray ref;
+        try (NDScope scope = new NDScope()) {
+            // the reference's logits go as soon as they are reduced: only [2n] values outlive this block
+            ref = logProbs(reference.logits(model, ps, inputs), labels);
+            NDScope.unregister(ref);
+        }
+        NDArray policy = logProbs(model.forward(ps, inputs, training).head(), labels);
+        String chosen = ":" + n;
+        String rejected = n + ":";
+        DpoLoss.Terms t = DpoLoss.compute(type, beta, labelSmoothing, policy.get(chosen), policy.get(rejected),
+                ref.get(chosen), ref.get(rejected));
+        NDArray accuracies = t.accuracies();
+        Map<String, NDArray> metrics = new LinkedHashMap<>();
+        metrics.put("rewards/chosen", t.chosenRewards().mean());
+        metrics.put("rewards/rejected", t.rejectedRewards().mean());
+        metrics.put("rewards/accuracies", accuracies.mean());
+        metrics.put("rewards/margins", t.chosenRewards().sub(t.rejectedRewards()).mean());
+        NDArray logps = policy.stopGradient();
+        metrics.put("logps/chosen", logps.get(chosen).mean());
+        metrics.put("logps/rejected", logps.get(rejected).mean());
+        return new Output(t.losses().mean(), n, accuracies.sum().toType(DataType.INT64, false), metrics);
+    }
+
+    private NDArray logProbs(NDArray logits, NDArray labels) {
+        SequenceLogProbs lp = SequenceLogProbs.of(logits, labels);
+        return type == DpoLoss.Type.IPO ? lp.means() : lp.sums();
+    }
+
+    @Override
+    public String toString() {
+        return "DPO (" + type.name().toLowerCase(java.util.Locale.ROOT) + ", beta " + beta + ", label smoothing "
+                + labelSmoothing + ", reference " + reference + ")";
+    }
+
+    /** Options of {@link DpoObjective}, named as TRL's {@code DPOConfig}. */
+    public static final class Builder {
+        private DpoLoss.Type type = DpoLoss.Type.SIGMOID;
+        private double beta = 0.1;
+        private double labelSmoothing;
+        private ReferencePolicy reference = ReferencePolicy.base();
+
+        private Builder() {}
+
+        /** @param type TRL's {@code loss_type}: sigmoid (DPO) or IPO @return this */
+        public Builder lossType(DpoLoss.Type type) {
+            this.type = Objects.requireNonNull(type, "type");
+            return this;
+        }
+
+        /** @param beta TRL's {@code beta}: how far the policy may move from the reference, {@code > 0} @return this */
+        public Builder beta(double beta) {
+            if (!(beta > 0) || !Double.isFinite(beta)) {
+                throw new PeftConfigException("beta must be > 0, got " + beta);
+            }
+            this.beta = beta;
+            return this;
+        }
+
+        /** @param smoothing TRL's {@code label_smoothing} (cDPO), in [0, 0.5) @return this */
+        public Builder labelSmoothing(double smoothing) {
+            if (!(smoothing >= 0 && smoothing < 0.5)) {
+                throw new PeftConfigException("label_smoothing must be in [0, 0.5), got " + smoothing);
+            }
+            this.labelSmoothing = smoothing;
+            return this;
+        }
+
+        /** @param reference where the reference log-probabilities come from @return this */
+        public Builder reference(ReferencePolicy reference) {
+            this.reference = Objects.requireNonNull(reference, "reference");
+            return this;
+        }
+
+        /** @return the objective */
+        public DpoObjective build() {
+            if (type == DpoLoss.Type.IPO && labelSmoothing > 0) {
+                throw new PeftConfigException("label_smoothing applies to the sigmoid loss, not IPO");
+            }
+            return new DpoObjective(this);
+        }
+    }
+}
