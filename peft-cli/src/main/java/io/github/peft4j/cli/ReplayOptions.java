@@ -16,9 +16,9 @@ import picocli.CommandLine.Option;
  * The paragraphs are drawn at random (seeded) from the base's pretraining corpus, which the
  * general-text eval set was held out of, and cut into full sequences as {@link TextChunks} does.
  *
- * <p>The default share, {@value #DEFAULT_FRACTION}, is the smallest of the forgetting sweep
- * (docs/training.md) that keeps the bundled model's general-text perplexity within 1.5 times the
- * base's. It applies when the replay text exists; an explicit {@code --replay} insists on it.
+ * <p>Off unless {@code --replay} is given: the forgetting sweep (docs/training.md) found a KL term to
+ * the base on the same corpus ({@link KlToBaseOptions}, the default) keeps more of the domain gain
+ * at the same general-text perplexity; replay 0.25 was the default before it.
  *
  * <pre>{@code
  * peft4j train --replay 0.1                       # one training sequence in ten is Factbook text
@@ -27,12 +27,9 @@ import picocli.CommandLine.Option;
  */
 final class ReplayOptions {
 
-    /** The share of general text when {@code --replay} is not given. */
-    static final double DEFAULT_FRACTION = 0.25;
-
     @Option(names = "--replay", paramLabel = "F", description = "share of the training sequences that are general"
-            + " text (replay against forgetting), 0 <= F < 1; 0 for none (default: " + DEFAULT_FRACTION
-            + " when --replay-data exists)")
+            + " text (replay against forgetting), 0 <= F < 1; giving it turns the default --kl-to-base off"
+            + " (default: 0)")
     Double fraction;
 
     @Option(names = "--replay-data", paramLabel = "FILE", description = "general text to replay, one paragraph per"
@@ -90,14 +87,10 @@ final class ReplayOptions {
     }
 
     /**
-     * @return the share of general text: {@code --replay}, else the default when the replay text
-     *     exists (outside the project directory the bundled corpus is not there), else 0
+     * @return the share of general text: {@code --replay}, else 0
      */
     double share() {
-        if (fraction != null) {
-            return fraction;
-        }
-        return java.nio.file.Files.isRegularFile(data) ? DEFAULT_FRACTION : 0;
+        return fraction != null ? fraction : 0;
     }
 
     /** @return general sequences to add to {@code trainSize} domain ones so that they make {@code share} of all */

@@ -129,6 +129,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         Inputs.requireFile(data, "training data");
         boolean dpo = objective.dpo();
+        kl.resolve(replay, dpo);
         Path eval = evalData.evalFile();
         Path general = evalData.generalFile();
         int seqLen = evalData.seqLen;

@@ -59,8 +59,14 @@ class ForgettingOptionsTest {
             // run from peft-cli/, the default replay text (assets/corpus/...) is not there: no replay
             assertEquals(0, parse().replay.share());
             assertSame(domain, parse().replay.mix(domain, text, 32, 42));
-            assertEquals(0.25, parse("--replay-data", ROOT.resolve("assets/corpus/general-eval.txt").toString())
-                    .replay.share(), "the default share where the replay text exists");
+            String corpus = ROOT.resolve("assets/corpus/general-eval.txt").toString();
+            assertEquals(0.0, parse("--replay-data", corpus).replay.share(), "replay is off unless asked for");
+            assertEquals(KlToBaseOptions.DEFAULT_LAMBDA, lambda(parse("--replay-data", corpus), false),
+                    "the KL term is the default mitigation where the replay text exists");
+            assertEquals(0.0, lambda(parse("--replay-data", corpus), true), "not under DPO");
+            assertEquals(0.0, lambda(parse("--replay", "0.1", "--replay-data", corpus), false), "replay was chosen");
+            assertEquals(0.5, lambda(parse("--replay", "0.1", "--kl-to-base", "0.5", "--replay-data", corpus), false));
+            assertEquals(0.0, lambda(parse(), false), "no replay text, no default KL term");
             assertEquals(0.0, parse("--replay", "0").replay.share());
             UserError e = assertThrows(UserError.class, () -> parse("--replay", "1").replay.mix(domain, text, 32, 1));
             assertTrue(e.getMessage().startsWith("--replay 1.0: expected a share"), e.getMessage());
@@ -110,5 +116,10 @@ class ForgettingOptionsTest {
         JsonNode report = json.readTree(out.resolve("report.json").toFile());
         assertEquals(100.0, report.get("forgetting").get("budget").asDouble());
         assertTrue(Files.readAllLines(out.resolve("report.md")).get(2).startsWith("Forgetting within the budget:"));
+    }
+
+    private static double lambda(TrainCommand command, boolean dpo) {
+        command.kl.resolve(command.replay, dpo);
+        return command.kl.lambda;
     }
 }
