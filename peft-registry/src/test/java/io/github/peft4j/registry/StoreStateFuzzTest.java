@@ -240,13 +240,17 @@ class StoreStateFuzzTest {
                 }
             }
             case "flip" -> {
-                if (Files.isRegularFile(blob)) {
+                // an earlier damage of the same list may have emptied it: nothing to flip then
+                if (Files.isRegularFile(blob) && Files.size(blob) > 0) {
                     byte[] bytes = Files.readAllBytes(blob);
                     bytes[bytes.length * d.target() / 10] ^= 0x5a;
                     Files.write(blob, bytes);
                 }
             }
-            case "empty" -> Files.write(blob, new byte[0]);
+            case "empty" -> {
+                remove(blob); // an earlier damage may have made it a directory or a link
+                Files.write(blob, new byte[0]);
+            }
             case "directory" -> {
                 remove(blob);
                 Files.createDirectories(blob.resolve("inside"));
