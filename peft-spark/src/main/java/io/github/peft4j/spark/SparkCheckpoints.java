@@ -6,8 +6,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.peft4j.core.PeftFormatException;
 import io.github.peft4j.core.PeftMethods;
 import io.github.peft4j.core.PeftModel;
-import io.github.peft4j.core.io.AdapterDirectory;
+import io.github.peft4j.core.files.AtomicDirectory;
 import io.github.peft4j.core.files.AtomicFiles;
+import io.github.peft4j.core.io.AdapterDirectory;
 import io.github.peft4j.core.safetensors.SafetensorsFile;
 import io.github.peft4j.core.safetensors.SafetensorsWriter;
 import io.github.peft4j.train.optim.NamedParameter;
@@ -36,7 +37,7 @@ final class SparkCheckpoints {
     static Path write(Path outputDir, SegmentState state, PeftModel model, List<NamedParameter> params) {
         Path dir = outputDir.resolve(PREFIX + state.step());
         state.adapter().assignTo(params);
-        AtomicDirectory.write(dir, tmp -> {
+        AtomicDirectory.write(dir, "checkpoint", tmp -> {
             model.save(tmp);
             try (NDManager scratch = NDManager.newBaseManager()) {
                 SafetensorsWriter.write(tmp.resolve(OPTIMIZER_FILE), state.optimizer().toArrays(scratch));

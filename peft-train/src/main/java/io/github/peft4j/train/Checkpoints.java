@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.PeftFormatException;
 import io.github.peft4j.core.files.AtomicFiles;
+import io.github.peft4j.core.files.AtomicDirectory;
 import io.github.peft4j.core.io.PythonJson;
 import io.github.peft4j.core.safetensors.SafetensorsFile;
 import io.github.peft4j.core.safetensors.SafetensorsWriter;
@@ -13,10 +14,8 @@ import io.github.peft4j.train.optim.LrSchedule;
 import io.github.peft4j.train.optim.PeftOptimizer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -48,44 +47,17 @@ final class Checkpoints {
     static Path write(Path outputDir, int step, TrainableModel model, PeftOptimizer optimizer, CheckpointState state,
             TrainingArguments args) {
         Path target = outputDir.resolve(PREFIX + step);
-        Path tmp = outputDir.resolve("." + PREFIX + step + AtomicFiles.TEMP_SUFFIX);
-        try {
-            deleteTree(tmp);
-            Files.createDirectories(tmp);
+        AtomicDirectory.write(target, "checkpoint", tmp -> {
             model.save(tmp);
             Map<String, NDArray> opt = optimizer.stateTensors();
             SafetensorsWriter.write(tmp.resolve(OPTIMIZER_FILE), opt, Map.of(
                     "format", "pt", "optimizer", optimizer.name(), "step", Long.toString(optimizer.stepCount())));
             AtomicFiles.write(tmp.resolve(CheckpointState.FILE), state.toJson().getBytes(StandardCharsets.UTF_8));
             AtomicFiles.write(tmp.resolve(ARGS_FILE), args.toJson().getBytes(StandardCharsets.UTF_8));
-            if (Files.exists(target)) {
-                Path old = outputDir.resolve("." + PREFIX + step + ".old" + AtomicFiles.TEMP_SUFFIX);
-                deleteTree(old);
-                Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
-                moveAtomically(tmp, target);
-                deleteTree(old);
-            } else {
-                moveAtomically(tmp, target);
-            }
-            return target;
-        } catch (IOException e) {
-            throw new PeftFormatException(target, null, "cannot write checkpoint: " + e.getMessage(), e);
-        } finally {
-            try {
-                deleteTree(tmp);
-            } catch (IOException e) {
-                LOG.warn("{}: could not remove temporary checkpoint directory", tmp, e);
-            }
-        }
+        });
+        return target;
     }
 
-    private static void moveAtomically(Path from, Path to) throws IOException {
-        try {
-            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(from, to);
-        }
-    }
 
     /**
      * The data position and per-step seeds only mean the same thing under the same order of
@@ -191,22 +163,11 @@ final class Checkpoints {
                 continue;
             }
             try {
-                deleteTree(p);
+                AtomicDirectory.deleteTree(p);
                 excess--;
                 LOG.debug("deleted old checkpoint {}", p);
             } catch (IOException e) {
                 LOG.warn("{}: could not delete old checkpoint", p, e);
-            }
-        }
-    }
-
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
             }
         }
     }

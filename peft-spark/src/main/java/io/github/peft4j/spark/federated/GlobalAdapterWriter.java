@@ -9,7 +9,7 @@ import io.github.peft4j.core.PeftFormatException;
 import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.files.AtomicFiles;
 import io.github.peft4j.core.safetensors.SafetensorsWriter;
-import io.github.peft4j.spark.AtomicDirectory;
+import io.github.peft4j.core.files.AtomicDirectory;
 import io.github.peft4j.spark.TensorSnapshot;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -30,7 +30,7 @@ final class GlobalAdapterWriter {
     private GlobalAdapterWriter() {}
 
     static void write(Path dir, PeftModel model, Aggregate agg, int rank, double scaling, boolean rslora) {
-        AtomicDirectory.write(dir, tmp -> {
+        AtomicDirectory.write(dir, "global adapter", tmp -> {
             if (agg.savedRank() == rank) {
                 agg.saved().assignTo(SiteTask.tensors(model));
                 model.save(tmp);

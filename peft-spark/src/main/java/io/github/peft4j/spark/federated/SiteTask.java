@@ -10,14 +10,13 @@ import io.github.peft4j.train.TrainResult;
 import io.github.peft4j.train.TrainingArguments;
 import io.github.peft4j.train.data.TokenizedDataset;
 import io.github.peft4j.train.optim.NamedParameter;
+import io.github.peft4j.core.files.AtomicDirectory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
-import java.util.stream.Stream;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -116,8 +115,8 @@ final class SiteTask implements FlatMapFunction<Iterator<String>, SiteUpdate> {
         if (dir == null) {
             return;
         }
-        try (Stream<Path> s = Files.walk(dir)) {
-            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        try {
+            AtomicDirectory.deleteTree(dir);
         } catch (IOException e) {
             LOG.debug("could not remove {}", dir, e);
         }
