@@ -1,9 +1,7 @@
 package io.github.peft4j.spark.federated;
 
 import io.github.peft4j.spark.TensorSnapshot;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * FFA-LoRA (Sun et al., 2024): the A factors stay frozen at their initial values on every site and
@@ -16,14 +14,7 @@ public final class FfaLora implements AggregationStrategy {
 
     @Override
     public Aggregate aggregate(TensorSnapshot global, List<SiteUpdate> updates, double scaling, int rank) {
-        double[] w = LoraFactors.weights(updates);
-        Map<String, long[]> shapes = new LinkedHashMap<>();
-        Map<String, float[]> values = new LinkedHashMap<>();
-        for (String k : global.names()) {
-            shapes.put(k, global.shape(k));
-            values.put(k, k.contains(".lora_A.") ? global.values(k) : LoraFactors.average(updates, w, k));
-        }
-        return Aggregate.same(new TensorSnapshot(shapes, values), rank);
+        return Aggregate.same(LoraFactors.averageAll(global, updates, k -> k.contains(".lora_A.")), rank);
     }
 
     @Override

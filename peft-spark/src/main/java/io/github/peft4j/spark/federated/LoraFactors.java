@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * Reads LoRA's A/B pairs out of a snapshot and does the double-precision arithmetic the
@@ -77,6 +78,21 @@ final class LoraFactors {
             out[j] = (float) sum[j];
         }
         return out;
+    }
+
+    /**
+     * @param keepGlobal the tensors that stay as they are in {@code global} (frozen on every site)
+     * @return every tensor of {@code global} as the examples-weighted average of the sites' values
+     */
+    static TensorSnapshot averageAll(TensorSnapshot global, List<SiteUpdate> updates, Predicate<String> keepGlobal) {
+        double[] w = weights(updates);
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        Map<String, float[]> values = new LinkedHashMap<>();
+        for (String k : global.names()) {
+            shapes.put(k, global.shape(k));
+            values.put(k, keepGlobal.test(k) ? global.values(k) : average(updates, w, k));
+        }
+        return new TensorSnapshot(shapes, values);
     }
 
     /** @return the examples-weighted shares, summing to 1 */

@@ -4,10 +4,8 @@ import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.train.curation.CurationReport;
 import io.github.peft4j.train.curation.Curator;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,20 +29,14 @@ public final class DataPipeline {
 
     private static final Logger LOG = LoggerFactory.getLogger(DataPipeline.class);
 
+    private final PipelineBuilder.Options options;
     private final Tokenization tokenization;
-    private final Curator curator;
-    private final boolean skipBadLines;
-    private final double evalFraction;
-    private final long seed;
     private final int packing;
     private final int padToMultipleOf;
 
     private DataPipeline(Builder b) {
-        this.tokenization = b.tokenization.build();
-        this.curator = b.curator;
-        this.skipBadLines = b.skipBadLines;
-        this.evalFraction = b.evalFraction;
-        this.seed = b.seed;
+        this.options = b.options();
+        this.tokenization = options.tokenization();
         this.packing = b.packing;
         this.padToMultipleOf = b.padToMultipleOf;
     }
@@ -71,18 +63,9 @@ public final class DataPipeline {
      * @return the datasets
      */
     public Prepared prepare(Path... files) {
-        if (files.length == 0) {
-            throw new PeftConfigException("no input files");
-        }
-        JsonlReader reader = JsonlReader.builder().skipBadLines(skipBadLines).build();
-        List<DataRecord> records = new ArrayList<>();
-        int skipped = 0;
-        for (Path f : files) {
-            JsonlReader.Result r = reader.read(f);
-            records.addAll(r.records());
-            skipped += r.skipped().size();
-        }
-        return prepare(records, skipped);
+        JsonlReader reader = JsonlReader.builder().skipBadLines(options.skipBadLines()).build();
+        PipelineBuilder.Read<DataRecord> read = options.readAll(files, f -> reader.read(f, RecordParser::parse));
+        return prepare(read.records(), read.skippedBadLines());
     }
 
     /**
@@ -93,8 +76,8 @@ public final class DataPipeline {
     public Prepared prepare(List<DataRecord> records, int skippedBadLines) {
         CurationReport report;
         List<DataRecord> curated;
-        if (curator != null) {
-            Curator.Result r = curator.curate(records, skippedBadLines);
+        if (options.curator() != null) {
+            Curator.Result r = options.curator().curate(records, skippedBadLines);
             curated = r.records();
             report = r.report();
         } else {
@@ -104,7 +87,7 @@ public final class DataPipeline {
         if (curated.isEmpty()) {
             throw new PeftConfigException("no training examples left after reading and curation");
         }
-        DatasetSplit.Split<DataRecord> split = DatasetSplit.split(curated, evalFraction, seed);
+        DatasetSplit.Split<DataRecord> split = DatasetSplit.split(curated, options.evalFraction(), options.seed());
         TokenizedDataset train = dataset(split.train());
         TokenizedDataset eval = dataset(split.eval());
         LOG.info("prepared {} training and {} evaluation sequences ({} and {} tokens)", train.size(), eval.size(),
@@ -127,62 +110,17 @@ public final class DataPipeline {
         return tokenization;
     }
 
-    /** Options of the pipeline. */
-    public static final class Builder {
-        private final Tokenization.Builder tokenization;
-        private Curator curator;
-        private boolean skipBadLines;
-        private double evalFraction;
-        private long seed = 42;
+    /** Options of the pipeline: the shared ones and packing. */
+    public static final class Builder extends PipelineBuilder<Builder> {
         private int packing;
         private int padToMultipleOf;
 
         private Builder(TextTokenizer tokenizer) {
-            this.tokenization = Tokenization.builder(Objects.requireNonNull(tokenizer, "tokenizer"));
+            super(tokenizer);
         }
 
-        /**
-         * @param configure adjusts tokenization (max length, chat template, loss masking, BOS/EOS)
-         * @return this
-         */
-        public Builder tokenization(java.util.function.Consumer<Tokenization.Builder> configure) {
-            configure.accept(tokenization);
-            return this;
-        }
-
-        /**
-         * @param curator the curation steps, or {@code null} for none
-         * @return this
-         */
-        public Builder curator(Curator curator) {
-            this.curator = curator;
-            return this;
-        }
-
-        /**
-         * @param skip skip malformed lines (counted in the report) instead of failing
-         * @return this
-         */
-        public Builder skipBadLines(boolean skip) {
-            this.skipBadLines = skip;
-            return this;
-        }
-
-        /**
-         * @param fraction share of records held out for evaluation, in [0, 1)
-         * @return this
-         */
-        public Builder evalFraction(double fraction) {
-            this.evalFraction = fraction;
-            return this;
-        }
-
-        /**
-         * @param seed seed of the split
-         * @return this
-         */
-        public Builder seed(long seed) {
-            this.seed = seed;
+        @Override
+        protected Builder self() {
             return this;
         }
 

@@ -2,18 +2,14 @@ package io.github.peft4j.train.data.preference;
 
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.train.curation.CurationReport;
-import io.github.peft4j.train.curation.Curator;
 import io.github.peft4j.train.data.Batching;
 import io.github.peft4j.train.data.DatasetSplit;
-import io.github.peft4j.train.data.JsonlReader;
+import io.github.peft4j.train.data.PipelineBuilder;
 import io.github.peft4j.train.data.TextTokenizer;
 import io.github.peft4j.train.data.Tokenization;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
-import java.util.function.Consumer;
 
 /**
  * From preference JSONL files to preference datasets, as {@link io.github.peft4j.train.data.DataPipeline}
@@ -31,18 +27,12 @@ import java.util.function.Consumer;
  */
 public final class PreferencePipeline {
 
+    private final PipelineBuilder.Options options;
     private final PreferenceTokenization tokenization;
-    private final Curator curator;
-    private final boolean skipBadLines;
-    private final double evalFraction;
-    private final long seed;
 
     private PreferencePipeline(Builder b) {
-        this.tokenization = new PreferenceTokenization(b.tokenization.build());
-        this.curator = b.curator;
-        this.skipBadLines = b.skipBadLines;
-        this.evalFraction = b.evalFraction;
-        this.seed = b.seed;
+        this.options = b.options();
+        this.tokenization = new PreferenceTokenization(options.tokenization());
     }
 
     /**
@@ -67,17 +57,9 @@ public final class PreferencePipeline {
      * @return the datasets
      */
     public Prepared prepare(Path... files) {
-        if (files.length == 0) {
-            throw new PeftConfigException("no input files");
-        }
-        List<PreferencePair> pairs = new ArrayList<>();
-        int skipped = 0;
-        for (Path f : files) {
-            JsonlReader.Parsed<PreferencePair> r = PreferenceParser.read(f, !skipBadLines);
-            pairs.addAll(r.records());
-            skipped += r.skipped().size();
-        }
-        return prepare(pairs, skipped);
+        PipelineBuilder.Read<PreferencePair> read =
+                options.readAll(files, f -> PreferenceParser.read(f, !options.skipBadLines()));
+        return prepare(read.records(), read.skippedBadLines());
     }
 
     /**
@@ -88,8 +70,8 @@ public final class PreferencePipeline {
     public Prepared prepare(List<PreferencePair> pairs, int skippedBadLines) {
         List<PreferencePair> curated = pairs;
         CurationReport report;
-        if (curator != null) {
-            PreferenceCuration.Result r = PreferenceCuration.curate(curator, pairs, skippedBadLines);
+        if (options.curator() != null) {
+            PreferenceCuration.Result r = PreferenceCuration.curate(options.curator(), pairs, skippedBadLines);
             curated = r.pairs();
             report = r.report();
         } else {
@@ -98,7 +80,7 @@ public final class PreferencePipeline {
         if (curated.isEmpty()) {
             throw new PeftConfigException("no preference pairs left after reading and curation");
         }
-        DatasetSplit.Split<PreferencePair> split = DatasetSplit.split(curated, evalFraction, seed);
+        DatasetSplit.Split<PreferencePair> split = DatasetSplit.split(curated, options.evalFraction(), options.seed());
         return new Prepared(dataset(split.train()), dataset(split.eval()), report);
     }
 
@@ -107,45 +89,15 @@ public final class PreferencePipeline {
         return new PreferenceDataset(tokenization.tokenizeAll(pairs), Batching.builder(t.padTokenId()).build());
     }
 
-    /** Options of the pipeline. */
-    public static final class Builder {
-        private final Tokenization.Builder tokenization;
-        private Curator curator;
-        private boolean skipBadLines;
-        private double evalFraction;
-        private long seed = 42;
+    /** Options of the pipeline: the shared ones ({@link PipelineBuilder}). */
+    public static final class Builder extends PipelineBuilder<Builder> {
 
         private Builder(TextTokenizer tokenizer) {
-            this.tokenization = Tokenization.builder(Objects.requireNonNull(tokenizer, "tokenizer"));
+            super(tokenizer);
         }
 
-        /** @param configure adjusts tokenization (max length, chat template, BOS/EOS) @return this */
-        public Builder tokenization(Consumer<Tokenization.Builder> configure) {
-            configure.accept(tokenization);
-            return this;
-        }
-
-        /** @param curator the curation steps, or {@code null} for none @return this */
-        public Builder curator(Curator curator) {
-            this.curator = curator;
-            return this;
-        }
-
-        /** @param skip skip malformed lines (counted in the report) instead of failing @return this */
-        public Builder skipBadLines(boolean skip) {
-            this.skipBadLines = skip;
-            return this;
-        }
-
-        /** @param fraction share of pairs held out for evaluation, in [0, 1) @return this */
-        public Builder evalFraction(double fraction) {
-            this.evalFraction = fraction;
-            return this;
-        }
-
-        /** @param seed seed of the split @return this */
-        public Builder seed(long seed) {
-            this.seed = seed;
+        @Override
+        protected Builder self() {
             return this;
         }
 
