@@ -49,6 +49,11 @@ final class ObjectiveOptions {
             + " (default: ${DEFAULT-VALUE})")
     double labelSmoothing;
 
+    @Option(names = "--rpo-alpha", description = "TRL's rpo_alpha: add the chosen answers' token NLL times this to"
+            + " the DPO loss (RPO; 1.0 in the paper), which keeps the domain likelihood from falling; 0 = plain DPO"
+            + " (default: ${DEFAULT-VALUE})")
+    double rpoAlpha;
+
     @Option(names = "--loss-type", description = "sigmoid (DPO) or ipo (default: ${DEFAULT-VALUE})")
     String lossType = "sigmoid";
 
@@ -117,6 +122,7 @@ final class ObjectiveOptions {
         };
         try {
             return DpoObjective.builder().lossType(type).beta(beta).labelSmoothing(labelSmoothing)
+                    .rpoAlpha(rpoAlpha)
                     .reference(ref.equals("base") ? ReferencePolicy.base() : ReferencePolicy.adapter(REFERENCE_ADAPTER))
                     .build();
         } catch (io.github.peft4j.core.PeftConfigException e) {

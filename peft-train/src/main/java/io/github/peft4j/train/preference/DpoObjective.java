@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import io.github.peft4j.core.PeftConfigException;
+import io.github.peft4j.core.tuner.Tensors;
 import io.github.peft4j.train.data.Batch;
 import io.github.peft4j.train.loss.TrainingObjective;
 import java.util.LinkedHashMap;
@@ -21,6 +22,9 @@ import java.util.Objects;
  * {@link DpoLoss}'s, averaged over the pairs. Logged as TRL logs them: {@code rewards/chosen},
  * {@code rewards/rejected}, {@code rewards/accuracies}, {@code rewards/margins},
  * {@code logps/chosen}, {@code logps/rejected}; evaluation's accuracy is the reward accuracy.
+ * With TRL's {@code rpo_alpha} (RPO), the chosen answers' mean token negative log-likelihood is added,
+ * times alpha, and logged as {@code nll_loss}: DPO alone may lower the chosen answers' likelihood
+ * together with the rejected ones', and with it the domain perplexity an SFT adapter had reached.
  *
  * <pre>{@code
  * PeftTrainer.builder().model(peft).args(args)
@@ -37,12 +41,14 @@ public final class DpoObjective implements TrainingObjective {
     private final double beta;
     private final double labelSmoothing;
     private final ReferencePolicy reference;
+    private final double rpoAlpha;
 
     private DpoObjective(Builder b) {
         this.type = b.type;
         this.beta = b.beta;
         this.labelSmoothing = b.labelSmoothing;
         this.reference = b.reference;
+        this.rpoAlpha = b.rpoAlpha;
     }
 
     /** @return a builder: sigmoid loss, beta 0.1 (TRL's defaults), no label smoothing, the base as reference */
@@ -62,10 +68,11 @@ public final class DpoObjective implements TrainingObjective {
         NDArray ref;
         try (NDScope scope = new NDScope()) {
             // the reference's logits go as soon as they are reduced: only [2n] values outlive this block
-            ref = logProbs(reference.logits(model, ps, inputs), labels);
+            ref = perSequence(SequenceLogProbs.of(reference.logits(model, ps, inputs), labels));
             NDScope.unregister(ref);
         }
-        NDArray policy = logProbs(model.forward(ps, inputs, training).head(), labels);
+        SequenceLogProbs policyLogProbs = SequenceLogProbs.of(model.forward(ps, inputs, training).head(), labels);
+        NDArray policy = perSequence(policyLogProbs);
         String chosen = ":" + n;
         String rejected = n + ":";
         DpoLoss.Terms t = DpoLoss.compute(type, beta, labelSmoothing, policy.get(chosen), policy.get(rejected),
@@ -79,18 +86,25 @@ public final class DpoObjective implements TrainingObjective {
         NDArray logps = policy.stopGradient();
         metrics.put("logps/chosen", logps.get(chosen).mean());
         metrics.put("logps/rejected", logps.get(rejected).mean());
-        return new Output(t.losses().mean(), n, accuracies.sum().toType(DataType.INT64, false), metrics);
+        NDArray loss = t.losses().mean();
+        if (rpoAlpha > 0) {
+            // TRL's nll_loss: one mean over every labelled token of the chosen rows, not a mean of row means
+            NDArray nll = policyLogProbs.sums().get(chosen).sum().neg()
+                    .div(policyLogProbs.counts().get(chosen).sum().maximum(1f));
+            loss = loss.add(nll.mul(Tensors.scalar(nll, rpoAlpha)));
+            metrics.put("nll_loss", nll.stopGradient());
+        }
+        return new Output(loss, n, accuracies.sum().toType(DataType.INT64, false), metrics);
     }
 
-    private NDArray logProbs(NDArray logits, NDArray labels) {
-        SequenceLogProbs lp = SequenceLogProbs.of(logits, labels);
+    private NDArray perSequence(SequenceLogProbs lp) {
         return type == DpoLoss.Type.IPO ? lp.means() : lp.sums();
     }
 
     @Override
     public String toString() {
         return "DPO (" + type.name().toLowerCase(java.util.Locale.ROOT) + ", beta " + beta + ", label smoothing "
-                + labelSmoothing + ", reference " + reference + ")";
+                + labelSmoothing + (rpoAlpha > 0 ? ", rpo alpha " + rpoAlpha : "") + ", reference " + reference + ")";
     }
 
     /** Options of {@link DpoObjective}, named as TRL's {@code DPOConfig}. */
@@ -99,6 +113,7 @@ public final class DpoObjective implements TrainingObjective {
         private double beta = 0.1;
         private double labelSmoothing;
         private ReferencePolicy reference = ReferencePolicy.base();
+        private double rpoAlpha;
 
         private Builder() {}
 
@@ -129,6 +144,19 @@ public final class DpoObjective implements TrainingObjective {
         /** @param reference where the reference log-probabilities come from @return this */
         public Builder reference(ReferencePolicy reference) {
             this.reference = Objects.requireNonNull(reference, "reference");
+            return this;
+        }
+
+        /**
+         * @param alpha TRL's {@code rpo_alpha}: weight of the chosen answers' token NLL added to the
+         *     loss (RPO, Pang et al. 2024, who use 1.0); 0, the default, for plain DPO
+         * @return this
+         */
+        public Builder rpoAlpha(double alpha) {
+            if (!(alpha >= 0) || !Double.isFinite(alpha)) {
+                throw new PeftConfigException("rpo_alpha must be >= 0, got " + alpha);
+            }
+            this.rpoAlpha = alpha;
             return this;
         }
 

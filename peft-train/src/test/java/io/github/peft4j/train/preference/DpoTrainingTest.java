@@ -199,6 +199,57 @@ class DpoTrainingTest {
     }
 
     @Test
+    void rpoAddsTheChosenAnswersTokenNllComputedInDoublePrecision() {
+        try (NDManager m = NDManager.newBaseManager(); PeftModel model = Fixtures.tinyPeftModel(m, 0.0, 6)) {
+            Engine.getInstance().setRandomSeed(11);
+            for (Parameter p : model.adapterParameters("default").values()) {
+                NDArray w = p.getArray();
+                Tensors.assign(w, m.randomNormal(0, 0.3f, w.getShape(), w.getDataType()));
+            }
+            var batch = prefs.batch(new int[] {0, 1, 2});
+            int n = batch.size() / 2;
+            try (NDManager bm = m.newSubManager()) {
+                ParameterStore ps = new ParameterStore(bm, false);
+                float[] logits = model.forward(ps, batch.inputs(bm), false).head().toFloatArray();
+                long[] labels = batch.labels(bm).toType(ai.djl.ndarray.types.DataType.INT64, false).toLongArray();
+                int rows = batch.size();
+                int t = labels.length / rows;
+                int v = logits.length / labels.length;
+                double nll = 0;
+                int tokens = 0;
+                for (int r = 0; r < n; r++) {
+                    for (int i = 0; i + 1 < t; i++) {
+                        long target = labels[r * t + i + 1];
+                        if (target == io.github.peft4j.core.Labels.IGNORE_INDEX) {
+                            continue;
+                        }
+                        int base = (r * t + i) * v;
+                        double max = Double.NEGATIVE_INFINITY;
+                        for (int k = 0; k < v; k++) {
+                            max = Math.max(max, logits[base + k]);
+                        }
+                        double sum = 0;
+                        for (int k = 0; k < v; k++) {
+                            sum += Math.exp(logits[base + k] - max);
+                        }
+                        nll -= logits[base + (int) target] - max - Math.log(sum);
+                        tokens++;
+                    }
+                }
+                nll /= tokens;
+                TrainingObjective.Output plain = DpoObjective.builder().build().compute(model, ps, batch, bm, false);
+                TrainingObjective.Output rpo = DpoObjective.builder().rpoAlpha(0.5).build()
+                        .compute(model, ps, batch, bm, false);
+                assertTrue(tokens > 10, "labelled chosen tokens " + tokens);
+                assertEquals(nll, rpo.metrics().get("nll_loss").getFloat(), 1e-5);
+                assertEquals(plain.loss().getFloat() + 0.5 * nll, rpo.loss().getFloat(), 1e-5);
+                assertTrue(!plain.metrics().containsKey("nll_loss"));
+            }
+            assertThrows(PeftConfigException.class, () -> DpoObjective.builder().rpoAlpha(-1));
+        }
+    }
+
+    @Test
     void preferencePairsNeedAnObjectiveThatReadsThem() {
         try (NDManager m = NDManager.newBaseManager(); PeftModel model = Fixtures.tinyPeftModel(m, 0.0, 4)) {
             PeftConfigException e = assertThrows(PeftConfigException.class, () -> PeftTrainer.builder().model(model)
