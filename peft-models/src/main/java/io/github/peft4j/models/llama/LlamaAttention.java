@@ -39,7 +39,8 @@ public final class LlamaAttention extends ShapePreservingBlock {
     LlamaAttention(LlamaConfig config, int layerIndex) {
         float softcap = config.gemma().map(GemmaFields::attnLogitSoftcapping).map(Double::floatValue).orElse(0f);
         attention = new AttentionHeads(layerIndex, config.numAttentionHeads(), config.numKeyValueHeads(),
-                config.headDim(), (float) config.attentionScale(), config.attentionDropout(), softcap);
+                config.headDim(), (float) config.attentionScale(), config.attentionDropout(), softcap)
+                .withSlidingWindow(config.slidingWindow(layerIndex));
         if (config.fusedProjections()) {
             qkvProj = addChildBlock("qkv_proj", Linears.of(attention.queryWidth() + 2 * attention.keyValueWidth(),
                     config.qkvBias()));
