@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.node.BooleanNode;
+import com.fasterxml.jackson.databind.node.DoubleNode;
 import com.fasterxml.jackson.databind.node.IntNode;
 import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.hooks.ForwardContext;
@@ -61,7 +62,11 @@ class SlidingWindowDecodeBatchTest {
                 Arguments.of("gemma3 local rope, layers slide/full/slide, window 4", LlamaConfig.tiny("gemma3_text")
                         .numLayers(3).slidingWindow(4).layerTypes("sliding_attention", "full_attention",
                                 "sliding_attention")),
-                Arguments.of("phi3 fused, window 4", LlamaConfig.tiny("phi3").slidingWindow(4)));
+                Arguments.of("qwen3 q/k norms, use_sliding_window from layer 1, window 4", LlamaConfig.tiny("qwen3")
+                        .set("use_sliding_window", BooleanNode.TRUE).set("max_window_layers", IntNode.valueOf(1))
+                        .slidingWindow(4)),
+                Arguments.of("phi3 fused, partial rotary, window 4", LlamaConfig.tiny("phi3").slidingWindow(4)
+                        .set("partial_rotary_factor", DoubleNode.valueOf(0.5))));
     }
 
     private PretrainedModel model(LlamaConfig config) {
