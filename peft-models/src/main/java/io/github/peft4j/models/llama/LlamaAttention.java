@@ -17,7 +17,8 @@ import io.github.peft4j.models.nn.ShapePreservingBlock;
  * {@code heads / kv_heads} query heads), keys and values extended by the cache or prefix. The family's
  * variants: Phi-3 computes q, k and v with one fused {@code qkv_proj} (rows: queries, keys, values);
  * Qwen3 and Gemma 3 normalise q and k per head ({@code q_norm}, {@code k_norm}) before RoPE; Gemma
- * scales scores by {@code query_pre_attn_scalar^-0.5} and Gemma 2 soft-caps them.
+ * scales scores by {@code query_pre_attn_scalar^-0.5} and Gemma 2 soft-caps them. A sliding layer's
+ * window comes with the mask, except in batched decode steps, where its heads apply it.
  * Inputs: {@code (hidden [B,T,H], bias [B,1,T,S], cos, sin)}; output: {@code (hidden)}.
  *
  * <pre>{@code
