@@ -24,7 +24,9 @@ import java.util.Optional;
  * below 4 rows), so the rows are padded to a fixed count {@code M}, the smallest of
  * {@code rowCounts} that holds them: a row is then computed with the same shapes alone and under any
  * load. Whether that makes each row's floats independent of its neighbours on this machine is a
- * question for a probe ({@link #stepLogits}); the tests assert it for llama, qwen3, phi3 and gpt2.
+ * question for a probe ({@link #stepLogits}); the tests assert it for llama, qwen3, phi3 and gpt2, and
+ * for sliding-window layers (Mistral, Qwen2, Gemma 2 and 3: each row reads the last {@code window}
+ * positions of its own cache, {@code nn.RowAttention}).
  *
  * <p>Each decoder keeps its own chooser, repetition memory and cache, and is left exactly as
  * {@link SequenceDecoder#next()} would leave it. Rows must come from decoders of one model whose
@@ -79,7 +81,17 @@ public final class DecodeBatch {
      * @return the next token of each
      */
     public long[] next(List<SequenceDecoder> rows) {
-        float[] logits = logits(rows);
+        return choose(rows, logits(rows));
+    }
+
+    /**
+     * Each row's next token from a step's logits, as {@link #next} picks it.
+     *
+     * @param rows the step's decoders
+     * @param logits the step's logits, {@code [rows * vocab]} ({@link #logits})
+     * @return the next token of each
+     */
+    long[] choose(List<SequenceDecoder> rows, float[] logits) {
         long[] out = new long[rows.size()];
         for (int i = 0; i < rows.size(); i++) {
             SequenceDecoder d = rows.get(i);
@@ -106,8 +118,14 @@ public final class DecodeBatch {
         return out;
     }
 
+    /**
+     * Runs one step: every row's cache takes its last token.
+     *
+     * @param rows decoders that have run their prompts
+     * @return the rows' logits one after another, {@code [rows * vocab]}
+     */
     @SuppressWarnings("try") // the scope only makes the context current on this thread
-    private float[] logits(List<SequenceDecoder> rows) {
+    float[] logits(List<SequenceDecoder> rows) {
         int padded = paddedRows(rows.size());
         long[] ids = new long[padded];
         List<KvCache> caches = new ArrayList<>();

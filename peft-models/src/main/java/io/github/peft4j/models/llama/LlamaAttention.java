@@ -17,7 +17,8 @@ import io.github.peft4j.models.nn.ShapePreservingBlock;
  * {@code heads / kv_heads} query heads), keys and values extended by the cache or prefix. The family's
  * variants: Phi-3 computes q, k and v with one fused {@code qkv_proj} (rows: queries, keys, values);
  * Qwen3 and Gemma 3 normalise q and k per head ({@code q_norm}, {@code k_norm}) before RoPE; Gemma
- * scales scores by {@code query_pre_attn_scalar^-0.5} and Gemma 2 soft-caps them.
+ * scales scores by {@code query_pre_attn_scalar^-0.5} and Gemma 2 soft-caps them. A sliding layer's
+ * window comes with the mask, except in batched decode steps, where its heads apply it.
  * Inputs: {@code (hidden [B,T,H], bias [B,1,T,S], cos, sin)}; output: {@code (hidden)}.
  *
  * <pre>{@code
@@ -39,7 +40,8 @@ public final class LlamaAttention extends ShapePreservingBlock {
     LlamaAttention(LlamaConfig config, int layerIndex) {
         float softcap = config.gemma().map(GemmaFields::attnLogitSoftcapping).map(Double::floatValue).orElse(0f);
         attention = new AttentionHeads(layerIndex, config.numAttentionHeads(), config.numKeyValueHeads(),
-                config.headDim(), (float) config.attentionScale(), config.attentionDropout(), softcap);
+                config.headDim(), (float) config.attentionScale(), config.attentionDropout(), softcap)
+                .withSlidingWindow(config.slidingWindow(layerIndex));
         if (config.fusedProjections()) {
             qkvProj = addChildBlock("qkv_proj", Linears.of(attention.queryWidth() + 2 * attention.keyValueWidth(),
                     config.qkvBias()));

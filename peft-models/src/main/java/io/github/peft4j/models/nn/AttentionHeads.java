@@ -15,7 +15,12 @@ import java.util.Optional;
  * <pre>{@code
  * AttentionHeads attention = new AttentionHeads(layerIndex, 12, 12, 64, 0.125f, 0.1);
  * NDArray context = attention.attend(q, k, v, bias, params, training);   // [B,T,768] in and out
+ * AttentionHeads local = new AttentionHeads(layerIndex, 8, 2, 64, 0.125f, 0).withSlidingWindow(4096); // Mistral
  * }</pre>
+ *
+ * <p>A layer's sliding window reaches its attention two ways: a forward over whole sequences gets it
+ * in the mask its caller builds ({@code CausalInputs.slidingBias}); a batched decode step has no mask
+ * (each row attends over its own cache, {@link RowAttention}), so the heads carry the window themselves.
  */
 public final class AttentionHeads {
 
@@ -26,6 +31,7 @@ public final class AttentionHeads {
     private final float scale;
     private final double dropout;
     private final float softcap;
+    private final int window;
 
     /**
      * @param layerIndex the layer's index (its slot in the cache and the prefixes)
@@ -50,6 +56,12 @@ public final class AttentionHeads {
      */
     public AttentionHeads(int layerIndex, int heads, int kvHeads, int headDim, float scale, double dropout,
             float softcap) {
+        this(layerIndex, heads, kvHeads, headDim, scale, dropout, softcap, 0);
+    }
+
+    private AttentionHeads(int layerIndex, int heads, int kvHeads, int headDim, float scale, double dropout,
+            float softcap, int window) {
+        this.window = window;
         this.softcap = softcap;
         this.layerIndex = layerIndex;
         this.heads = heads;
@@ -57,6 +69,18 @@ public final class AttentionHeads {
         this.headDim = headDim;
         this.scale = scale;
         this.dropout = dropout;
+    }
+
+    /**
+     * The same heads in a layer that attends through a sliding window: a query sees the keys less
+     * than {@code window} positions back, itself included.
+     *
+     * @param slidingWindow the layer's window, or {@code null} for full attention
+     * @return heads that apply it in batched decode steps (other forwards take it from their mask)
+     */
+    public AttentionHeads withSlidingWindow(Integer slidingWindow) {
+        return new AttentionHeads(layerIndex, heads, kvHeads, headDim, scale, dropout, softcap,
+                slidingWindow == null ? 0 : slidingWindow);
     }
 
     /** @return the width of all query heads together, {@code heads * headDim} */
@@ -118,7 +142,8 @@ public final class AttentionHeads {
         int groups = heads / kvHeads;
         Optional<DecodeRows> rows = ctx.get(DecodeRows.KEY);
         if (rows.isPresent()) {
-            return AttentionMath.mergeHeads(RowAttention.attend(rows.get(), layerIndex, q, k, v, groups, scale, softcap));
+            return AttentionMath.mergeHeads(RowAttention.attend(rows.get(), layerIndex, q, k, v,
+                    groups, scale, softcap, window));
         }
         NDArray[] kv = PastKeyValues.extend(ctx, layerIndex, k, v);
         NDArray out = AttentionMath.attend(q, AttentionMath.repeatKv(kv[0], groups),

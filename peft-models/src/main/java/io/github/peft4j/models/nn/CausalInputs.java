@@ -136,7 +136,9 @@ public final class CausalInputs {
 
     /**
      * A batched decode step: one new token per row, each row at its own cache's length. Attention
-     * runs row by row ({@link RowAttention}) and needs no mask: the bias is a zero placeholder.
+     * runs row by row ({@link RowAttention}) and needs no mask: the bias is a zero placeholder, and
+     * a layer's sliding window is applied by its {@link AttentionHeads#withSlidingWindow heads}. A
+     * window given here, for every layer, would reach no heads: it is refused.
      */
     private static CausalInputs decodeRows(DecodeRows rows, NDArray tokenEmbeddings, Integer slidingWindow) {
         NDManager m = tokenEmbeddings.getManager();
@@ -145,16 +147,12 @@ public final class CausalInputs {
                     + rows.size() + " rows; got " + tokenEmbeddings.getShape());
         }
         if (slidingWindow != null) {
-            throw unsupportedWindow();
+            throw new PeftCompatibilityException("batched decode steps take a sliding window from each layer's"
+                    + " attention heads (AttentionHeads.withSlidingWindow), not from the decoder's inputs");
         }
         rows.discardStaged();
         NDArray placeholder = m.zeros(new Shape(rows.size(), 1, 1, 1));
         return new CausalInputs(tokenEmbeddings, null, rows.positions(m), placeholder, null, rows);
-    }
-
-    private static PeftCompatibilityException unsupportedWindow() {
-        return new PeftCompatibilityException("batched decode steps do not support sliding-window attention;"
-                + " decode such models one sequence at a time (SequenceDecoder)");
     }
 
     private static NDArray asInt64(NDArray mask) {
@@ -191,11 +189,12 @@ public final class CausalInputs {
     /**
      * @param window a sliding window
      * @return [B, 1, T', past + T'] the causal bias that also hides keys {@code window} or more
-     *     positions back (layers of models that mix sliding and full attention)
+     *     positions back (layers of models that mix sliding and full attention); in a batched decode
+     *     step the zero placeholder, as the layer's {@link AttentionHeads} apply their window there
      */
     public NDArray slidingBias(int window) {
         if (rows != null) {
-            throw unsupportedWindow();
+            return bias;
         }
         return AttentionBias.causal(fullMask, embeddings.getShape().get(1), window);
     }
