@@ -65,7 +65,7 @@ public final class LlamaConfig extends ModelConfig {
         }
         rmsNormEps = f.doubleValue("rms_norm_eps", family.rmsNormEps);
         ropeTheta = f.doubleValue("rope_theta", family.defaultRopeTheta());
-        ropeScaling = RopeScaling.parse(f);
+        ropeScaling = RopeScaling.parse(f, family == LlamaFamily.PHI3, maxPositionEmbeddings(), rotaryDim);
         boolean attentionBias = f.boolValue("attention_bias", false);
         boolean qwen2 = family == LlamaFamily.QWEN2;
         qkvBias = qwen2 || attentionBias;
@@ -288,8 +288,15 @@ public final class LlamaConfig extends ModelConfig {
             return put("rope_theta", v);
         }
 
-        /** @param v {@code rope_scaling}; {@link RopeScaling#NONE} removes it @return this builder */
+        /**
+         * @param v {@code rope_scaling}; {@link RopeScaling#NONE} removes it. Longrope also writes the
+         *     top-level {@code original_max_position_embeddings}, where Phi-3 keeps it.
+         * @return this builder
+         */
         public Builder ropeScaling(RopeScaling v) {
+            if (v != null && v.type().equals("longrope")) {
+                put("original_max_position_embeddings", v.originalMaxPositionEmbeddings());
+            }
             return set("rope_scaling", v == null || v.equals(RopeScaling.NONE) ? null : v.toJson());
         }
 
