@@ -147,21 +147,8 @@ class LlamaFamilyCheckpointsTest {
                     new TreeSet<>(ModuleTree.of(model.block()).parameters().keySet()), "one parameter per HF tensor");
 
             LlamaConfig config = (LlamaConfig) model.config();
-            LlamaReference ref = new LlamaReference(config, Weights.fromSafetensors(file));
             Batches batch = Batches.random(V, new int[] {7, 5, 2}, true, 11);
-            float[] logits = TestSupport.forward(model.block(), manager, batch.inputs(manager));
-            int t = batch.length();
-            double worst = 0;
-            for (int r = 0; r < batch.rows(); r++) {
-                double[][] expected = ref.forward(batch.rowInputs().get(r));
-                for (int i = 0; i < t; i++) {
-                    for (int v = 0; batch.mask[r][i] == 1 && v < V; v++) {
-                        worst = Math.max(worst, Math.abs(expected[i][v] - logits[(r * t + i) * V + v]));
-                    }
-                }
-            }
-            assertTrue(worst < 1e-5, "max |djl - reference| = " + worst);
-            assertTrue(worst > 0, "suspicious exact equality");
+            assertMatches(new LlamaReference(config, Weights.fromSafetensors(file)), model, batch);
         }
     }
 
@@ -183,22 +170,26 @@ class LlamaFamilyCheckpointsTest {
             assertEquals(Math.sqrt(1 + Math.log(64.0 / original) / Math.log(original)),
                     config.ropeScaling().attentionFactor(), 1e-12);
             Batches batch = Batches.random(V, new int[] {7, 5, 2}, true, 11);
-            LlamaReference ref = new LlamaReference(config, Weights.fromSafetensors(file))
-                    .ropeSequenceLength(batch.length());
-            float[] logits = TestSupport.forward(model.block(), manager, batch.inputs(manager));
-            int t = batch.length();
-            double worst = 0;
-            for (int r = 0; r < batch.rows(); r++) {
-                double[][] expected = ref.forward(batch.rowInputs().get(r));
-                for (int i = 0; i < t; i++) {
-                    for (int v = 0; batch.mask[r][i] == 1 && v < V; v++) {
-                        worst = Math.max(worst, Math.abs(expected[i][v] - logits[(r * t + i) * V + v]));
-                    }
+            assertMatches(new LlamaReference(config, Weights.fromSafetensors(file)).ropeSequenceLength(batch.length()),
+                    model, batch);
+        }
+    }
+
+    /** The model's logits on the batch equal the reference's on every real position, within 1e-5. */
+    private void assertMatches(LlamaReference ref, PretrainedModel model, Batches batch) {
+        float[] logits = TestSupport.forward(model.block(), manager, batch.inputs(manager));
+        int t = batch.length();
+        double worst = 0;
+        for (int r = 0; r < batch.rows(); r++) {
+            double[][] expected = ref.forward(batch.rowInputs().get(r));
+            for (int i = 0; i < t; i++) {
+                for (int v = 0; batch.mask[r][i] == 1 && v < V; v++) {
+                    worst = Math.max(worst, Math.abs(expected[i][v] - logits[(r * t + i) * V + v]));
                 }
             }
-            assertTrue(worst < 1e-5, "max |djl - reference| = " + worst);
-            assertTrue(worst > 0, "suspicious exact equality");
         }
+        assertTrue(worst < 1e-5, "max |djl - reference| = " + worst);
+        assertTrue(worst > 0, "suspicious exact equality");
     }
 
     @Test
