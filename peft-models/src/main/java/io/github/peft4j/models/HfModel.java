@@ -48,6 +48,18 @@ public interface HfModel extends BaseModelInfo {
     boolean isBuffer(String key);
 
     /**
+     * transformers' {@code _checkpoint_conversion_mapping}: the key a checkpoint tensor has in this
+     * class's layout, for checkpoints written by an older layout of the class (multimodal Gemma 3's
+     * {@code language_model.model.*} before transformers 4.52).
+     *
+     * @param checkpointKey a key as the checkpoint file holds it
+     * @return the key in this class's layout; by default the same
+     */
+    default String modelKey(String checkpointKey) {
+        return checkpointKey;
+    }
+
+    /**
      * @return the transformers class this block reproduces ({@code LlamaForCausalLM},
      *     {@code BertForMaskedLM}); by default the configuration's, which a BERT head overrides
      */

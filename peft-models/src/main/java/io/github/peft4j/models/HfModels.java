@@ -9,6 +9,7 @@ import io.github.peft4j.core.files.AtomicFiles;
 import io.github.peft4j.core.module.DequantizableLinear;
 import io.github.peft4j.core.module.ModuleTree;
 import io.github.peft4j.core.safetensors.SafetensorsCheckpoint;
+import io.github.peft4j.models.config.LlamaConfig;
 import io.github.peft4j.models.config.ModelConfig;
 import io.github.peft4j.models.config.ModelConfigs;
 import io.github.peft4j.models.io.CheckpointLoader;
@@ -24,8 +25,9 @@ import java.util.List;
  * {@code model.safetensors} or shards, {@code tokenizer.json}) as DJL blocks whose module paths are
  * the Hugging Face ones. Supported {@code model_type}s: {@code llama} (Llama 2/3, SmolLM,
  * TinyLlama), {@code mistral}, {@code qwen2}, {@code qwen3}, {@code phi3}, {@code gemma2},
- * {@code gemma3_text}, {@code gpt2}, {@code bert} (sequence classification, or masked/causal LM heads
- * through {@link LoadOptions#architecture()}).
+ * {@code gemma3_text}, {@code gemma3} (the text model of {@code Gemma3ForConditionalGeneration}),
+ * {@code gpt2}, {@code bert} (sequence classification, or masked/causal LM heads through
+ * {@link LoadOptions#architecture()}).
  *
  * <pre>{@code
  * try (NDManager manager = NDManager.newBaseManager();
@@ -51,8 +53,8 @@ public final class HfModels {
      *
      * @param dir the checkpoint directory
      * @param manager the parent manager (its device is the model's device)
-     * @return the model, with its tokenizer if the directory has {@code tokenizer.json} or
-     *     {@code vocab.json} + {@code merges.txt}
+     * @return the model, with its tokenizer if the directory has {@code tokenizer.json},
+     *     {@code vocab.json} + {@code merges.txt} or a SentencePiece {@code tokenizer.model}
      * @throws PeftFormatException when {@code config.json} or the weights are missing or malformed, the
      *     {@code model_type} is not supported, or a tensor is missing or has the wrong shape (the message
      *     names the file and the tensor)
@@ -152,6 +154,11 @@ public final class HfModels {
         if (!(block instanceof HfModel model)) {
             throw new PeftCompatibilityException(block.getClass().getName()
                     + " is not a peft4j model block; only blocks built by HfModels/ModelFactory can be saved");
+        }
+        if (model.config() instanceof LlamaConfig llama && llama.isGemma3Multimodal()) {
+            throw new PeftCompatibilityException("a Gemma3ForConditionalGeneration checkpoint loads as its text model"
+                    + " only; saving it would write a multimodal config.json without the vision tower. Save the"
+                    + " adapter instead (PeftModel.save): its keys are those PEFT uses for the full model");
         }
         for (ModuleTree.Module m : ModuleTree.of(block).modules().values()) {
             if (m.block() instanceof DequantizableLinear) {

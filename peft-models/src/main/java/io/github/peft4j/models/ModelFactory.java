@@ -12,6 +12,7 @@ import io.github.peft4j.models.config.ModelConfig;
 import io.github.peft4j.models.gpt2.Gpt2LmHeadModel;
 import io.github.peft4j.models.io.HfInitializer;
 import io.github.peft4j.models.io.ParameterInit;
+import io.github.peft4j.models.llama.Gemma3ForConditionalGeneration;
 import io.github.peft4j.models.llama.LlamaForCausalLM;
 
 /**
@@ -70,7 +71,8 @@ public final class ModelFactory {
                     + architecture + "'");
         }
         if (config instanceof LlamaConfig llama) {
-            return new LlamaForCausalLM(llama, nameOrPath);
+            return llama.isGemma3Multimodal() ? new Gemma3ForConditionalGeneration(llama, nameOrPath)
+                    : new LlamaForCausalLM(llama, nameOrPath);
         }
         if (config instanceof Gpt2Config gpt2) {
             return new Gpt2LmHeadModel(gpt2, nameOrPath);

@@ -147,22 +147,49 @@ class LlamaFamilyCheckpointsTest {
                     new TreeSet<>(ModuleTree.of(model.block()).parameters().keySet()), "one parameter per HF tensor");
 
             LlamaConfig config = (LlamaConfig) model.config();
-            LlamaReference ref = new LlamaReference(config, Weights.fromSafetensors(file));
             Batches batch = Batches.random(V, new int[] {7, 5, 2}, true, 11);
-            float[] logits = TestSupport.forward(model.block(), manager, batch.inputs(manager));
-            int t = batch.length();
-            double worst = 0;
-            for (int r = 0; r < batch.rows(); r++) {
-                double[][] expected = ref.forward(batch.rowInputs().get(r));
-                for (int i = 0; i < t; i++) {
-                    for (int v = 0; batch.mask[r][i] == 1 && v < V; v++) {
-                        worst = Math.max(worst, Math.abs(expected[i][v] - logits[(r * t + i) * V + v]));
-                    }
+            assertMatches(new LlamaReference(config, Weights.fromSafetensors(file)), model, batch);
+        }
+    }
+
+    /**
+     * Phi-3 with longrope: original 16 keeps the batch (7 positions) on the short factors, original 4
+     * puts the whole batch on the long ones (the largest position decides, as transformers does);
+     * cos/sin carry sqrt(1 + ln(64 / original) / ln(original)).
+     */
+    @ParameterizedTest(name = "original_max_position_embeddings {0}")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {16, 4})
+    void phi3LongRopeMatchesTheReference(int original, @TempDir Path tmp) throws Exception {
+        Layout phi3 = new Layout("phi3", ", \"original_max_position_embeddings\": " + original
+                + ", \"rope_scaling\": {\"type\": \"longrope\", \"short_factor\": [1.0, 1.3, 2.1, 3.7],"
+                + " \"long_factor\": [1.5, 4.0, 9.0, 20.0]}", 2, 4, 2, 8, true, false, false, false, false);
+        Path file = TestCheckpoints.write(tmp, phi3.config(), phi3.tensors(), 23);
+        try (PretrainedModel model = HfModels.load(tmp, manager)) {
+            LlamaConfig config = (LlamaConfig) model.config();
+            assertEquals("longrope", config.ropeScaling().type());
+            assertEquals(Math.sqrt(1 + Math.log(64.0 / original) / Math.log(original)),
+                    config.ropeScaling().attentionFactor(), 1e-12);
+            Batches batch = Batches.random(V, new int[] {7, 5, 2}, true, 11);
+            assertMatches(new LlamaReference(config, Weights.fromSafetensors(file)).ropeSequenceLength(batch.length()),
+                    model, batch);
+        }
+    }
+
+    /** The model's logits on the batch equal the reference's on every real position, within 1e-5. */
+    private void assertMatches(LlamaReference ref, PretrainedModel model, Batches batch) {
+        float[] logits = TestSupport.forward(model.block(), manager, batch.inputs(manager));
+        int t = batch.length();
+        double worst = 0;
+        for (int r = 0; r < batch.rows(); r++) {
+            double[][] expected = ref.forward(batch.rowInputs().get(r));
+            for (int i = 0; i < t; i++) {
+                for (int v = 0; batch.mask[r][i] == 1 && v < V; v++) {
+                    worst = Math.max(worst, Math.abs(expected[i][v] - logits[(r * t + i) * V + v]));
                 }
             }
-            assertTrue(worst < 1e-5, "max |djl - reference| = " + worst);
-            assertTrue(worst > 0, "suspicious exact equality");
         }
+        assertTrue(worst < 1e-5, "max |djl - reference| = " + worst);
+        assertTrue(worst > 0, "suspicious exact equality");
     }
 
     @Test

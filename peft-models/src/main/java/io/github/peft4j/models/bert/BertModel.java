@@ -25,7 +25,8 @@ import io.github.peft4j.models.nn.TokenInputBlock;
  * outputs: {@code (sequence_output [B,T',H], pooled_output [B,H])} (no pooled output without a
  * pooler), then the hidden states when requested, {@code T'} counting virtual
  * tokens. With prefix-tuning prefixes, positions start after the prefix, as transformers'
- * {@code past_key_values_length} does.
+ * {@code past_key_values_length} does. A decoder extends the {@code KvCache} (or runs the batched decode
+ * step) of a generation call, with positions from the mask ({@link BertDecoderSteps}).
  *
  * <pre>{@code
  * NDList out = ModuleTree.of(model).get("bert").forward(ps, new NDList(ids, mask), false);   // sequence, pooled
@@ -65,20 +66,31 @@ public final class BertModel extends TokenInputBlock {
         long virtual = ctx.get(VirtualTokens.KEY).map(VirtualTokens::length).orElse(0);
         long past = ctx.get(PrefixKeyValues.KEY).map(PrefixKeyValues::length).orElse(0);
 
-        NDArray mask = inputs.size() > 1 ? inputs.get(1).toType(DataType.INT64, false)
-                : m.ones(new Shape(batch, tokens), DataType.INT64);
         NDArray types = inputs.size() > 2 ? inputs.get(2).toType(DataType.INT64, false)
                 : m.zeros(new Shape(batch, tokens), DataType.INT64);
-        NDArray positions = m.arange(past, past + virtual + tokens, 1, DataType.INT64).expandDims(0);
-        // a mask of the real tokens gets ones in front; one already covering prefix and prompt is kept
-        if (past + virtual > 0 && mask.getShape().get(1) == tokens) {
-            mask = m.ones(new Shape(batch, past + virtual), DataType.INT64).concat(mask, 1);
+        BertDecoderSteps steps = BertDecoderSteps.of(ctx, causal, ids, inputs.size() > 1 ? inputs.get(1) : null);
+        NDArray positions;
+        NDArray bias;
+        if (steps != null) {
+            positions = steps.positions();
+            bias = steps.bias();
+        } else {
+            NDArray mask = inputs.size() > 1 ? inputs.get(1).toType(DataType.INT64, false)
+                    : m.ones(new Shape(batch, tokens), DataType.INT64);
+            positions = m.arange(past, past + virtual + tokens, 1, DataType.INT64).expandDims(0);
+            // a mask of the real tokens gets ones in front; one already covering prefix and prompt is kept
+            if (past + virtual > 0 && mask.getShape().get(1) == tokens) {
+                mask = m.ones(new Shape(batch, past + virtual), DataType.INT64).concat(mask, 1);
+            }
+            bias = causal ? AttentionBias.causal(mask, virtual + tokens, null) : AttentionBias.padding(mask);
         }
-        NDArray bias = causal ? AttentionBias.causal(mask, virtual + tokens, null) : AttentionBias.padding(mask);
 
         NDArray hidden = embeddings.forward(ps, new NDList(ids, types, positions), training, params).head();
         NDList encoded = encoder.forward(ps, new NDList(hidden, bias), training, params);
         hidden = encoded.head();
+        if (steps != null) {
+            steps.finish(m);
+        }
         NDList out = new NDList(hidden);
         if (pooler != null) {
             out.add(pooler.forward(ps, new NDList(hidden), training, params).head());

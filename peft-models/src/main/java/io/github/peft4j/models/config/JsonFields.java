@@ -60,6 +60,25 @@ final class JsonFields {
         throw wrongType(key, "a list of strings", v);
     }
 
+    /** @return a list of numbers (longrope's {@code short_factor}), or {@code null} when absent */
+    List<Double> doubleListOrNull(String key) {
+        JsonNode v = node.get(key);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        List<Double> out = new ArrayList<>();
+        for (JsonNode e : v.isArray() ? v : List.<JsonNode>of()) {
+            if (!e.isNumber()) {
+                throw wrongType(key, "a list of numbers", v);
+            }
+            out.add(e.doubleValue());
+        }
+        if (!v.isArray()) {
+            throw wrongType(key, "a list of numbers", v);
+        }
+        return List.copyOf(out);
+    }
+
     int intValue(String key, int defaultValue) {
         JsonNode v = node.get(key);
         if (v == null || v.isNull()) {

@@ -1,6 +1,8 @@
 package io.github.peft4j.models.config;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.peft4j.core.PeftFormatException;
 import java.nio.file.Path;
 import java.util.Set;
 
@@ -23,6 +25,8 @@ public final class LlamaConfig extends ModelConfig {
 
     /** The {@code model_type} values this class reads. */
     public static final Set<String> MODEL_TYPES = Set.copyOf(LlamaFamily.modelTypes());
+    /** transformers' multimodal Gemma 3 class, whose text model this class also reads. */
+    public static final String GEMMA3_MULTIMODAL = "Gemma3ForConditionalGeneration";
 
     private final LlamaFamily family;
     private final int numKvHeads;
@@ -40,9 +44,15 @@ public final class LlamaConfig extends ModelConfig {
     private final GemmaFields gemma;
     private final double residDropout;
     private final double embdDropout;
+    private final ObjectNode multimodal;
 
     LlamaConfig(ObjectNode json, Path source) {
+        this(json, source, null);
+    }
+
+    private LlamaConfig(ObjectNode json, Path source, ObjectNode multimodal) {
         super(json, source, defaults(json).bos, defaults(json).eos, LlamaConfig::readCommon);
+        this.multimodal = multimodal == null ? null : multimodal.deepCopy();
         JsonFields f = fields();
         family = LlamaFamily.of(modelType());
         int numHeads = numAttentionHeads();
@@ -65,7 +75,7 @@ public final class LlamaConfig extends ModelConfig {
         }
         rmsNormEps = f.doubleValue("rms_norm_eps", family.rmsNormEps);
         ropeTheta = f.doubleValue("rope_theta", family.defaultRopeTheta());
-        ropeScaling = RopeScaling.parse(f);
+        ropeScaling = RopeScaling.parse(f, family == LlamaFamily.PHI3, maxPositionEmbeddings(), rotaryDim);
         boolean attentionBias = f.boolValue("attention_bias", false);
         boolean qwen2 = family == LlamaFamily.QWEN2;
         qkvBias = qwen2 || attentionBias;
@@ -77,6 +87,26 @@ public final class LlamaConfig extends ModelConfig {
         slidingWindow = SlidingLayers.window(family, f);
         slidingLayers = SlidingLayers.of(family, f, numLayers());
         gemma = family.isGemma() ? GemmaFields.read(family, f) : null;
+    }
+
+    /**
+     * The text model of a {@code Gemma3ForConditionalGeneration} config: {@code text_config} with Gemma 3
+     * text's defaults for what it leaves out (all of them when it is absent), and the top-level
+     * {@code bos/eos/pad_token_id} where {@code text_config} has none.
+     */
+    static LlamaConfig gemma3Multimodal(ObjectNode outer, Path source) {
+        JsonNode text = outer.get("text_config");
+        if (text != null && !text.isNull() && !text.isObject()) {
+            throw new PeftFormatException(source, "text_config", "expected an object but found " + text);
+        }
+        ObjectNode t = text == null || text.isNull() ? newJson("gemma3_text") : ((ObjectNode) text).deepCopy();
+        t.put("model_type", "gemma3_text");
+        for (String key : new String[] {"bos_token_id", "eos_token_id", "pad_token_id"}) {
+            if (!t.has(key) && outer.has(key)) {
+                t.set(key, outer.get(key).deepCopy());
+            }
+        }
+        return new LlamaConfig(t, source, outer);
     }
 
     private static CommonFields readCommon(JsonFields f) {
@@ -138,14 +168,35 @@ public final class LlamaConfig extends ModelConfig {
         return LlamaFamily.of(modelType).defaultHeadDim() > 0 ? b.headDim(16) : b;
     }
 
+    /** @return a builder of this configuration; for a multimodal Gemma 3 one, of its text model ({@code gemma3_text}) */
     @Override
     public Builder toBuilder() {
         return new Builder(jsonCopy(), family.keys());
     }
 
+    /** @return the configuration as read; a multimodal Gemma 3 one as its whole file ({@code text_config} nested) */
+    @Override
+    public ObjectNode toJson() {
+        if (multimodal == null) {
+            return super.toJson();
+        }
+        ObjectNode out = multimodal.deepCopy();
+        out.putArray("architectures").add(GEMMA3_MULTIMODAL);
+        return out;
+    }
+
     @Override
     public String architecture() {
-        return family.architecture;
+        return multimodal != null ? GEMMA3_MULTIMODAL : family.architecture;
+    }
+
+    /**
+     * @return whether this is the text model of a multimodal Gemma 3 checkpoint
+     *     ({@code Gemma3ForConditionalGeneration}, {@code model_type} {@code gemma3}); the model then keeps
+     *     that class's module paths ({@code model.language_model.*}) and skips the vision tower
+     */
+    public boolean isGemma3Multimodal() {
+        return multimodal != null;
     }
 
     @Override
@@ -288,8 +339,15 @@ public final class LlamaConfig extends ModelConfig {
             return put("rope_theta", v);
         }
 
-        /** @param v {@code rope_scaling}; {@link RopeScaling#NONE} removes it @return this builder */
+        /**
+         * @param v {@code rope_scaling}; {@link RopeScaling#NONE} removes it. Longrope also writes the
+         *     top-level {@code original_max_position_embeddings}, where Phi-3 keeps it.
+         * @return this builder
+         */
         public Builder ropeScaling(RopeScaling v) {
+            if (v != null && v.type().equals("longrope")) {
+                put("original_max_position_embeddings", v.originalMaxPositionEmbeddings());
+            }
             return set("rope_scaling", v == null || v.equals(RopeScaling.NONE) ? null : v.toJson());
         }
 

@@ -11,7 +11,9 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Reads {@code config.json} into the config class of its {@code model_type}.
+ * Reads {@code config.json} into the config class of its {@code model_type}. A multimodal Gemma 3
+ * ({@code gemma3}, {@code Gemma3ForConditionalGeneration}) reads as its text model, from
+ * {@code text_config}.
  *
  * <pre>{@code
  * ModelConfig config = ModelConfigs.read(Path.of("gpt2/config.json"));
@@ -24,8 +26,8 @@ public final class ModelConfigs {
     public static final String FILE_NAME = "config.json";
 
     /** The {@code model_type} values peft4j can build. */
-    public static final List<String> SUPPORTED_MODEL_TYPES = List.of("bert", "gemma2", "gemma3_text", "gpt2", "llama",
-            "mistral", "phi3", "qwen2", "qwen3");
+    public static final List<String> SUPPORTED_MODEL_TYPES = List.of("bert", "gemma2", "gemma3", "gemma3_text", "gpt2",
+            "llama", "mistral", "phi3", "qwen2", "qwen3");
 
     private ModelConfigs() {}
 
@@ -71,6 +73,8 @@ public final class ModelConfigs {
                 return new Gpt2Config(json, source);
             case "bert":
                 return new BertConfig(json, source);
+            case "gemma3":
+                return LlamaConfig.gemma3Multimodal(json, source);
             default:
                 throw new PeftFormatException(source, "model_type", "'" + t
                         + "' is not supported; peft4j builds " + SUPPORTED_MODEL_TYPES);

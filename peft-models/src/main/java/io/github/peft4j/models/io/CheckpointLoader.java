@@ -86,14 +86,14 @@ public final class CheckpointLoader {
         Map<Parameter, Initializer> deferred = new IdentityHashMap<>();
         String prefix = model.basePrefix() + ".";
         boolean expectsPrefix = expected.stream().anyMatch(k -> k.startsWith(prefix));
-        boolean hasPrefix = checkpoint.names().stream().anyMatch(k -> k.startsWith(prefix));
+        boolean hasPrefix = checkpoint.names().stream().map(model::modelKey).anyMatch(k -> k.startsWith(prefix));
         boolean bare = expectsPrefix && !hasPrefix;
 
         Map<String, String> fileKeyOf = new LinkedHashMap<>();
         List<String> unexpected = new ArrayList<>();
         List<String> buffers = new ArrayList<>();
         for (String fileKey : checkpoint.names()) {
-            String key = bare ? prefix + fileKey : fileKey;
+            String key = bare ? prefix + model.modelKey(fileKey) : model.modelKey(fileKey);
             if (expected.contains(key)) {
                 fileKeyOf.put(key, fileKey);
             } else if (model.isBuffer(key) || isTiedHead(model, key)) {

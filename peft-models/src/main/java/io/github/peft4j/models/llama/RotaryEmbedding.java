@@ -10,11 +10,16 @@ import io.github.peft4j.models.config.RopeScaling;
  * {@code position * inv_freq}, the frequencies duplicated over both halves of the rotated part, and
  * {@code x * cos + rotate_half(x) * sin} with {@code rotate_half(x) = [-x2, x1]}. The inverse
  * frequencies follow the base and {@code rope_scaling}; with {@code partial_rotary_factor} (Phi-3)
- * only the leading channels of each head rotate, the others pass through.
+ * only the leading channels of each head rotate, the others pass through. Longrope (Phi-3 128k), as
+ * transformers' {@code dynamic_rope_update}, switches to the long factors when the largest position
+ * of a forward reaches {@code original_max_position_embeddings}, and scales cos and sin by its
+ * attention factor.
  */
 final class RotaryEmbedding {
 
+    private final RopeScaling scaling;
     private final float[] inverseFrequencies;
+    private final float[] longInverseFrequencies;
 
     /**
      * @param theta the base ({@code rope_theta}, Gemma 3's {@code rope_local_base_freq})
@@ -22,7 +27,9 @@ final class RotaryEmbedding {
      * @param rotaryDim the rotated channels of a head
      */
     RotaryEmbedding(double theta, RopeScaling scaling, int rotaryDim) {
-        this.inverseFrequencies = scaling.inverseFrequencies(theta, rotaryDim);
+        this.scaling = scaling;
+        this.inverseFrequencies = scaling.inverseFrequencies(theta, rotaryDim, false);
+        this.longInverseFrequencies = scaling.inverseFrequencies(theta, rotaryDim, true);
     }
 
     /**
@@ -30,10 +37,21 @@ final class RotaryEmbedding {
      * @return {@code cos} and {@code sin}, each [B, 1, T, rotaryDim]
      */
     NDArray[] cosSin(NDArray positions) {
-        NDArray inv = positions.getManager().create(inverseFrequencies);
+        boolean longFactors = scaling.type().equals("longrope")
+                && scaling.usesLongFactors(positions.max().getLong() + 1);
+        NDArray inv = positions.getManager().create(longFactors ? longInverseFrequencies : inverseFrequencies);
         NDArray angles = positions.toType(DataType.FLOAT32, false).expandDims(-1).mul(inv);
         NDArray both = angles.concat(angles, 2).expandDims(1);
-        return new NDArray[] {both.cos(), both.sin()};
+        NDArray cos = both.cos();
+        NDArray sin = both.sin();
+        float attention = (float) scaling.attentionFactor();
+        if (attention != 1f) {
+            // cos/sin carry no gradient, but keep the array-operand form of every forward
+            NDArray factor = positions.getManager().create(attention);
+            cos = cos.mul(factor);
+            sin = sin.mul(factor);
+        }
+        return new NDArray[] {cos, sin};
     }
 
     /**

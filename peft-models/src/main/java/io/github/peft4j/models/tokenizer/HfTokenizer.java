@@ -20,8 +20,10 @@ import java.util.Optional;
 /**
  * A Hugging Face {@code tokenizer.json} through DJL's {@link HuggingFaceTokenizer}, set up for
  * language-model data: by default no special tokens, no truncation (DJL's default cuts at 512) and
- * no padding. A directory with the GPT-2 "slow" layout ({@code vocab.json} + {@code merges.txt}) and
- * no {@code tokenizer.json} is converted in memory as transformers converts it. The bos/eos/pad ids
+ * no padding. A directory without {@code tokenizer.json} but with the GPT-2 "slow" layout
+ * ({@code vocab.json} + {@code merges.txt}) or a SentencePiece {@code tokenizer.model} (Llama 2,
+ * Mistral 7B v0.1, Gemma) is converted in memory as transformers' {@code convert_slow_tokenizer}
+ * converts it. The bos/eos/pad ids
  * come from {@code tokenizer_config.json} / {@code special_tokens_map.json}, else from
  * {@code config.json}; the chat templates of the directory travel with the tokenizer.
  *
@@ -58,8 +60,9 @@ public final class HfTokenizer implements AutoCloseable {
     }
 
     /**
-     * @param dir a checkpoint directory holding {@code tokenizer.json} or {@code vocab.json} +
-     *     {@code merges.txt} (or the {@code tokenizer.json} file itself)
+     * @param dir a checkpoint directory holding {@code tokenizer.json}, {@code vocab.json} +
+     *     {@code merges.txt} or {@code tokenizer.model}, in that order of preference (or the
+     *     {@code tokenizer.json} file itself)
      * @param config the model's configuration, for token ids the tokenizer files do not name; may be {@code null}
      * @return the tokenizer; close it when done
      * @throws PeftFormatException when the files are missing or cannot be parsed
@@ -76,14 +79,14 @@ public final class HfTokenizer implements AutoCloseable {
             if (Files.isRegularFile(file)) {
                 root = readJson(file);
                 tokenizer = HuggingFaceTokenizer.newInstance(file, options);
-            } else if (!isFile && SlowBpeFiles.presentIn(dir)) {
-                root = SlowBpeFiles.tokenizerJson(dir, tokenizerConfig);
+            } else if (!isFile && (SlowBpeFiles.presentIn(dir) || SentencePieceFiles.presentIn(dir))) {
+                root = SlowBpeFiles.presentIn(dir) ? SlowBpeFiles.tokenizerJson(dir, tokenizerConfig)
+                        : SentencePieceFiles.tokenizerJson(dir, tokenizerConfig);
                 byte[] json = PythonJson.mapper().writeValueAsBytes(root);
                 tokenizer = HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(json), options);
             } else {
-                throw new PeftFormatException(file, null, "no tokenizer.json and no vocab.json + merges.txt (for a"
-                        + " SentencePiece tokenizer.model, convert it once with transformers:"
-                        + " AutoTokenizer.from_pretrained(...).save_pretrained(dir))");
+                throw new PeftFormatException(file, null,
+                        "no tokenizer.json, no vocab.json + merges.txt and no SentencePiece tokenizer.model");
             }
         } catch (IOException | RuntimeException e) {
             if (e instanceof PeftFormatException p) {
@@ -104,11 +107,12 @@ public final class HfTokenizer implements AutoCloseable {
 
     /**
      * @param dir a checkpoint directory
-     * @return whether it has a tokenizer {@link #load} reads: {@code tokenizer.json}, or {@code vocab.json}
-     *     + {@code merges.txt}
+     * @return whether it has a tokenizer {@link #load} reads: {@code tokenizer.json}, {@code vocab.json}
+     *     + {@code merges.txt}, or {@code tokenizer.model}
      */
     public static boolean presentIn(Path dir) {
-        return Files.isRegularFile(dir.resolve(FILE_NAME)) || SlowBpeFiles.presentIn(dir);
+        return Files.isRegularFile(dir.resolve(FILE_NAME)) || SlowBpeFiles.presentIn(dir)
+                || SentencePieceFiles.presentIn(dir);
     }
 
     /**

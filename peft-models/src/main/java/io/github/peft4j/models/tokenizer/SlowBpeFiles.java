@@ -10,8 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * The GPT-2 "slow" tokenizer layout ({@code vocab.json} + {@code merges.txt}, special tokens in
@@ -48,7 +46,7 @@ final class SlowBpeFiles {
         root.put("version", "1.0");
         root.putNull("truncation");
         root.putNull("padding");
-        root.set("added_tokens", addedTokens(dir, tokenizerConfig));
+        root.set("added_tokens", AddedTokens.array(AddedTokens.declared(dir, tokenizerConfig)));
         root.putNull("normalizer");
         boolean prefixSpace = tokenizerConfig != null && tokenizerConfig.path("add_prefix_space").asBoolean(false);
         root.set("pre_tokenizer", byteLevel(prefixSpace, true));
@@ -80,40 +78,6 @@ final class SlowBpeFiles {
         n.put("trim_offsets", trimOffsets);
         n.put("use_regex", true);
         return n;
-    }
-
-    /** The added tokens by id: {@code added_tokens_decoder} of the config, then {@code added_tokens.json}. */
-    private static ArrayNode addedTokens(Path dir, JsonNode tokenizerConfig) {
-        Map<Integer, ObjectNode> byId = new TreeMap<>();
-        JsonNode decoder = tokenizerConfig == null ? null : tokenizerConfig.get("added_tokens_decoder");
-        if (decoder != null) {
-            decoder.fields().forEachRemaining(e -> {
-                ObjectNode t = token(Integer.parseInt(e.getKey()), e.getValue().path("content").asText());
-                for (String flag : List.of("single_word", "lstrip", "rstrip", "normalized", "special")) {
-                    t.put(flag, e.getValue().path(flag).asBoolean(flag.equals("normalized")));
-                }
-                byId.put(Integer.parseInt(e.getKey()), t);
-            });
-        }
-        Path extra = dir.resolve("added_tokens.json");
-        if (Files.isRegularFile(extra)) {
-            read(extra).fields().forEachRemaining(e -> byId.computeIfAbsent(e.getValue().asInt(), id -> {
-                ObjectNode t = token(id, e.getKey());
-                t.put("single_word", false).put("lstrip", false).put("rstrip", false).put("normalized", true)
-                        .put("special", false);
-                return t;
-            }));
-        }
-        ArrayNode out = PythonJson.mapper().createArrayNode();
-        byId.values().forEach(out::add);
-        return out;
-    }
-
-    private static ObjectNode token(int id, String content) {
-        ObjectNode t = PythonJson.mapper().createObjectNode();
-        t.put("id", id);
-        t.put("content", content);
-        return t;
     }
 
     private static JsonNode read(Path file) {

@@ -11,7 +11,9 @@ import io.github.peft4j.models.config.RopeScaling;
  * sliding-window masks (per layer as transformers' layer_types), Qwen3/Gemma 3 q/k norms, Phi-3's
  * fused projections split by rows, Gemma's scaled embeddings, extra norms, query_pre_attn_scalar and
  * soft-capping, SwiGLU/GeGLU, tied or untied head. Positions count the real tokens before each one
- * (transformers' generation rule).
+ * (transformers' generation rule). Longrope (Phi-3): inv_freq = 1 / (ext * theta^(2i/d)) with the long
+ * factors once the sequence length passes original_max_position_embeddings, cos/sin times
+ * sqrt(1 + ln(max / original) / ln(original)).
  */
 public final class LlamaReference {
 
@@ -19,6 +21,19 @@ public final class LlamaReference {
     private final Weights w;
     private final String type;
     private final boolean gemma;
+    private Integer ropeSequenceLength;
+
+    /**
+     * transformers picks longrope's factors once per batch (its largest position + 1); a row alone
+     * would decide by its own length.
+     *
+     * @param length the batch's sequence length for the short/long choice
+     * @return this reference
+     */
+    public LlamaReference ropeSequenceLength(int length) {
+        this.ropeSequenceLength = length;
+        return this;
+    }
 
     public LlamaReference(LlamaConfig config, Weights weights) {
         this.c = config;
@@ -125,6 +140,22 @@ public final class LlamaReference {
                 pos[s - past] = Math.max(0, count - 1);
             }
         }
+        double ropeScale = 1;
+        com.fasterxml.jackson.databind.JsonNode rs = c.get("rope_scaling").orElse(null);
+        if (rs != null && rs.path("type").asText(rs.path("rope_type").asText()).matches("longrope|su")) {
+            double original = num("original_max_position_embeddings", 4096);
+            double factor = c.maxPositionEmbeddings() / original;
+            ropeScale = factor <= 1 ? 1 : Math.sqrt(1 + Math.log(factor) / Math.log(original));
+            int maxPos = 0;
+            for (int q : pos) {
+                maxPos = Math.max(maxPos, q);
+            }
+            int length = ropeSequenceLength != null ? ropeSequenceLength : maxPos + 1;
+            com.fasterxml.jackson.databind.JsonNode ext = rs.get(length > original ? "long_factor" : "short_factor");
+            for (int i = 0; i < globalInv.length; i++) {
+                globalInv[i] = 1.0 / (ext.get(i).asDouble() * Math.pow(c.ropeTheta(), 2.0 * i / rotary));
+            }
+        }
         for (int layer = 0; layer < c.numLayers(); layer++) {
             String p = "model.layers." + layer + ".";
             Integer window = window(layer);
@@ -148,8 +179,8 @@ public final class LlamaReference {
                     q[t] = perHeadNorm(q[t], heads, d, p + "self_attn.q_norm.weight");
                     k[t] = perHeadNorm(k[t], kvHeads, d, p + "self_attn.k_norm.weight");
                 }
-                q[t] = rope(q[t], heads, pos[t], inv, rotary);
-                k[t] = rope(k[t], kvHeads, pos[t], inv, rotary);
+                q[t] = rope(q[t], heads, pos[t], inv, rotary, ropeScale);
+                k[t] = rope(k[t], kvHeads, pos[t], inv, rotary, ropeScale);
             }
             double[][] attn = new double[n][heads * d];
             for (int hh = 0; hh < heads; hh++) {
@@ -227,7 +258,7 @@ public final class LlamaReference {
      * x * cos + rotate_half(x) * sin on the first {@code rotary} channels of each head,
      * rotate_half(x) = [-x2, x1], frequencies repeated over both halves; the other channels pass.
      */
-    private double[] rope(double[] x, int heads, int position, double[] inv, int rotary) {
+    private double[] rope(double[] x, int heads, int position, double[] inv, int rotary, double scale) {
         int d = c.headDim();
         int half = rotary / 2;
         double[] out = x.clone();
@@ -236,7 +267,7 @@ public final class LlamaReference {
             for (int i = 0; i < rotary; i++) {
                 double angle = position * inv[i % half];
                 double rotated = i < half ? -x[o + i + half] : x[o + i - half];
-                out[o + i] = x[o + i] * Math.cos(angle) + rotated * Math.sin(angle);
+                out[o + i] = x[o + i] * Math.cos(angle) * scale + rotated * Math.sin(angle) * scale;
             }
         }
         return out;
