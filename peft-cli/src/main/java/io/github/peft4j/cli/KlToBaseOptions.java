@@ -43,13 +43,14 @@ final class KlToBaseOptions {
      * mitigation ({@code --replay}) and has the replay corpus, else 0.
      *
      * @param replay the replay options
-     * @param dpo whether the objective is DPO (its reference keeps it near its start already)
+     * @param preferences whether the objective is preference tuning (no default KL term: DPO's reference
+     *     already keeps it near its start, ORPO's NLL term keeps the domain likelihood)
      */
-    void resolve(ReplayOptions replay, boolean dpo) {
+    void resolve(ReplayOptions replay, boolean preferences) {
         if (given != null) {
             lambda = given;
         } else {
-            lambda = !dpo && replay.fraction == null && java.nio.file.Files.isRegularFile(replay.data)
+            lambda = !preferences && replay.fraction == null && java.nio.file.Files.isRegularFile(replay.data)
                     ? DEFAULT_LAMBDA : 0;
         }
     }

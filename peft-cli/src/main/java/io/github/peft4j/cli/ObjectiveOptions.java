@@ -9,8 +9,10 @@ import io.github.peft4j.train.data.preference.PreferenceDataset;
 import io.github.peft4j.train.data.preference.PreferenceParser;
 import io.github.peft4j.train.data.preference.PreferencePair;
 import io.github.peft4j.train.data.preference.PreferencePipeline;
+import io.github.peft4j.train.loss.TrainingObjective;
 import io.github.peft4j.train.preference.DpoLoss;
 import io.github.peft4j.train.preference.DpoObjective;
+import io.github.peft4j.train.preference.OrpoObjective;
 import io.github.peft4j.train.preference.ReferencePolicy;
 import java.nio.file.Path;
 import java.util.List;
@@ -33,15 +35,16 @@ final class ObjectiveOptions {
     /** The name of the frozen copy of the adapter a DPO run continues. */
     static final String REFERENCE_ADAPTER = "reference";
 
-    @Option(names = "--objective", description = "sft (language modelling on --data) or dpo (preference pairs in"
-            + " --data: TRL's prompt/chosen/rejected, strings or message lists) (default: ${DEFAULT-VALUE})")
+    @Option(names = "--objective", description = "sft (language modelling on --data), dpo or orpo (preference"
+            + " pairs in --data: TRL's prompt/chosen/rejected, strings or message lists) (default: ${DEFAULT-VALUE})")
     String objective = "sft";
 
     @Option(names = "--adapter", paramLabel = "DIR", description = "continue training this adapter directory"
             + " (incremental refresh; the method and its settings come from it)")
     Path adapter;
 
-    @Option(names = "--beta", description = "DPO's beta: how far the policy may move from the reference"
+    @Option(names = "--beta", description = "DPO's beta (how far the policy may move from the reference) or"
+            + " ORPO's lambda (weight of the odds-ratio term)"
             + " (default: ${DEFAULT-VALUE})")
     double beta = 0.1;
 
@@ -65,13 +68,50 @@ final class ObjectiveOptions {
             + " and margin against the base, before and after (preference.json); the eval set of --eval-steps")
     Path evalPrefs;
 
-    /** @return whether this run is preference tuning */
-    boolean dpo() {
-        return switch (objective.toLowerCase(Locale.ROOT)) {
-            case "sft" -> false;
-            case "dpo" -> true;
-            default -> throw new UserError("unknown --objective " + objective + "; expected sft or dpo");
-        };
+    /**
+     * @return whether this run is preference tuning (DPO or ORPO: --data holds pairs)
+     * @throws UserError for an unknown objective or DPO's options given to ORPO, before anything is loaded
+     */
+    boolean preferences() {
+        if (name().equals("orpo") && (reference != null || rpoAlpha != 0 || labelSmoothing != 0
+                || !lossType.equals("sigmoid"))) {
+            throw new UserError("--reference, --rpo-alpha, --label-smoothing and --loss-type are DPO's;"
+                    + " ORPO has no reference model and its own loss (--beta weighs the odds ratio)");
+        }
+        return !name().equals("sft");
+    }
+
+    /** @return the objective's name, checked */
+    private String name() {
+        String name = objective.toLowerCase(Locale.ROOT);
+        if (!List.of("sft", "dpo", "orpo").contains(name)) {
+            throw new UserError("unknown --objective " + objective + "; expected sft, dpo or orpo");
+        }
+        return name;
+    }
+
+    /**
+     * @param continuing whether the run continues an adapter
+     * @return whether the run needs the continued adapter's frozen copy as DPO's reference
+     */
+    boolean loadsReference(boolean continuing) {
+        return continuing && name().equals("dpo");
+    }
+
+    /**
+     * @param peft the model being trained
+     * @param continuing whether it continues an adapter (loaded as {@value #REFERENCE_ADAPTER} for DPO)
+     * @return the preference objective: DPO, or ORPO (no reference; --beta is its lambda)
+     */
+    TrainingObjective preferenceObjective(PeftModel peft, boolean continuing) {
+        if (!name().equals("orpo")) {
+            return dpoObjective(peft, continuing);
+        }
+        try {
+            return OrpoObjective.builder().beta(beta).build();
+        } catch (io.github.peft4j.core.PeftConfigException e) {
+            throw new UserError(e.getMessage());
+        }
     }
 
     /**
@@ -107,7 +147,7 @@ final class ObjectiveOptions {
      * @param continuing whether it continues an adapter (loaded as {@value #REFERENCE_ADAPTER} too)
      * @return the DPO objective
      */
-    DpoObjective dpoObjective(PeftModel peft, boolean continuing) {
+    private DpoObjective dpoObjective(PeftModel peft, boolean continuing) {
         String ref = reference != null ? reference.toLowerCase(Locale.ROOT) : continuing ? "parent" : "base";
         if (!ref.equals("base") && !ref.equals("parent")) {
             throw new UserError("unknown --reference " + reference + "; expected base or parent");

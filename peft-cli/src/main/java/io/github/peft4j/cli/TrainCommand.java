@@ -128,8 +128,8 @@ final class TrainCommand implements Callable<Integer> {
             throw new UserError("--prompt-tuning-init-text works with --method prompt only, not " + chosen);
         }
         Inputs.requireFile(data, "training data");
-        boolean dpo = objective.dpo();
-        kl.resolve(replay, dpo);
+        boolean preferences = objective.preferences();
+        kl.resolve(replay, preferences);
         Path eval = evalData.evalFile();
         Path general = evalData.generalFile();
         int seqLen = evalData.seqLen;
@@ -144,9 +144,9 @@ final class TrainCommand implements Callable<Integer> {
                     .prepare(SupportData.asChats(evalRecords), 0);
             TokenizedDataset generalSet = SupportData.generalText(general, textTokenizer, seqLen);
             Files.createDirectories(out);
-            TrainingData trainSet = dpo ? preferences(textTokenizer, seqLen, out)
+            TrainingData trainSet = preferences ? preferences(textTokenizer, seqLen, out)
                     : sequences(textTokenizer, seqLen, out, domain.train().size());
-            PreferenceDataset heldOut = dpo ? objective.heldOut(textTokenizer, seqLen, strict.strict) : null;
+            PreferenceDataset heldOut = preferences ? objective.heldOut(textTokenizer, seqLen, strict.strict) : null;
             TokenizedDataset klText = kl.enabled()
                     ? replay.general(textTokenizer, seqLen, trainer.seed + 1, KlToBaseOptions.SEQUENCES) : null;
 
@@ -163,8 +163,8 @@ final class TrainCommand implements Callable<Integer> {
                     : PeftModel.create(loaded.base().block(), Methods.config(chosen, methodOptions(tokenizer)))) {
                 String kind = parent != null ? Methods.of(peft.config(PeftModel.DEFAULT_ADAPTER)) : chosen;
                 System.out.println(peft.countParameters());
-                TrainingObjective trained = dpo ? objective.dpoObjective(peft, parent != null) : null;
-                if (dpo && parent != null) {
+                TrainingObjective trained = preferences ? objective.preferenceObjective(peft, parent != null) : null;
+                if (objective.loadsReference(parent != null)) {
                     peft.loadAdapter(parent, ObjectiveOptions.REFERENCE_ADAPTER, false);
                 }
                 if (klText != null) {
@@ -180,7 +180,7 @@ final class TrainCommand implements Callable<Integer> {
                     before = answers(peft, tokenizer, picked, greedy, "base");
                 }
                 TrainingArguments args = trainer.arguments(kind, out);
-                TrainResult result = train(peft, args, out, trainSet, dpo ? heldOut : domain.train(),
+                TrainResult result = train(peft, args, out, trainSet, preferences ? heldOut : domain.train(),
                         args.evalSteps() > 0 ? generalSet : null, trained);
                 if (prefReport != null) {
                     prefReport.after(peft, out);
@@ -232,7 +232,7 @@ final class TrainCommand implements Callable<Integer> {
         return trainSet;
     }
 
-    /** The preference pairs of {@code --objective dpo}, curated as SFT data is. */
+    /** The preference pairs of {@code --objective dpo|orpo}, curated as SFT data is. */
     private TrainingData preferences(TextTokenizer textTokenizer, int seqLen, Path out) {
         PreferencePipeline.Prepared prefs = ObjectiveOptions.prepare(data, textTokenizer, seqLen, strict.strict);
         writeString(out.resolve("curation.md"), prefs.curation().toMarkdown());
@@ -257,7 +257,7 @@ final class TrainCommand implements Callable<Integer> {
         s.put("seq_len", evalData.seqLen);
         s.put("packing", packing);
         s.put("quantize", quantize);
-        s.put("replay", objective.dpo() ? 0 : replay.share());
+        s.put("replay", objective.preferences() ? 0 : replay.share());
         s.put("objective", objective.objective);
         if (kl.lambda > 0) {
             s.put("kl_to_base", kl.lambda);

@@ -129,4 +129,35 @@ class TrainDpoCommandTest {
         JsonNode command = JSON.readTree(out.resolve("report.json").toFile()).get("run").get("command");
         assertEquals(1.0, command.get("kl_to_base").asDouble());
     }
+
+    @Test
+    void orpoTrainsAFreshAdapterOnPairsWithoutAReference() throws Exception {
+        Path general = tmp.resolve("general.txt");
+        Files.write(general, Files.readAllLines(ROOT.resolve("assets/corpus/general-eval.txt")).subList(0, 4));
+        Path train = prefs("prefs.jsonl", ROOT.resolve("assets/data/support/train.jsonl"), 8, 42);
+        Path out = tmp.resolve("orpo");
+        Captured run = Cli.capture(() -> Peft4j.run("train", "--model", MODEL.toString(), "--objective", "orpo",
+                "--data", train.toString(), "--eval", ROOT.resolve("assets/data/support/eval.jsonl").toString(),
+                "--general-eval", general.toString(), "--steps", "2", "--batch", "2", "--seq-len", "64", "--rank", "4",
+                "--warmup-ratio", "0", "--beta", "0.2", "--logging-steps", "1", "--samples", "0", "--no-progress",
+                "--output", out.toString()));
+        assertEquals(0, run.status(), run.err());
+        assertTrue(run.out().contains("preference data: 8 pairs"), run.out());
+        List<String> lines = Files.readAllLines(out.resolve("metrics.jsonl"));
+        JsonNode step1 = JSON.readTree(lines.stream().filter(l -> l.contains("\"step\":1,")).findFirst().orElseThrow());
+        // a fresh adapter is the identity: the loss is the base's NLL on the chosen answers minus the odds term
+        double expected = step1.get("nll_loss").asDouble() - 0.2 * step1.get("log_odds_ratio").asDouble();
+        assertEquals(expected, step1.get("loss").asDouble(), 1e-5);
+        assertTrue(step1.get("nll_loss").asDouble() > 0, step1.toString());
+        assertEquals(4, JSON.readTree(out.resolve("adapter_config.json").toFile()).get("r").asInt());
+        assertEquals("orpo", JSON.readTree(out.resolve("report.json").toFile()).get("run").get("command")
+                .get("objective").asText());
+
+        Captured refused = Cli.capture(() -> Peft4j.run("train", "--model", MODEL.toString(), "--objective", "orpo",
+                "--data", train.toString(), "--reference", "base", "--steps", "1", "--no-progress",
+                "--output", tmp.resolve("refused").toString()));
+        assertEquals(1, refused.status(), refused.out());
+        assertTrue(refused.err().contains("ORPO has no reference model"), refused.err());
+        assertTrue(!Files.exists(tmp.resolve("refused").resolve("adapter_model.safetensors")));
+    }
 }
