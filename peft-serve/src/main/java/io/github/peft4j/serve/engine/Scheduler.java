@@ -338,7 +338,7 @@ public final class Scheduler implements AutoCloseable {
         int n;
         try {
             n = s.prefillNext(prefillTokenBudget, contextLimit);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {   // its row only (a failed forward must not leave it hanging)
             end(s, e);
             s.finish("error");
             return 0;
