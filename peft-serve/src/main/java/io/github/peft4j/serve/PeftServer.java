@@ -31,6 +31,7 @@ public final class PeftServer implements AutoCloseable {
     private final NDManager manager;
     private final PretrainedModel base;
     private final PeftModel model;
+    private final AdapterCache cache;
     private final Scheduler scheduler;
     private final RequestLog log;
     private final Services services;
@@ -47,7 +48,7 @@ public final class PeftServer implements AutoCloseable {
             HfTokenizer tokenizer = base.tokenizer().orElseThrow(() -> new PeftConfigException(
                     "model " + config.baseModel() + " has no tokenizer.json; serving needs it"));
             model = PeftModel.wrap(base.block());
-            AdapterCache cache = new AdapterCache(model, config.maxLoadedAdapters(), config.maxAdapterBytes(),
+            cache = new AdapterCache(model, config.maxLoadedAdapters(), config.maxAdapterBytes(),
                     config.pinned());
             int contextLimit = base.causalLm().maxPositionEmbeddings();
             scheduler = new Scheduler(model, tokenizer, cache, config.maxBatch(), config.queueCapacity(),
@@ -95,6 +96,7 @@ public final class PeftServer implements AutoCloseable {
     public void close() {
         http.stop();
         scheduler.close();
+        cache.close();
         if (log != null) {
             log.close();
         }

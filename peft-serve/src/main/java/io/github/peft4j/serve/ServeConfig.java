@@ -37,8 +37,9 @@ import java.util.Set;
  * @param registryCache where registry versions are exported for loading
  * @param maxBatch sequences decoded together (continuous batching slots)
  * @param queueCapacity requests waiting beyond the batch; more are refused with 429
- * @param prefillTokenBudget prompt tokens admitted per scheduler step (at least one prompt), so a
- *     burst of long prompts does not stall the sequences being decoded
+ * @param prefillTokenBudget prompt tokens run per scheduler step (vLLM's {@code max_num_batched_tokens});
+ *     a longer prompt runs in chunks of this size over several steps (chunked prefill), so long
+ *     prompts do not stall the sequences being decoded
  * @param workers threads computing the rows of a step
  * @param requestTimeout a request still running after this is ended with 504
  * @param maxLoadedAdapters adapters resident at once (LRU)
@@ -165,7 +166,7 @@ public record ServeConfig(Path baseModel, String servedModelName, List<Path> ada
             return this;
         }
 
-        /** @param v prompt tokens admitted per step @return this */
+        /** @param v prompt tokens run per step, the chunk size of longer prompts @return this */
         public Builder prefillTokenBudget(int v) {
             prefillTokenBudget = v;
             return this;

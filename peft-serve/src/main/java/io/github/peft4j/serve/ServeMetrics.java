@@ -2,6 +2,7 @@ package io.github.peft4j.serve;
 
 import io.github.peft4j.serve.engine.Scheduler;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -12,7 +13,8 @@ import java.time.Duration;
  * What {@code /metrics} shows, in Prometheus' text format through Micrometer: per adapter, request
  * counts by outcome ({@code peft4j_requests_total}), latency and time-to-first-token histograms
  * ({@code peft4j_request_latency_seconds_bucket}, {@code peft4j_time_to_first_token_seconds_bucket})
- * and generated tokens; queue depth, running sequences and resident adapters as gauges.
+ * and generated tokens; requests cancelled by their client going away
+ * ({@code peft4j_cancelled_requests_total}); queue depth, running sequences and resident adapters as gauges.
  *
  * <pre>{@code
  * ServeMetrics metrics = new ServeMetrics(scheduler);
@@ -34,6 +36,8 @@ public final class ServeMetrics {
                 .description("adapter versions loaded in the model").register(registry);
         Gauge.builder("peft4j_resident_adapter_bytes", scheduler, s -> s.cache().residentBytes())
                 .description("bytes of adapter tensors loaded in the model").register(registry);
+        FunctionCounter.builder("peft4j_cancelled_requests", scheduler, Scheduler::cancelledRequests)
+                .description("requests ended because their client went away").register(registry);
     }
 
     /**

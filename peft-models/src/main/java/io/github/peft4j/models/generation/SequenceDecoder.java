@@ -80,13 +80,38 @@ public final class SequenceDecoder implements AutoCloseable {
      * @return the first generated token
      */
     public long prefill(long[] prompt) {
-        if (!cache.isEmpty()) {
+        checkPrompt(prompt);
+        return step(prompt);
+    }
+
+    /**
+     * Runs one chunk of a prompt without picking a token (chunked prefill, as vLLM's): the cache
+     * grows by the chunk's positions; the prompt's last chunk goes to {@link #prefill}, which picks
+     * the first token. A server interleaves the chunks of a long prompt with other sequences' decode
+     * steps; the result equals the whole prompt in one forward within rounding.
+     *
+     * <pre>{@code
+     * d.prefillChunk(Arrays.copyOfRange(prompt, 0, 64));
+     * long first = d.prefill(Arrays.copyOfRange(prompt, 64, prompt.length));
+     * }</pre>
+     *
+     * @param chunk the prompt's next tokens (at least one)
+     */
+    public void prefillChunk(long[] chunk) {
+        checkPrompt(chunk);
+        forward(chunk, false);
+        for (long id : chunk) {
+            seen.add(id);
+        }
+    }
+
+    private void checkPrompt(long[] tokens) {
+        if (generated > 0) {
             throw new PeftConfigException("this decoder has already run its prompt");
         }
-        if (prompt.length == 0) {
+        if (tokens.length == 0) {
             throw new PeftConfigException("prompts must hold at least one token");
         }
-        return step(prompt);
     }
 
     /** @return the next token, after feeding the previous one */
@@ -115,21 +140,24 @@ public final class SequenceDecoder implements AutoCloseable {
         return cache.length();
     }
 
-    @SuppressWarnings("try") // the scope only makes the context current on this thread
     private long step(long[] ids) {
-        float[] logits;
+        return accept(ids, forward(ids, true), 0);
+    }
+
+    /** One forward of {@code ids} after the cached positions; the last position's logits when asked. */
+    @SuppressWarnings("try") // the scope only makes the context current on this thread
+    private float[] forward(long[] ids, boolean logits) {
         try (NDManager sm = session.newSubManager()) {
             Shape shape = new Shape(1, ids.length);
             NDList in = new NDList(sm.create(ids, shape), sm.ones(shape, DataType.INT64));
             try (ForwardContext.Scope scope = context.activate()) {
                 NDArray out = model.forward(parameterStore, in, false, context.addTo(null)).head();
-                logits = out.get(":, -1, :").toFloatArray();
+                return logits ? out.get(":, -1, :").toFloatArray() : null;
             }
         } catch (RuntimeException e) {
             cache.discardStaged();
             throw e;
         }
-        return accept(ids, logits, 0);
     }
 
     /** Records the tokens fed and picks the next one from this row's logits at {@code offset}. */

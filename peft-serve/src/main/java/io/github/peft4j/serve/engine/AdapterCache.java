@@ -3,16 +3,14 @@ package io.github.peft4j.serve.engine;
 import ai.djl.ndarray.NDArray;
 import io.github.peft4j.core.AdapterTensor;
 import io.github.peft4j.core.PeftModel;
-import io.github.peft4j.core.io.AdapterDirectory;
 import io.github.peft4j.serve.ApiException;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,12 +24,15 @@ import org.slf4j.LoggerFactory;
  * a new version, the version it named before is retired: new requests get the new one, requests in
  * flight finish on the old one, and the old one is deleted when its last lease ends.
  *
- * <p>Only the scheduler's thread calls it: loading and deleting change the model's block tree,
- * which must not happen during a forward.
+ * <p>Loading is in two parts: a version is first prepared on loader threads ({@link AdapterLoader}:
+ * its directory read and checked, its weights read from disk), while the engine keeps decoding;
+ * requests for it wait meanwhile. Then the scheduler's thread injects it between steps. Apart from
+ * {@link #prepare}, only the scheduler's thread calls this class: loading and deleting change the
+ * model's block tree, which must not happen during a forward.
  *
  * <pre>{@code
  * AdapterCache cache = new AdapterCache(peftModel, 8, 64L << 20, Set.of("support"));
- * AdapterCache.Lease lease = cache.acquire(target, "support@production");   // null: wait for a free slot
+ * AdapterCache.Lease lease = cache.acquire(target, "support@production");   // null: loading, or no room yet
  * ... forward with AdapterRouting(lease.internalName()) ...
  * cache.release(lease);
  * }</pre>
@@ -44,6 +45,7 @@ public final class AdapterCache {
     private final int maxCount;
     private final long maxBytes;
     private final Set<String> pinned;
+    private final AdapterLoader loader;
     private final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>(16, 0.75f, true);
     private final Map<String, String> fingerprintByRef = new HashMap<>();
     private long resident;
@@ -86,37 +88,82 @@ public final class AdapterCache {
      * @param pinned adapter names never evicted
      */
     public AdapterCache(PeftModel model, int maxCount, long maxBytes, Set<String> pinned) {
+        this(model, maxCount, maxBytes, pinned, target -> {});
+    }
+
+    /**
+     * @param model the shared model
+     * @param maxCount versions resident at once
+     * @param maxBytes tensor bytes resident at once
+     * @param pinned adapter names never evicted
+     * @param loadHook runs on a loader thread before each version is read (may block, or throw to refuse it)
+     */
+    AdapterCache(PeftModel model, int maxCount, long maxBytes, Set<String> pinned, Consumer<Target> loadHook) {
         this.model = model;
         this.maxCount = maxCount;
         this.maxBytes = maxBytes;
         this.pinned = Set.copyOf(pinned);
+        this.loader = new AdapterLoader(2, maxBytes, loadHook);
     }
 
     /**
-     * Holds the target's version, loading it first if needed (evicting least recently used versions
-     * nobody holds).
+     * Holds the target's version. A version not resident is prepared on a loader thread first
+     * ({@code null} until then), then loaded, evicting least recently used versions nobody holds.
      *
      * @param target an adapter version
      * @param ref the reference it was resolved from
-     * @return the lease, or {@code null} if it cannot be made resident until other requests end
+     * @return the lease, or {@code null} while its version is being prepared or cannot be made
+     *     resident until other requests end
      * @throws ApiException if the version alone exceeds the byte bound, or cannot be loaded
      */
     public Lease acquire(Target target, String ref) {
         retirePrevious(ref, target.fingerprint());
         Entry e = entries.get(target.fingerprint());
         if (e == null) {
-            long need = fileBytes(target);
-            if (need > maxBytes) {
-                throw new ApiException(400, "invalid_request_error", "adapter_too_large", "adapter " + target.version()
-                        + " needs " + need + " bytes; the server holds at most " + maxBytes + " bytes of adapters");
-            }
-            if (!makeRoom(need)) {
+            CompletableFuture<Long> prepared = loader.prepare(target);
+            if (!prepared.isDone()) {
                 return null;
             }
-            e = load(target);
+            ApiException failed = loader.failure(target);
+            if (failed != null) {
+                throw failed;
+            }
+            if (!makeRoom(prepared.join())) {
+                return null;
+            }
+            try {
+                e = load(target);
+            } finally {
+                loader.forget(target);
+            }
+        } else {
+            loader.forget(target);   // an admin's warm-up may have prepared it again
         }
         e.refs++;
         return new Lease(e);
+    }
+
+    /**
+     * Starts preparing a version on a loader thread, if it is not resident (any thread may call it).
+     *
+     * @param target an adapter version
+     * @return done when it is prepared (the bytes it needs), or failed with an {@link ApiException}
+     */
+    public CompletableFuture<Long> prepare(Target target) {
+        return loader.prepare(target).exceptionallyCompose(t -> CompletableFuture.failedFuture(AdapterLoader.asApi(target, t)));
+    }
+
+    /**
+     * @param target an adapter version
+     * @return why preparing it failed (the requests waiting for it end with this), or {@code null}
+     */
+    ApiException loadFailure(Target target) {
+        return target.isBase() || entries.containsKey(target.fingerprint()) ? null : loader.failure(target);
+    }
+
+    /** Forgets failed preparations once their waiting requests were told, so that a later request tries again. */
+    void forgetFailedLoads() {
+        loader.forgetFailures();
     }
 
     /** @param lease a lease from {@link #acquire}; a retired version nobody holds is deleted */
@@ -204,8 +251,7 @@ public final class AdapterCache {
         try {
             model.loadAdapter(target.dir(), internal, false);
         } catch (RuntimeException e) {
-            throw new ApiException(400, "invalid_request_error", "adapter_load_failed",
-                    "cannot load adapter " + target.version() + " from " + target.dir() + ": " + e.getMessage());
+            throw AdapterLoader.loadFailed(target, e.getMessage());
         }
         long bytes = 0;
         for (AdapterTensor t : model.tensors(internal)) {
@@ -229,12 +275,8 @@ public final class AdapterCache {
         LOG.info("unloaded {} ({})", e.target.version(), e.retired ? "retired" : "least recently used");
     }
 
-    /** The weights file's size: at least the bytes its tensors take once loaded (F32 as stored). */
-    private static long fileBytes(Target target) {
-        try {
-            return Files.size(target.dir().resolve(AdapterDirectory.WEIGHTS_FILE));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + target.dir().resolve(AdapterDirectory.WEIGHTS_FILE), e);
-        }
+    /** Stops the loader threads (resident versions stay in the model). */
+    public void close() {
+        loader.close();
     }
 }

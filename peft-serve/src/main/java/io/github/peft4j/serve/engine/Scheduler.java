@@ -8,32 +8,33 @@ import io.github.peft4j.models.tokenizer.HfTokenizer;
 import io.github.peft4j.serve.ApiException;
 import io.github.peft4j.serve.policy.PolicyHook;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Continuous batching across adapters (Orca's iteration-level scheduling, as vLLM and LoRAX do it):
- * one engine thread owns the shared model; at every step it admits waiting requests into free
- * slots of the running batch (prompt tokens per step bounded, so a burst of long prompts does not
- * stall the sequences already decoding), then advances every running sequence by one token. Rows
- * of one step use different adapters: each carries an {@link AdapterRouting} naming its adapter
- * version, and the model's active adapters are never touched.
+ * one engine thread owns the shared model; at every step it runs prompt tokens up to a budget
+ * (vLLM's chunked prefill and {@code max_num_batched_tokens}: a prompt longer than the budget is
+ * run in chunks of that size over several steps, extending its KV cache chunk by chunk), admitting
+ * waiting requests into free slots of the batch, then advances every decoding sequence by one
+ * token. So a long prompt delays the decoding rows by one chunk per step, not by its whole length.
+ * Rows of one step use different adapters: each carries an {@link AdapterRouting} naming its
+ * adapter version, and the model's active adapters are never touched.
  *
- * <p>Each row has a KV cache of its own ({@link SequenceDecoder}); prompts run alone. Decode steps
+ * <p>Each row has a KV cache of its own ({@link SequenceDecoder}); prompt chunks run alone, and
+ * start at multiples of the budget, so a prompt's numbers depend on the budget only. Decode steps
  * run all rows in one forward ({@link BatchedDecoding}: linear layers on all rows padded to a fixed
  * count, LoRA rows gathered as Punica's BGMV, attention row by row) where start-up and per-adapter
  * probes show each row's floats equal the row alone bit for bit; otherwise, or when configured so,
@@ -43,7 +44,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Requests beyond the slots wait in a bounded queue; a full queue is a 429 with
  * {@code Retry-After}. A request past its deadline ends with 504; a cancelled one (client gone)
- * frees its slot at the next step. Adapters are loaded and unloaded on this thread, between steps.
+ * frees its slot at the next step. An adapter version not resident is prepared on loader threads
+ * ({@link AdapterCache#prepare}) while the other rows keep decoding; its requests wait in the queue
+ * meanwhile, and end with the load's error if it fails. Injecting and deleting adapters happens on
+ * this thread, between steps.
  *
  * <pre>{@code
  * Scheduler s = new Scheduler(peftModel, tokenizer, cache, 16, 256, 512, 2, 512, List.of(), true);
@@ -66,14 +70,19 @@ public final class Scheduler implements AutoCloseable {
     private final boolean rewritesOutput;
     private final BlockingQueue<GenerationRequest> queue;
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    private final int queueCapacity;
     private final List<GenerationRequest> pending = new ArrayList<>();
+    private final List<Sequence> prefilling = new ArrayList<>();
     private final List<Sequence> running = new ArrayList<>();
-    private final ExecutorService workers;
     private final BatchedDecoding batched;
+    private final DecodeStep decodeStep;
+    private final AtomicLong cancelledCount = new AtomicLong();
     private final Thread engine;
+    private volatile Consumer<EngineStep> observer;
     private volatile boolean open = true;
     private volatile int runningCount;
     private volatile int pendingCount;
+    private long steps;
 
     /**
      * @param model the shared model (adapters are loaded into it by the cache)
@@ -81,7 +90,7 @@ public final class Scheduler implements AutoCloseable {
      * @param cache the resident adapters
      * @param maxBatch sequences decoded together
      * @param queueCapacity requests waiting beyond them
-     * @param prefillTokenBudget prompt tokens admitted per step (at least one prompt)
+     * @param prefillTokenBudget prompt tokens run per step; a longer prompt runs in chunks of this size
      * @param workers threads computing the rows of a step
      * @param contextLimit the model's longest sequence
      * @param policies output policies, applied to each finished text
@@ -97,9 +106,10 @@ public final class Scheduler implements AutoCloseable {
         this.contextLimit = contextLimit;
         this.policies = List.copyOf(policies);
         this.rewritesOutput = policies.stream().anyMatch(PolicyHook::rewritesOutput);
+        this.queueCapacity = queueCapacity;
         this.queue = new ArrayBlockingQueue<>(queueCapacity);
         this.batched = BatchedDecoding.probe(model, maxBatch, batchedDecode);
-        this.workers = workers > 1 ? Executors.newFixedThreadPool(workers, r -> daemon(r, "peft4j-row")) : null;
+        this.decodeStep = new DecodeStep(batched, workers);
         this.engine = daemon(this::loop, "peft4j-scheduler");
         engine.start();
     }
@@ -112,7 +122,7 @@ public final class Scheduler implements AutoCloseable {
         if (!open) {
             throw new ApiException(503, "server_error", "shutting_down", "the server is shutting down");
         }
-        if (!queue.offer(request)) {
+        if (queue.size() + pendingCount >= queueCapacity || !queue.offer(request)) {
             throw new ApiException(429, "rate_limit_error", "queue_full", "the server's queue is full ("
                     + (queue.size() + pendingCount) + " requests waiting, " + runningCount + " running); retry later");
         }
@@ -137,14 +147,29 @@ public final class Scheduler implements AutoCloseable {
         return f;
     }
 
-    /** @return requests waiting for a slot */
+    /**
+     * Calls {@code listener} on the engine thread after every step that ran something (it must
+     * return quickly); {@code null} stops.
+     *
+     * @param listener receives each step's prefill chunks and decoded rows
+     */
+    public void observe(Consumer<EngineStep> listener) {
+        observer = listener;
+    }
+
+    /** @return requests waiting for a slot (or for their adapter's load) */
     public int waiting() {
         return queue.size() + pendingCount;
     }
 
-    /** @return sequences being decoded */
+    /** @return sequences holding a slot: decoding, or with their prompt under way */
     public int running() {
         return runningCount;
+    }
+
+    /** @return requests ended because their client went away ({@link GenerationRequest#cancel}) */
+    public long cancelledRequests() {
+        return cancelledCount.get();
     }
 
     /** @return whether decode steps batch their rows (the probes passed and it is not configured off) */
@@ -168,13 +193,14 @@ public final class Scheduler implements AutoCloseable {
                 step();
             } catch (RuntimeException | Error e) {
                 LOG.error("scheduler step failed; failing the running requests", e);
-                for (Sequence s : running) {
-                    end(s, e);
-                }
+                prefilling.forEach(s -> end(s, e));
+                running.forEach(s -> end(s, e));
+                prefilling.clear();
                 running.clear();
             }
         }
         ApiException closed = new ApiException(503, "server_error", "shutting_down", "the server shut down");
+        prefilling.forEach(s -> end(s, closed));
         running.forEach(s -> end(s, closed));
         pending.forEach(r -> r.result().completeExceptionally(closed));
         queue.forEach(r -> r.result().completeExceptionally(closed));
@@ -185,19 +211,25 @@ public final class Scheduler implements AutoCloseable {
             task.run();
         }
         queue.drainTo(pending);
-        if (running.isEmpty() && pending.isEmpty()) {
+        if (running.isEmpty() && prefilling.isEmpty() && pending.isEmpty()) {
             awaitWork();
             return;
         }
         dropEnded();
-        admit();
-        if (running.isEmpty()) {
-            awaitWork();   // nothing admissible: its adapter waits for leases that only timeouts can end
-        } else {
-            decode();
-        }
-        runningCount = running.size();
+        Map<String, Integer> prefilled = new LinkedHashMap<>();
+        prefill(prefilled);
+        cache.forgetFailedLoads();
+        List<String> decoded = decode();
+        runningCount = running.size() + prefilling.size();
         pendingCount = pending.size();
+        if (prefilled.isEmpty() && decoded.isEmpty()) {
+            awaitWork();   // nothing runnable: adapters are being prepared, or wait for leases only timeouts end
+            return;
+        }
+        Consumer<EngineStep> o = observer;
+        if (o != null) {
+            o.accept(new EngineStep(++steps, prefilled, decoded));
+        }
     }
 
     private void awaitWork() {
@@ -212,33 +244,63 @@ public final class Scheduler implements AutoCloseable {
         }
     }
 
+    /** Ends cancelled and expired requests wherever they are, and those waiting for a version that failed to load. */
     private void dropEnded() {
         long now = System.nanoTime();
         for (Iterator<GenerationRequest> it = pending.iterator(); it.hasNext();) {
             GenerationRequest r = it.next();
-            if (r.cancelled() || r.expired(now)) {
+            Throwable why = r.cancelled() || r.expired(now) ? ended(r) : cache.loadFailure(r.target());
+            if (why != null) {
                 it.remove();
-                r.result().completeExceptionally(r.cancelled() ? cancelled() : timedOut());
+                r.result().completeExceptionally(why);
+            }
+        }
+        for (List<Sequence> rows : List.of(prefilling, running)) {
+            for (Iterator<Sequence> it = rows.iterator(); it.hasNext();) {
+                Sequence s = it.next();
+                if (s.request().cancelled() || s.request().expired(now)) {
+                    it.remove();
+                    end(s, ended(s.request()));
+                }
             }
         }
     }
 
-    private void admit() {
+    private ApiException ended(GenerationRequest r) {
+        if (r.cancelled()) {
+            cancelledCount.incrementAndGet();
+            return cancelled();
+        }
+        return timedOut();
+    }
+
+    /**
+     * Runs prompt chunks within the step's token budget: first the prompts under way (oldest
+     * first), then newly admitted ones while slots are free. A chunk is at most the budget, so a
+     * long prompt takes several steps, and the rows decoding meanwhile advance at every one of them.
+     */
+    private void prefill(Map<String, Integer> prefilled) {
         int budget = prefillTokenBudget;
-        boolean admitted = false;
-        for (Iterator<GenerationRequest> it = pending.iterator(); it.hasNext() && running.size() < maxBatch;) {
-            GenerationRequest r = it.next();
-            if (admitted && r.promptLength() > budget) {
-                break;
+        for (Iterator<Sequence> it = prefilling.iterator(); it.hasNext();) {
+            Sequence s = it.next();
+            if (Math.min(prefillTokenBudget, s.promptLeft()) > budget) {
+                return;
             }
-            AdapterCache.Lease lease = null;
-            Sequence s = null;
+            budget -= runChunk(s, prefilled);
+            if (s.promptLeft() == 0 || s.finished()) {
+                it.remove();
+            }
+        }
+        for (Iterator<GenerationRequest> it = pending.iterator(); it.hasNext() && slotsUsed() < maxBatch;) {
+            GenerationRequest r = it.next();
+            if (Math.min(prefillTokenBudget, r.promptLength()) > budget) {
+                return;
+            }
+            AdapterCache.Lease lease;
             try {
-                if (!r.target().isBase()) {
-                    lease = cache.acquire(r.target(), r.ref());
-                    if (lease == null) {
-                        continue;   // its version waits for room; later requests may still fit
-                    }
+                lease = r.target().isBase() ? null : cache.acquire(r.target(), r.ref());
+                if (lease == null && !r.target().isBase()) {
+                    continue;   // its version is being prepared or waits for room; later requests may run
                 }
             } catch (RuntimeException e) {
                 it.remove();
@@ -246,44 +308,64 @@ public final class Scheduler implements AutoCloseable {
                 continue;
             }
             it.remove();
-            try {
-                String route = lease == null ? AdapterRouting.BASE : lease.internalName();
-                ForwardContext ctx = ForwardContext.empty().with(AdapterRouting.KEY, new AdapterRouting(List.of(route)));
-                s = new Sequence(r, lease, new SequenceDecoder(model, ctx, r.params().generationConfig()), tokenizer,
-                        !rewritesOutput, batched.admits(route));
-                s.accept(s.decoder().prefill(r.promptIds()), contextLimit);
-            } catch (RuntimeException e) {
-                if (s != null) {
-                    end(s, e);
-                } else {
-                    if (lease != null) {
-                        cache.release(lease);
-                    }
-                    r.result().completeExceptionally(e);
+            Sequence s = admit(r, lease);
+            if (s != null) {
+                budget -= runChunk(s, prefilled);
+                if (s.promptLeft() > 0 && !s.finished()) {
+                    prefilling.add(s);
                 }
-                continue;
             }
-            budget -= r.promptLength();
-            admitted = true;
+        }
+    }
+
+    private Sequence admit(GenerationRequest r, AdapterCache.Lease lease) {
+        try {
+            String route = lease == null ? AdapterRouting.BASE : lease.internalName();
+            ForwardContext ctx = ForwardContext.empty().with(AdapterRouting.KEY, new AdapterRouting(List.of(route)));
+            return new Sequence(r, lease, new SequenceDecoder(model, ctx, r.params().generationConfig()), tokenizer,
+                    !rewritesOutput, batched.admits(route));
+        } catch (RuntimeException e) {
+            if (lease != null) {
+                cache.release(lease);
+            }
+            r.result().completeExceptionally(e);
+            return null;
+        }
+    }
+
+    /** Runs one chunk of {@code s}'s prompt; a finished prompt moves it to the decoding rows (or ends it). */
+    private int runChunk(Sequence s, Map<String, Integer> prefilled) {
+        int n;
+        try {
+            n = s.prefillNext(prefillTokenBudget, contextLimit);
+        } catch (RuntimeException | Error e) {   // its row only (a failed forward must not leave it hanging)
+            end(s, e);
+            s.finish("error");
+            return 0;
+        }
+        prefilled.merge(s.request().id(), n, Integer::sum);
+        if (s.promptLeft() == 0) {
             if (s.finished()) {
                 end(s, null);
             } else {
                 running.add(s);
             }
         }
+        return n;
     }
 
-    private void decode() {
-        long now = System.nanoTime();
-        for (Iterator<Sequence> it = running.iterator(); it.hasNext();) {
-            Sequence s = it.next();
-            GenerationRequest r = s.request();
-            if (r.cancelled() || r.expired(now)) {
-                it.remove();
-                end(s, r.cancelled() ? cancelled() : timedOut());
-            }
+    private int slotsUsed() {
+        return running.size() + prefilling.size();
+    }
+
+    /** One token for every decoding row. @return the ids of the rows that took it */
+    private List<String> decode() {
+        if (running.isEmpty()) {
+            return List.of();
         }
-        List<Object> next = nextTokens();
+        List<String> decoded = new ArrayList<>();
+        running.forEach(s -> decoded.add(s.request().id()));
+        List<Object> next = decodeStep.next(running);
         for (int i = running.size() - 1; i >= 0; i--) {
             Sequence s = running.get(i);
             Object token = next.get(i);
@@ -298,59 +380,7 @@ public final class Scheduler implements AutoCloseable {
                 end(s, null);
             }
         }
-    }
-
-    /**
-     * One token per running row: one batched forward for the rows whose adapters passed the probe,
-     * and a forward of each other row alone, on the worker threads when there are several.
-     */
-    private List<Object> nextTokens() {
-        List<Object> out = new ArrayList<>(Collections.nCopies(running.size(), null));
-        List<Integer> together = new ArrayList<>();
-        List<Integer> alone = new ArrayList<>();
-        for (int i = 0; i < running.size(); i++) {
-            (running.get(i).batched() ? together : alone).add(i);
-        }
-        if (!together.isEmpty()) {
-            List<SequenceDecoder> rows = together.stream().map(i -> running.get(i).decoder()).toList();
-            try {
-                long[] next = batched.next(rows);
-                for (int k = 0; k < next.length; k++) {
-                    out.set(together.get(k), next[k]);
-                }
-            } catch (RuntimeException e) {
-                together.forEach(i -> out.set(i, e));
-            }
-        }
-        if (workers == null || alone.size() < 2) {
-            alone.forEach(i -> out.set(i, nextToken(running.get(i))));
-            return out;
-        }
-        List<Callable<Object>> jobs = new ArrayList<>();
-        for (int i : alone) {
-            Sequence s = running.get(i);
-            jobs.add(() -> nextToken(s));
-        }
-        try {
-            List<Future<Object>> done = workers.invokeAll(jobs);
-            for (int k = 0; k < done.size(); k++) {
-                out.set(alone.get(k), done.get(k).get());
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while decoding", e);
-        } catch (ExecutionException e) {
-            throw new IllegalStateException(e.getCause());
-        }
-        return out;
-    }
-
-    private static Object nextToken(Sequence s) {
-        try {
-            return s.decoder().next();
-        } catch (RuntimeException e) {
-            return e;
-        }
+        return decoded;
     }
 
     /** Frees the row's cache and lease, then completes its request (with {@code error} if not null). */
@@ -407,8 +437,6 @@ public final class Scheduler implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        if (workers != null) {
-            workers.shutdownNow();
-        }
+        decodeStep.close();
     }
 }

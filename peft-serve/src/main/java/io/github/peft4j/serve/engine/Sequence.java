@@ -3,11 +3,13 @@ package io.github.peft4j.serve.engine;
 import io.github.peft4j.models.generation.SequenceDecoder;
 import io.github.peft4j.models.tokenizer.HfTokenizer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
- * A request being decoded: its decoder (and KV cache), the tokens and text so far, stop strings,
- * and what has been streamed. The scheduler feeds it one token per step until it finishes.
+ * A request being decoded: its decoder (and KV cache), how much of its prompt is in the cache, the
+ * tokens and text so far, stop strings, and what has been streamed. The scheduler runs its prompt
+ * chunk by chunk, then feeds it one token per step until it finishes.
  */
 final class Sequence {
 
@@ -21,6 +23,7 @@ final class Sequence {
     private final List<Long> tokens = new ArrayList<>();
     private final long admittedNanos = System.nanoTime();
     private long firstTokenNanos;
+    private int prefilled;
     private String text = "";
     private int streamed;
     private String finishReason;
@@ -51,6 +54,33 @@ final class Sequence {
 
     SequenceDecoder decoder() {
         return decoder;
+    }
+
+    /** @return prompt tokens not yet in its cache (0 once it decodes) */
+    int promptLeft() {
+        return request.promptLength() - prefilled;
+    }
+
+    /**
+     * Runs the next chunk of the prompt: its next {@code chunk} tokens (fewer at the end). Chunks
+     * start at multiples of {@code chunk}, whatever else the step runs, so a prompt's numbers depend
+     * only on the chunk size. The last chunk picks the first token.
+     *
+     * @param chunk the most prompt tokens one forward takes
+     * @param contextLimit the model's longest sequence
+     * @return the tokens run
+     */
+    int prefillNext(int chunk, int contextLimit) {
+        int n = Math.min(chunk, promptLeft());
+        long[] ids = Arrays.copyOfRange(request.promptIds(), prefilled, prefilled + n);
+        if (n < promptLeft()) {
+            decoder.prefillChunk(ids);
+            prefilled += n;
+        } else {
+            prefilled += n;
+            accept(decoder.prefill(ids), contextLimit);
+        }
+        return n;
     }
 
     long admittedNanos() {

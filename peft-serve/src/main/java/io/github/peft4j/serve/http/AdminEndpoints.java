@@ -69,7 +69,9 @@ final class AdminEndpoints {
                     + " \"load_inplace\": true to replace it", "adapter_exists");
         }
         Target target = s.resolver().load(name, Path.of(path));
-        // load it now (warm), on the engine thread between steps; a full LRU loads it on first use instead
+        // read and check it on a loader thread (decoding goes on), then load it now (warm) on the engine
+        // thread between steps; a full LRU loads it on first use instead
+        wait(s.scheduler().cache().prepare(target));
         wait(s.scheduler().onEngine(() -> {
             AdapterCache.Lease lease = s.scheduler().cache().acquire(target, ModelResolver.loadedRef(name));
             if (lease != null) {

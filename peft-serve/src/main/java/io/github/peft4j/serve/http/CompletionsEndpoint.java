@@ -27,11 +27,15 @@ import java.util.concurrent.TimeoutException;
  * {@code POST /v1/completions} and {@code POST /v1/chat/completions}: checks the key, the body and
  * the tenant's right to the model, resolves the exact version, runs the pre-generation policies,
  * queues the request in the scheduler and answers with one JSON body or, with {@code stream}, with
- * server-sent events ({@code data: {chunk}} lines, then {@code data: [DONE]}). A streaming client
- * that goes away is noticed at the next write (a comment every second while nothing is generated)
- * and its request is cancelled. Every request, refused or served, ends in the log and the metrics.
+ * server-sent events ({@code data: {chunk}} lines, then {@code data: [DONE]}). A client that goes
+ * away has its request cancelled, which frees its batch slot: a streaming one is noticed at the next
+ * write (a comment every second while nothing is generated), a non-streaming one by probing its
+ * connection every {@value #PROBE_MILLIS} ms ({@link ClientProbe}). Every request, refused or
+ * served, ends in the log and the metrics.
  */
 final class CompletionsEndpoint {
+
+    private static final long PROBE_MILLIS = 100;
 
     private final Services s;
     private final boolean chat;
@@ -75,7 +79,7 @@ final class CompletionsEndpoint {
             GenerationRequest request = new GenerationRequest(id, tenant, r.model(), target, resolved.ref(), prompt, params,
                     deltas == null ? null : deltas::add, deadline);
             s.scheduler().submit(request);
-            done = r.stream() ? stream(ctx, r, id, request, deltas) : await(request);
+            done = r.stream() ? stream(ctx, r, id, request, deltas) : await(request, ClientProbe.of(ctx));
             if (!r.stream() && done != null) {
                 ctx.contentType("application/json").result(Responses.completion(r, id, created(), done).toString());
             }
@@ -123,15 +127,27 @@ final class CompletionsEndpoint {
         return max;
     }
 
-    private Completion await(GenerationRequest request) {
-        long slack = s.config().requestTimeout().toMillis() + 5_000;
+    /** @return the completion, or {@code null} when the client went away (its request is cancelled) */
+    private Completion await(GenerationRequest request, ClientProbe client) {
+        long until = System.nanoTime() + (s.config().requestTimeout().toMillis() + 5_000) * 1_000_000L;
         try {
-            return request.result().get(slack, TimeUnit.MILLISECONDS);
+            while (true) {
+                try {
+                    return request.result().get(PROBE_MILLIS, TimeUnit.MILLISECONDS);
+                } catch (TimeoutException e) {
+                    if (client.gone()) {
+                        request.cancel();
+                        return null;
+                    }
+                    if (System.nanoTime() - until > 0) {
+                        request.cancel();
+                        throw new ApiException(504, "timeout_error", "request_timeout",
+                                "the request ran past the server's time limit");
+                    }
+                }
+            }
         } catch (ExecutionException e) {
             throw asApi(e.getCause());
-        } catch (TimeoutException e) {
-            request.cancel();
-            throw new ApiException(504, "timeout_error", "request_timeout", "the request ran past the server's time limit");
         } catch (InterruptedException e) {
             request.cancel();
             Thread.currentThread().interrupt();
