@@ -150,6 +150,7 @@ public final class ScaleBench {
             Random random = new Random(o.seed() + 1);
             double[] ms = new double[o.steps()];
             double[] losses = new double[o.steps()];
+            ProcessStats.Cpu cpu0 = ProcessStats.cpu();
             long start = System.nanoTime();
             for (int i = 0; i < o.steps(); i++) {
                 long[] tokens = new long[o.batch() * o.seq()];
@@ -163,11 +164,16 @@ public final class ScaleBench {
                         ProcessStats.rssMib());
             }
             double total = seconds(start);
+            ProcessStats.Cpu cpu1 = ProcessStats.cpu();
+            // CPU seconds of the steps: on a shared machine far steadier than wall time
+            double cpu = cpu1.userSeconds() + cpu1.systemSeconds() - cpu0.userSeconds() - cpu0.systemSeconds();
             r.put("seq", o.seq());
             r.put("batch", o.batch());
             r.put("steps", o.steps());
             r.put("tokens_per_s", (double) o.steps() * o.seq() * o.batch() / total);
             r.put("ms_per_step", Arrays.stream(ms).boxed().toList());
+            r.put("cpu_s_per_step", cpu / o.steps());
+            r.put("cpu_share_of_wall", cpu / total);
             r.put("losses", Arrays.stream(losses).boxed().toList());
             r.put("rss_after_train_mib", ProcessStats.rssMib());
 
