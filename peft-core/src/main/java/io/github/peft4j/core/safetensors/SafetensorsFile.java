@@ -273,16 +273,6 @@ public final class SafetensorsFile implements TensorSource {
             return manager.create(shape, type);
         }
         checkFitsBuffer(info, info.byteSize());
-        NDArray owned = EngineMemory.create(manager, shape, type);
-        if (owned != null) {
-            try {
-                read(info, EngineMemory.view(owned));
-            } catch (RuntimeException e) {
-                owned.close();
-                throw e;
-            }
-            return owned;
-        }
         return manager.create(copyToDirect(info), shape, type);
     }
 
