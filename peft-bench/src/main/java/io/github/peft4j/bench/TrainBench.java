@@ -2,23 +2,15 @@ package io.github.peft4j.bench;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.jni.JniUtils;
-import ai.djl.training.GradientCollector;
-import ai.djl.training.ParameterStore;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.peft4j.core.PeftException;
 import io.github.peft4j.mkl.MklAmdFix;
 import io.github.peft4j.train.loss.CausalLmLoss;
-import io.github.peft4j.train.loss.TrainingLoss;
 import io.github.peft4j.train.optim.AdamW;
-import io.github.peft4j.train.optim.Gradients;
 import io.github.peft4j.train.optim.NamedParameter;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -48,8 +40,6 @@ import java.util.TreeMap;
  *      io.github.peft4j.bench.TrainBench --arch llama --targets qv --threads 2 --quiet
  * }</pre>
  */
-// NDScope is held for its effect on the ops inside the block
-@SuppressWarnings("try")
 public final class TrainBench {
 
     private TrainBench() {}
@@ -109,7 +99,7 @@ public final class TrainBench {
                         : optimizer.stateTensors().values().stream().mapToLong(a -> a.size() * 4).sum();
                 r.put("optimizer_state_bytes", stateBytes);
                 r.put("optimizer_state_tensors", optimizer == null ? 0 : optimizer.stateTensors().size());
-                Stepper stepper = new Stepper(o, model.block(), engine, root, optimizer,
+                BenchStepper stepper = new BenchStepper(o, model.block(), engine, root, optimizer,
                         new ArrayList<>(trainable.values()));
                 timedRun(o, stepper, r, log);
                 r.put("gradient_bytes", gradientBytes(trainable.values()));
@@ -181,7 +171,7 @@ public final class TrainBench {
         r.put("env", env);
     }
 
-    private static void timedRun(BenchOptions o, Stepper stepper, Map<String, Object> r, PrintStream log) {
+    private static void timedRun(BenchOptions o, BenchStepper stepper, Map<String, Object> r, PrintStream log) {
         Random random = new Random(o.seed() + 1);
         long[][] batches = new long[o.warmup() + o.steps()][];
         for (int i = 0; i < batches.length; i++) {
@@ -243,58 +233,5 @@ public final class TrainBench {
             }
         }
         return bytes;
-    }
-
-    /** One step of the chosen mode, shaped as {@code PeftTrainer}'s micro-batch step. */
-    private static final class Stepper {
-        private final BenchOptions o;
-        private final Block block;
-        private final Engine engine;
-        private final NDManager root;
-        private final AdamW optimizer;
-        private final List<Parameter> params;
-        private final ParameterStore ps;
-        private final TrainingLoss loss = new CausalLmLoss();
-        private final Shape shape;
-
-        Stepper(BenchOptions o, Block block, Engine engine, NDManager root, AdamW optimizer, List<Parameter> params) {
-            this.o = o;
-            this.block = block;
-            this.engine = engine;
-            this.root = root;
-            this.optimizer = optimizer;
-            this.params = params;
-            this.ps = new ParameterStore(root, false);
-            this.shape = new Shape(o.batch(), o.seq());
-        }
-
-        /** @return the step's loss (read back once, as the peer's {@code loss.item()}) */
-        double step(long[] tokens) {
-            float value;
-            try (NDManager bm = root.newSubManager()) {
-                NDArray ids = bm.create(tokens, shape);
-                if (o.mode().equals("fwd")) {
-                    try (NDScope scope = new NDScope()) {
-                        NDList out = block.forward(ps, new NDList(ids), false);
-                        value = loss.compute(out, ids).getFloat();
-                    }
-                    return value;
-                }
-                try (NDScope scope = new NDScope();
-                        GradientCollector gc = engine.newGradientCollector()) {
-                    NDList out = block.forward(ps, new NDList(ids), true);
-                    NDArray l = loss.compute(out, ids);
-                    gc.backward(l);
-                    value = l.getFloat();
-                }
-            }
-            if (optimizer != null) {
-                optimizer.step(o.lr());
-                optimizer.zeroGrad();
-            } else {
-                Gradients.zero(params);
-            }
-            return value;
-        }
     }
 }

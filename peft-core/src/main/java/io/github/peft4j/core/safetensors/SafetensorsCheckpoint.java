@@ -28,6 +28,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /**
@@ -335,6 +336,60 @@ public final class SafetensorsCheckpoint implements TensorSource {
             ByteBuffer data = entry.data();
             items.add(new SafetensorsWriter.Item(e.getKey(), entry.dtype(), entry.shape(),
                     entry.byteSize(), data::duplicate));
+        }
+        writeShardedItems(dir, items, maxShardBytes);
+    }
+
+    /**
+     * A tensor whose bytes are made only when the writer reaches it, so that a checkpoint larger
+     * than memory can be written (for example random weights generated tensor by tensor).
+     *
+     * <pre>{@code
+     * new SafetensorsCheckpoint.StreamedTensor("model.norm.weight", SafetensorsDType.BF16,
+     *         new long[] {2048}, () -> onesInBf16(2048));
+     * }</pre>
+     *
+     * @param name the tensor name
+     * @param dtype its element type
+     * @param shape its dimensions
+     * @param data makes the little-endian bytes, exactly shape × dtype of them; called once, when
+     *     the tensor is written
+     */
+    public record StreamedTensor(String name, SafetensorsDType dtype, long[] shape, Supplier<ByteBuffer> data) {
+
+        /** Checks the fields; the shape is copied. */
+        public StreamedTensor {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(dtype, "dtype");
+            shape = Objects.requireNonNull(shape, "shape").clone();
+            Objects.requireNonNull(data, "data");
+        }
+
+        /** @return the number of data bytes the shape and dtype call for */
+        public long byteSize() {
+            return SafetensorsWriter.expectedBytes(dtype, shape);
+        }
+
+        /** @return a copy of the shape */
+        @Override
+        public long[] shape() {
+            return shape.clone();
+        }
+    }
+
+    /**
+     * As {@link #writeSharded}, but each tensor's bytes are made when its turn comes and dropped
+     * after it is written: at most one tensor is held in memory.
+     *
+     * @param dir the directory, created if missing
+     * @param tensors the tensors, in the order to shard them
+     * @param maxShardBytes the most tensor bytes in one shard
+     */
+    public static void writeShardedStreamed(Path dir, List<StreamedTensor> tensors, long maxShardBytes) {
+        Objects.requireNonNull(tensors, "tensors");
+        List<SafetensorsWriter.Item> items = new ArrayList<>(tensors.size());
+        for (StreamedTensor t : tensors) {
+            items.add(new SafetensorsWriter.Item(t.name(), t.dtype(), t.shape(), t.byteSize(), t.data()::get));
         }
         writeShardedItems(dir, items, maxShardBytes);
     }

@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.nio.ShortBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -293,13 +292,27 @@ public final class SafetensorsFile implements TensorSource {
             return manager.create(shape, DataType.FLOAT32);
         }
         checkFitsBuffer(info, Math.multiplyExact(numel, 4L));
+        NDArray owned = EngineMemory.create(manager, shape, DataType.FLOAT32);
+        ByteBuffer out = owned != null ? EngineMemory.view(owned)
+                : ByteBuffer.allocateDirect((int) (numel * 4));
+        try {
+            widen(info, numel, out.order(ByteOrder.nativeOrder()).asFloatBuffer());
+        } catch (RuntimeException e) {
+            if (owned != null) {
+                owned.close();
+            }
+            throw e;
+        }
+        return owned != null ? owned : manager.create(out, shape, DataType.FLOAT32);
+    }
+
+    /** Converts the F16/BF16 data chunk by chunk through this thread's scratch arrays (no garbage per tensor). */
+    private void widen(TensorInfo info, long numel, FloatBuffer dst) {
         boolean bf16 = info.dtype() == SafetensorsDType.BF16;
-        ByteBuffer out = ByteBuffer.allocateDirect((int) (numel * 4)).order(ByteOrder.nativeOrder());
-        FloatBuffer dst = out.asFloatBuffer();
-        ByteBuffer chunk = ByteBuffer.allocate((int) Math.min(numel, CONVERT_CHUNK_ELEMENTS) * 2)
-                .order(ByteOrder.LITTLE_ENDIAN);
-        short[] halves = new short[chunk.capacity() / 2];
-        float[] floats = new float[halves.length];
+        Scratch scratch = SCRATCH.get();
+        ByteBuffer chunk = scratch.bytes;
+        short[] halves = scratch.halves;
+        float[] floats = scratch.floats;
         long position = dataStart + info.begin();
         long remaining = numel;
         try {
@@ -308,8 +321,7 @@ public final class SafetensorsFile implements TensorSource {
                 chunk.clear().limit(count * 2);
                 readFully(channel, chunk, position);
                 chunk.flip();
-                ShortBuffer src = chunk.asShortBuffer();
-                src.get(halves, 0, count);
+                chunk.asShortBuffer().get(halves, 0, count);
                 if (bf16) {
                     for (int i = 0; i < count; i++) {
                         floats[i] = HalfFloats.bf16ToFloat(halves[i]);
@@ -326,8 +338,16 @@ public final class SafetensorsFile implements TensorSource {
         } catch (IOException e) {
             throw new PeftFormatException(path, info.name(), "cannot read tensor data: " + e, e);
         }
-        return manager.create(out, shape, DataType.FLOAT32);
     }
+
+    /** Per-thread conversion buffers, reused by every tensor: loading a model leaves no garbage behind. */
+    private static final class Scratch {
+        final ByteBuffer bytes = ByteBuffer.allocate(CONVERT_CHUNK_ELEMENTS * 2).order(ByteOrder.LITTLE_ENDIAN);
+        final short[] halves = new short[CONVERT_CHUNK_ELEMENTS];
+        final float[] floats = new float[CONVERT_CHUNK_ELEMENTS];
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     /** Reads the tensor's bytes; a file that shrank since it was opened is a format error, not a crash. */
     private void read(TensorInfo info, ByteBuffer buf) {

@@ -220,6 +220,38 @@ class SafetensorsCheckpointTest {
     }
 
     @Test
+    void streamedTensorsAreMadeOneAtATimeAndMatchTheRawWriter() throws Exception {
+        short[][] values = {{0x3f80, 0x4000}, {0x4040, 0x4080, 0x40a0}, {(short) 0xbf80}};
+        List<String> made = new java.util.ArrayList<>();
+        List<SafetensorsCheckpoint.StreamedTensor> streamed = new java.util.ArrayList<>();
+        Map<String, SafetensorsWriter.Entry> entries = new LinkedHashMap<>();
+        for (int i = 0; i < values.length; i++) {
+            String name = "t" + i;
+            short[] v = values[i];
+            streamed.add(new SafetensorsCheckpoint.StreamedTensor(name, SafetensorsDType.BF16, new long[] {v.length},
+                    () -> {
+                        made.add(name);
+                        return SafetensorsRoundTripTest.shorts(v);
+                    }));
+            entries.put(name, new SafetensorsWriter.Entry(SafetensorsDType.BF16, new long[] {v.length},
+                    SafetensorsRoundTripTest.shorts(v)));
+        }
+        assertEquals(List.of(), made, "nothing is made before the write");
+        Path raw = dir.resolve("raw");
+        SafetensorsCheckpoint.writeShardedEntries(raw, entries, 6);
+        Path lazy = dir.resolve("lazy");
+        SafetensorsCheckpoint.writeShardedStreamed(lazy, streamed, 6);
+        assertEquals(List.of("t0", "t1", "t2"), made, "each tensor made once, in shard order");
+        // 4 + 6 bytes exceed 6: t0 | t1 | t2, the same split and bytes as the raw writer
+        assertEquals(listing(raw), listing(lazy));
+        for (String f : listing(raw)) {
+            assertArrayEquals(Files.readAllBytes(raw.resolve(f)), Files.readAllBytes(lazy.resolve(f)), f);
+        }
+        assertEquals(4, new SafetensorsCheckpoint.StreamedTensor("x", SafetensorsDType.BF16, new long[] {2},
+                () -> null).byteSize());
+    }
+
+    @Test
     void atomicWriteReplacesTargetAndLeavesNoTempFiles() throws Exception {
         Path target = dir.resolve("adapter_model.safetensors");
         try (NDManager m = NDManager.newBaseManager()) {
