@@ -12,8 +12,9 @@
 #   peft-bench/run-ab.sh --only all           # also llama-full and llama-fwd
 #   peft-bench/run-ab.sh --peer-env default   # leave OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE as exported
 #
-# peft4j runs with its defaults: no LD_PRELOAD, no MKL setting (peft-mkl-amd applies itself), only the
-# thread count is set, as on the peer. Without Maven or Debian's torch: PEFT4J_BENCH_CLASSPATH
+# peft4j runs with its defaults: no LD_PRELOAD, no MKL setting (peft-mkl-amd applies itself), the
+# launcher's malloc setting (MALLOC_ARENA_MAX=1, for both sides), only the thread count is set, as on
+# the peer. Without Maven or Debian's torch: PEFT4J_BENCH_CLASSPATH
 # (TrainBench's jars), PEFT4J_PEER_PYTHON (a python3 with torch) and PEFT4J_SHARED_DIR (holding
 # bench/lora_ref.py) override the defaults.
 #
@@ -91,8 +92,12 @@ else
 fi
 
 # Same allocator settings for both processes: no per-step mmap/munmap churn of large buffers
-# (shared/bench/README.md), and idle OpenMP workers that sleep instead of spinning.
+# (shared/bench/README.md), idle OpenMP workers that sleep instead of spinning, and one malloc arena,
+# which the peer's single-threaded Python uses anyway and the peft4j launcher sets by default
+# (MALLOC_ARENA_MAX=1: the JVM's main thread would otherwise get a secondary arena whose 64 MiB heaps
+# glibc unmaps when they empty; docs/benchmarks.md, "LoRA step cost").
 export MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=4294967296 OMP_WAIT_POLICY=PASSIVE
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-1}"
 unset LD_PRELOAD PEFT4J_MKL_AMD_FIX
 
 peer_cmd=("$python" "$peer")

@@ -210,6 +210,79 @@ class LoraLinearTest {
     }
 
     @Test
+    void dropoutScalesTheLowRankPathButNotLoraBiasInForwardAndGradients() {
+        int n = 6;
+        int rows = 8;
+        TestBlocks.Single base = new TestBlocks.Single(ToyModels.linear(n, true));
+        base.initialize(manager, DataType.FLOAT64, new Shape(2, n));
+        double[][] w = weight(base);
+        double[] b = bias(base);
+        // scaling 2, p = 0.5: kept entries of the low-rank path are multiplied by 2 / (1 - 0.5) = 4
+        LoraConfig config = LoraConfig.builder().r(n).loraAlpha(2 * n).loraDropout(0.5).loraBias(true)
+                .targetModules("layer").build();
+        try (PeftModel model = PeftModel.create(base, config)) {
+            LoraLinear layer = (LoraLinear) model.modules().get("layer");
+            NDArray loraBias = layer.adapterParameters("default").get("lora_B.default.bias").getArray();
+            NDArray x = manager.randomNormal(0f, 1f, new Shape(rows, n), DataType.FLOAT64);
+            double[][] xs = mat(x);
+            double[][] baseOut = linear(xs, w, b);
+
+            // A = B = I, no bias: the path shows the mask, 4·x where kept
+            layer.assignAB("default", manager.eye(n, n, 0, DataType.FLOAT64), manager.eye(n, n, 0, DataType.FLOAT64));
+            io.github.peft4j.core.tuner.Tensors.assign(loraBias, manager.zeros(new Shape(n), DataType.FLOAT64));
+            Engine.getInstance().setRandomSeed(42);
+            double[][] path = Ref.add(mat(model.forward(new ParameterStore(manager, false), new NDList(x), true).head()),
+                    scale(baseOut, -1));
+            double[][] h = new double[rows][n];
+            int kept = 0;
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < n; j++) {
+                    if (Math.abs(path[i][j]) > 1e-12) {
+                        assertEquals(4 * xs[i][j], path[i][j], 1e-12, "kept entries");
+                        h[i][j] = xs[i][j];
+                        kept++;
+                    }
+                }
+            }
+            assertTrue(kept > 5 && kept < rows * n - 5, "kept " + kept);
+
+            // random A, B and bias under the same seed (same mask): y = base + 4·(x⊙m)·Aᵀ·Bᵀ + 2·bias
+            NDArray a = manager.randomNormal(0f, 1f, new Shape(n, n), DataType.FLOAT64);
+            NDArray bb = manager.randomNormal(0f, 1f, new Shape(n, n), DataType.FLOAT64);
+            NDArray bias = manager.randomNormal(0f, 1f, new Shape(n), DataType.FLOAT64);
+            layer.assignAB("default", a, bb);
+            io.github.peft4j.core.tuner.Tensors.assign(loraBias, bias);
+            NDArray g = manager.randomNormal(0f, 1f, new Shape(rows, n), DataType.FLOAT64);
+            Engine.getInstance().setRandomSeed(42);
+            double[] y;
+            try (ai.djl.training.GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray out = model.forward(new ParameterStore(manager, false), new NDList(x), true).head();
+                y = vec(out);
+                gc.backward(out.mul(g).sum());
+            }
+            double[][] down = mul(h, t(mat(a)));
+            double[] biasTerm = vec(bias.mul(2));
+            double[][] expected = add(baseOut, scale(mul(down, t(mat(bb))), 4));
+            for (double[] row : expected) {
+                for (int j = 0; j < n; j++) {
+                    row[j] += biasTerm[j];
+                }
+            }
+            assertClose(Ref.flat(expected), y, 1e-12, "forward");
+            double[][] gs = mat(g);
+            assertClose(scale(mul(t(gs), down), 4), layer.loraB("default").getGradient(), 1e-12, "dL/dB");
+            assertClose(scale(mul(t(mul(gs, mat(bb))), h), 4), layer.loraA("default").getGradient(), 1e-12, "dL/dA");
+            double[] biasGrad = new double[n];
+            for (double[] row : gs) {
+                for (int j = 0; j < n; j++) {
+                    biasGrad[j] += 2 * row[j];
+                }
+            }
+            assertClose(biasGrad, vec(loraBias.getGradient()), 1e-12, "dL/dbias: scaling only, not 1/(1-p)");
+        }
+    }
+
+    @Test
     void newAdaptersAreInactiveAndFrozenUntilActivated() {
         try (PeftModel model = PeftModel.create(linearBase(4, 4), LoraConfig.builder().targetModules("layer").build())) {
             model.addAdapter("other", LoraConfig.builder().r(2).targetModules("layer").build());

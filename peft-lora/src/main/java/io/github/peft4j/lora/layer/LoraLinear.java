@@ -6,7 +6,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.Dropout;
 import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.tuner.ForwardCall;
 import io.github.peft4j.core.tuner.Tensors;
@@ -197,15 +196,26 @@ public final class LoraLinear extends LoraLayer {
         NDArray a = tensor(call, name, nameOfA(name));
         NDArray b = tensor(call, name, nameOfB(name));
         NDArray bias = s.loraBias() ? tensor(call, name, nameOfBias(name)) : null;
-        NDArray h = dropout(call.input().toType(a.getDataType(), false), s, call.training());
+        NDArray h = call.input().toType(a.getDataType(), false);
+        double scale = s.scaling();
+        if (s.dropout() > 0 && call.training()) {
+            // the mask here, dropout's 1/(1-p) with the scaling below: B·A·(x·m/(1-p)) = (B/(1-p))·A·(x·m)
+            h = LoraDropout.keep(h, s.dropout());
+            scale /= 1 - s.dropout();
+        }
         NDArray down = Linear.linear(h, a).head();
         // PEFT scales the output, B(A(x))·scaling; scaling B (and its bias) instead, [out, r] values
         // rather than [tokens, out], saves a pass over the output forward and backward. Equal up to
-        // rounding, bit for bit when scaling is a power of two (alpha = 2r, the usual choice).
-        // Engine-owned scalar: DJL's mul(Number) frees its scalar before backward.
-        NDArray scaling = Tensors.scalar(h, s.scaling());
+        // rounding, bit for bit when scaling is a power of two (alpha = 2r, the usual choice) and
+        // there is no dropout. Engine-owned scalar: DJL's mul(Number) frees its scalar before backward.
+        NDArray scaling = Tensors.scalar(h, scale);
         NDArray scaledB = Tensors.local(b.mul(scaling), h);
-        NDArray scaledBias = bias == null ? null : Tensors.local(bias.mul(scaling), h);
+        NDArray scaledBias = null;
+        if (bias != null) {
+            // the bias is added after B·A·x, outside dropout's 1/(1-p)
+            NDArray biasScaling = scale == s.scaling() ? scaling : Tensors.scalar(h, s.scaling());
+            scaledBias = Tensors.local(bias.mul(biasScaling), h);
+        }
         return Linear.linear(down, scaledB, scaledBias).head();
     }
 
@@ -213,7 +223,7 @@ public final class LoraLinear extends LoraLayer {
         if (s.dropout() == 0 || !training) {
             return x;
         }
-        return Dropout.dropout(x, (float) s.dropout(), true).head();
+        return LoraDropout.inverted(x, s.dropout());
     }
 
     // ---------------------------------------------------------------- merging
