@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.github.peft4j.core.PeftFormatException;
+import io.github.peft4j.core.tuner.EngineMemory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.github.peft4j.core.tuner.EngineMemory;
 import java.lang.reflect.Field;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

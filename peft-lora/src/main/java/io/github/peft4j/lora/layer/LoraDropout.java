@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.github.peft4j.core.tuner.EngineMemory;
 import io.github.peft4j.core.tuner.Tensors;
 import java.nio.ByteBuffer;
 import java.util.SplittableRandom;
@@ -18,7 +19,7 @@ import java.util.SplittableRandom;
  * draw of its mt19937 generator (two 32-bit calls and a conversion), which made dropout the largest
  * cost LoRA adds to a training step (docs/benchmarks.md, "LoRA step cost"). Here one
  * {@link SplittableRandom} seeded from the engine's generator gives two elements per 64-bit draw,
- * written straight into an engine-owned byte tensor: about 4 times faster than torch's dropout mask,
+ * written straight into an engine-owned byte tensor ({@link EngineMemory}): about 4 times faster than torch's dropout mask,
  * 2 times faster than a torch float uniform. Element i is kept when its 32 random bits, unsigned, are
  * at least {@code ceil(p·2³²)}: the keep probability is {@code 1 - p} to within 2⁻³². The seed is
  * one draw of the engine's generator per call, so {@code Engine.setRandomSeed} still makes the masks
@@ -62,13 +63,15 @@ final class LoraDropout {
      */
     static NDArray mask(NDArray x, double p) {
         NDManager manager = x.getManager();
-        if (!x.getDevice().equals(Device.cpu())) {
+        NDArray bytes = x.getDevice().equals(Device.cpu())
+                ? EngineMemory.create(manager, x.getShape(), DataType.UINT8) : null;
+        if (bytes == null) {
+            // not writable from Java (another device or engine): the engine's own uniform draw
             NDArray uniform = manager.randomUniform(0f, 1f, x.getShape(), x.getDataType(), x.getDevice());
             return uniform.gte(p).toType(x.getDataType(), false);
         }
         long seed = manager.randomInteger(Long.MIN_VALUE, Long.MAX_VALUE, new Shape(), DataType.INT64).getLong();
-        NDArray bytes = manager.create(x.getShape(), DataType.UINT8);
-        fill(bytes.toByteBuffer(true), Math.toIntExact(x.size()), (long) Math.ceil(p * TWO_TO_32), seed);
+        fill(EngineMemory.view(bytes), Math.toIntExact(x.size()), (long) Math.ceil(p * TWO_TO_32), seed);
         // a 0/1 mask of x's type: a multiply by a byte or boolean mask converts element by element, slower
         NDArray mask = bytes.toType(x.getDataType(), false);
         bytes.close();

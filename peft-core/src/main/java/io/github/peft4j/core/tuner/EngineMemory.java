@@ -1,4 +1,4 @@
-package io.github.peft4j.core.safetensors;
+package io.github.peft4j.core.tuner;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
@@ -11,7 +11,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Lets the reader write tensor data straight into memory the engine owns: a fresh array is made by
+ * Lets Java write tensor data straight into memory the engine owns (the safetensors reader's
+ * weights, LoRA's dropout masks): a fresh array is made by
  * the engine ({@code manager.create(shape, type)}, uninitialised) and filled through the direct view
  * {@link NDArray#toByteBuffer(boolean) toByteBuffer(true)} returns on PyTorch's CPU. Compared with
  * building a Java direct buffer and wrapping it ({@code manager.create(buffer, ...)}), the weights
@@ -23,7 +24,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * ByteBuffer view = EngineMemory.writableView(array);   // null: fill a buffer and create from it
  * }</pre>
  */
-final class EngineMemory {
+public final class EngineMemory {
 
     private static final Map<String, Boolean> WRITABLE = new ConcurrentHashMap<>();
 
@@ -35,7 +36,7 @@ final class EngineMemory {
      * @param type its type
      * @return a fresh array of the engine's own memory, or {@code null} where Java cannot write it in place
      */
-    static NDArray create(NDManager manager, Shape shape, DataType type) {
+    public static NDArray create(NDManager manager, Shape shape, DataType type) {
         if (!writable(manager)) {
             return null;
         }
@@ -52,7 +53,7 @@ final class EngineMemory {
      * @param array an array made by {@link #create}
      * @return a little-endian view of its memory, positioned at 0 with its whole size remaining
      */
-    static ByteBuffer view(NDArray array) {
+    public static ByteBuffer view(NDArray array) {
         return array.toByteBuffer(true).order(ByteOrder.LITTLE_ENDIAN).clear();
     }
 
