@@ -16,6 +16,8 @@ import ai.djl.training.ParameterStore;
 import io.github.peft4j.core.AdapterTensor;
 import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftModel;
+import io.github.peft4j.core.hooks.ForwardContext;
+import io.github.peft4j.core.hooks.VirtualTokens;
 import io.github.peft4j.models.CausalLM;
 import io.github.peft4j.models.ModelFactory;
 import io.github.peft4j.models.config.Gpt2Config;
@@ -65,7 +67,7 @@ class ChunkedCausalLmLossTest {
 
     record Run(float loss, List<float[]> grads) {}
 
-    static Run run(PeftModel peft, NDManager m, TrainingObjectiveLike loss) {
+    static Run run(PeftModel peft, NDManager m, TrainingObjectiveLike loss, NDArray... moreLeaves) {
         List<Parameter> params = peft.trainableParameters();
         Gradients.zero(params);
         ParameterStore ps = new ParameterStore(m, false);
@@ -80,6 +82,9 @@ class ChunkedCausalLmLossTest {
             List<float[]> grads = new ArrayList<>();
             for (Parameter p : params) {
                 grads.add(p.getArray().getGradient().toFloatArray());
+            }
+            for (NDArray leaf : moreLeaves) {
+                grads.add(leaf.getGradient().toFloatArray());
             }
             return new Run(value.getFloat(), grads);
         }
@@ -99,23 +104,46 @@ class ChunkedCausalLmLossTest {
     static void assertSameAsOrdinary(ModelConfig config, String... targets) {
         try (NDManager m = NDManager.newBaseManager(); PeftModel peft = adapted(config, m, targets)) {
             Run expected = run(peft, m, ORDINARY);
-            assertTrue(expected.loss() > 1, "a random model's loss: " + expected.loss());
             for (int rows : new int[] {1, 3, 5, 64}) {
-                Run actual = run(peft, m, chunked(rows));
-                assertEquals(expected.loss(), actual.loss(), 1e-5, rows + " rows");
-                for (int i = 0; i < expected.grads().size(); i++) {
-                    float[] e = expected.grads().get(i);
-                    float[] a = actual.grads().get(i);
-                    double scale = 0;
-                    for (float v : e) {
-                        scale = Math.max(scale, Math.abs(v));
-                    }
-                    assertTrue(scale > 0, "tensor " + i + " has a gradient");
-                    for (int j = 0; j < e.length; j++) {
-                        assertEquals(e[j], a[j], 1e-5 * scale, rows + " rows, tensor " + i + ", element " + j);
-                    }
+                assertSameRun(expected, run(peft, m, chunked(rows)), rows);
+            }
+        }
+    }
+
+    static void assertSameRun(Run expected, Run actual, int rows) {
+        assertTrue(expected.loss() > 1, "a random model's loss: " + expected.loss());
+        assertEquals(expected.grads().size(), actual.grads().size());
+        assertEquals(expected.loss(), actual.loss(), 1e-5, rows + " rows");
+        for (int i = 0; i < expected.grads().size(); i++) {
+            float[] e = expected.grads().get(i);
+            float[] a = actual.grads().get(i);
+            double scale = 0;
+            for (float v : e) {
+                scale = Math.max(scale, Math.abs(v));
+            }
+            assertTrue(scale > 0, "tensor " + i + " has a gradient");
+            for (int j = 0; j < e.length; j++) {
+                assertEquals(e[j], a[j], 1e-5 * scale, rows + " rows, tensor " + i + ", element " + j);
+            }
+        }
+    }
+
+    /** Prompt tuning's virtual tokens in front: the labels get ignored positions in front, as PEFT pads them. */
+    @Test
+    void virtualTokensInFront() {
+        try (NDManager m = NDManager.newBaseManager(); PeftModel peft = adapted(llama(false), m, "q_proj", "v_proj")) {
+            NDArray[] prompts = new NDArray[2];
+            Run[] runs = new Run[2];
+            for (int k = 0; k < 2; k++) {
+                Engine.getInstance().setRandomSeed(21);
+                prompts[k] = m.randomNormal(new Shape(1, 3, 64));
+                prompts[k].setRequiresGradient(true);
+                try (ForwardContext.Scope s = ForwardContext.empty()
+                        .with(VirtualTokens.KEY, new VirtualTokens(prompts[k])).activate()) {
+                    runs[k] = run(peft, m, k == 0 ? ORDINARY : chunked(4), prompts[k]);
                 }
             }
+            assertSameRun(runs[0], runs[1], 4);
         }
     }
 
