@@ -11,6 +11,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import io.github.peft4j.train.loss.CausalLmLoss;
+import io.github.peft4j.train.loss.ChunkedCausalLmLoss;
 import io.github.peft4j.train.loss.TrainingLoss;
 import io.github.peft4j.train.optim.AdamW;
 import io.github.peft4j.train.optim.Gradients;
@@ -38,6 +39,7 @@ public final class BenchStepper {
     private final List<Parameter> params;
     private final ParameterStore ps;
     private final TrainingLoss loss = new CausalLmLoss();
+    private final ChunkedCausalLmLoss chunked;
     private final Shape shape;
 
     /**
@@ -50,6 +52,21 @@ public final class BenchStepper {
      */
     public BenchStepper(BenchOptions o, Block block, Engine engine, NDManager root, AdamW optimizer,
             List<Parameter> params) {
+        this(o, block, engine, root, optimizer, params, null);
+    }
+
+    /**
+     * @param o the workload: mode, learning rate, batch and sequence length
+     * @param block the model to run
+     * @param engine the engine (for the gradient collector)
+     * @param root the manager each step's sub-manager hangs from
+     * @param optimizer the optimizer, or {@code null} for the floors
+     * @param params the trainable tensors (their gradients are zeroed when there is no optimizer)
+     * @param chunked the loss of a frozen head without the full logits, or {@code null} for {@link CausalLmLoss}
+     */
+    public BenchStepper(BenchOptions o, Block block, Engine engine, NDManager root, AdamW optimizer,
+            List<Parameter> params, ChunkedCausalLmLoss chunked) {
+        this.chunked = chunked;
         this.o = o;
         this.block = block;
         this.engine = engine;
@@ -70,15 +87,13 @@ public final class BenchStepper {
             NDArray ids = bm.create(tokens, shape);
             if (o.mode().equals("fwd")) {
                 try (NDScope scope = new NDScope()) {
-                    NDList out = block.forward(ps, new NDList(ids), false);
-                    value = loss.compute(out, ids).getFloat();
+                    value = loss(ids, false).getFloat();
                 }
                 return value;
             }
             try (NDScope scope = new NDScope();
                     GradientCollector gc = engine.newGradientCollector()) {
-                NDList out = block.forward(ps, new NDList(ids), true);
-                NDArray l = loss.compute(out, ids);
+                NDArray l = loss(ids, true);
                 gc.backward(l);
                 value = l.getFloat();
             }
@@ -90,5 +105,12 @@ public final class BenchStepper {
             Gradients.zero(params);
         }
         return value;
+    }
+
+    private NDArray loss(NDArray ids, boolean training) {
+        if (chunked != null) {
+            return chunked.loss(block, ps, new NDList(ids), ids, training);
+        }
+        return loss.compute(block.forward(ps, new NDList(ids), training), ids);
     }
 }

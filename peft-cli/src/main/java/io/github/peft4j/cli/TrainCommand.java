@@ -21,6 +21,7 @@ import io.github.peft4j.train.loss.TrainingObjective;
 import io.github.peft4j.train.eval.ComparisonReport;
 import io.github.peft4j.train.eval.EvalResult;
 import io.github.peft4j.train.loss.CausalLmLoss;
+import io.github.peft4j.train.loss.ChunkedCausalLmLoss;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -163,7 +164,8 @@ final class TrainCommand implements Callable<Integer> {
                     : PeftModel.create(loaded.base().block(), Methods.config(chosen, methodOptions(tokenizer)))) {
                 String kind = parent != null ? Methods.of(peft.config(PeftModel.DEFAULT_ADAPTER)) : chosen;
                 System.out.println(peft.countParameters());
-                TrainingObjective trained = preferences ? objective.preferenceObjective(peft, parent != null) : null;
+                TrainingObjective trained = preferences ? objective.preferenceObjective(peft, parent != null)
+                        : lmObjective(peft);
                 if (objective.loadsReference(parent != null)) {
                     peft.loadAdapter(parent, ObjectiveOptions.REFERENCE_ADAPTER, false);
                 }
@@ -275,6 +277,16 @@ final class TrainCommand implements Callable<Integer> {
         }
         return Answers.generate(peft, tokenizer,
                 Samples.questions(picked).stream().map(q -> ChatFormat.prompt(tokenizer, q)).toList(), greedy);
+    }
+
+    /**
+     * The causal-LM loss without the [B, T, vocab] logits when the head is frozen (the same values
+     * and gradients, far less memory at a large vocabulary), else the trainer's default.
+     */
+    private static TrainingObjective lmObjective(PeftModel peft) {
+        return ChunkedCausalLmLoss.unsupportedReason(peft).isEmpty()
+                ? CausalLmLoss.chunked(ChunkedCausalLmLoss.DEFAULT_ROWS)
+                : null;
     }
 
     /** Trains with the library's trainer and its default causal-LM loss, whatever the method. */

@@ -10,9 +10,11 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.peft4j.core.hooks.ForwardContext;
 import io.github.peft4j.models.config.ModelConfig;
 import io.github.peft4j.models.nn.HiddenStateRecorder;
 import io.github.peft4j.models.nn.Linears;
+import io.github.peft4j.models.nn.SoftCapping;
 import io.github.peft4j.models.nn.TiedLmHead;
 import io.github.peft4j.models.nn.TokenInputBlock;
 import java.util.Optional;
@@ -34,6 +36,13 @@ import java.util.regex.Pattern;
  * @param <C> the configuration type
  */
 public abstract class CausalLmWithHead<C extends ModelConfig> extends AbstractBlock implements CausalLM {
+
+    /**
+     * The {@code ForwardContext} entry asking for the final hidden states [B, T, H] (after the final
+     * norm) in place of the logits: a loss that applies a frozen head itself, in chunks of positions,
+     * never holds the [B, T, vocab] logits (peft-train's chunked causal-LM loss).
+     */
+    public static final ForwardContext.Key<Boolean> SKIP_HEAD = new ForwardContext.Key<>("skip_lm_head", Boolean.class);
 
     private final C config;
     private final String nameOrPath;
@@ -67,18 +76,29 @@ public abstract class CausalLmWithHead<C extends ModelConfig> extends AbstractBl
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDList decoded = body.forward(ps, inputs, training, params);
+        if (ForwardContext.current(params).get(SKIP_HEAD).orElse(Boolean.FALSE)) {
+            return decoded;
+        }
         NDArray logits = lmHead.forward(ps, new NDList(decoded.head()), training, params).head();
-        return HiddenStateRecorder.passOn(new NDList(finishLogits(logits)), decoded, 1);
+        float cap = finalLogitSoftcap();
+        return HiddenStateRecorder.passOn(new NDList(cap > 0 ? SoftCapping.apply(logits, cap) : logits), decoded, 1);
     }
 
     /**
-     * What the architecture does to the head's output (Gemma 2's final soft-capping).
+     * Gemma 2's {@code final_logit_softcapping}: the logits become {@code cap * tanh(logits / cap)}.
      *
-     * @param logits [B, T, vocab]
-     * @return the logits the model returns; by default {@code logits} itself
+     * @return the cap, or 0 for none (the default)
      */
-    protected NDArray finishLogits(NDArray logits) {
-        return logits;
+    public float finalLogitSoftcap() {
+        return 0f;
+    }
+
+    /**
+     * @return the head block as it is now: a {@link TiedLmHead}, a plain linear layer, or whatever
+     *     a PEFT method put in its place (LoRA on {@code lm_head}, {@code modules_to_save})
+     */
+    public Block lmHead() {
+        return lmHead;
     }
 
     @Override

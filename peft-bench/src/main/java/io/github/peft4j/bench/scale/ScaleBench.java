@@ -11,6 +11,7 @@ import io.github.peft4j.bench.BenchOptions;
 import io.github.peft4j.bench.BenchStepper;
 import io.github.peft4j.bench.ProcessStats;
 import io.github.peft4j.core.AdapterTensor;
+import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftException;
 import io.github.peft4j.core.PeftFormatException;
 import io.github.peft4j.core.PeftModel;
@@ -19,6 +20,8 @@ import io.github.peft4j.lora.LoraConfig;
 import io.github.peft4j.models.HfModels;
 import io.github.peft4j.models.PretrainedModel;
 import io.github.peft4j.models.config.ModelConfig;
+import io.github.peft4j.train.loss.CausalLmLoss;
+import io.github.peft4j.train.loss.ChunkedCausalLmLoss;
 import io.github.peft4j.train.optim.AdamW;
 import io.github.peft4j.train.optim.NamedParameter;
 import java.io.IOException;
@@ -31,6 +34,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.stream.Stream;
 
@@ -46,6 +50,9 @@ import java.util.stream.Stream;
  * java -cp ... io.github.peft4j.bench.scale.ScaleBench --model llama-3.2-1b --cache runs/ckpt --prepare-only
  * java -cp ... io.github.peft4j.bench.scale.ScaleBench --model llama-3.2-1b --cache runs/ckpt --targets qv
  * }</pre>
+ *
+ * <p>The loss is {@code ChunkedCausalLmLoss} whenever the head is frozen ({@code --head-loss auto}), so
+ * the [seq, vocab] logits never exist whole; {@code --head-loss full} measures {@code CausalLmLoss}.
  */
 public final class ScaleBench {
 
@@ -146,7 +153,9 @@ public final class ScaleBench {
             r.put("lora", Map.of("rank", o.rank(), "alpha", o.alpha(), "targets", o.targetModules()));
             r.put("params_trainable", trainable.stream().mapToLong(p -> p.getArray().size()).sum());
             AdamW optimizer = AdamW.builder().build(named, state);
-            BenchStepper stepper = new BenchStepper(step, peft, engine, root, optimizer, trainable);
+            ChunkedCausalLmLoss chunked = headLoss(o, peft);
+            r.put("head_loss", chunked == null ? "full" : chunked.toString());
+            BenchStepper stepper = new BenchStepper(step, peft, engine, root, optimizer, trainable, chunked);
             Random random = new Random(o.seed() + 1);
             double[] ms = new double[o.steps()];
             double[] losses = new double[o.steps()];
@@ -193,6 +202,21 @@ public final class ScaleBench {
             r.put("save_merged_s", seconds(t0));
         }
         peft.close();
+    }
+
+    /** The chunked loss unless asked for the full logits; {@code auto} takes it whenever the head is frozen. */
+    private static ChunkedCausalLmLoss headLoss(ScaleOptions o, PeftModel peft) {
+        if (o.headLoss().equals("full")) {
+            return null;
+        }
+        Optional<String> why = ChunkedCausalLmLoss.unsupportedReason(peft);
+        if (why.isPresent()) {
+            if (o.headLoss().equals("chunked")) {
+                throw new PeftCompatibilityException(why.get());
+            }
+            return null;
+        }
+        return CausalLmLoss.chunked(ChunkedCausalLmLoss.DEFAULT_ROWS);
     }
 
     private static long parameters(Block block) {

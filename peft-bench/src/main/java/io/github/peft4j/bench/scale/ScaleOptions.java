@@ -29,10 +29,13 @@ import java.util.List;
  * @param seed weights, data and adapter seed
  * @param prepareOnly write the checkpoint if missing, then stop (so that the run itself is a fresh JVM)
  * @param saveMerged also save the merged model (F32, 4 bytes a parameter on disk)
+ * @param headLoss {@code auto} (the chunked loss when the head is frozen, which LoRA on these targets
+ *     leaves it), {@code chunked} ({@code ChunkedCausalLmLoss}, refused for a head that trains) or
+ *     {@code full} ({@code CausalLmLoss} on the [B, T, vocab] logits)
  */
 public record ScaleOptions(PublishedModel model, boolean tiny, Path cache, Path out, long maxShardBytes,
         String targets, int rank, double alpha, int steps, int seq, int batch, int threads, double lr, long seed,
-        boolean prepareOnly, boolean saveMerged) {
+        boolean prepareOnly, boolean saveMerged, String headLoss) {
 
     /** @return the checkpoint directory of this model */
     public Path checkpointDir() {
@@ -62,7 +65,7 @@ public record ScaleOptions(PublishedModel model, boolean tiny, Path cache, Path 
     /**
      * @param args the flags: {@code --model ID [--tiny] [--cache DIR] [--out DIR] [--max-shard-size 5GB]
      *     [--targets qv|all] [--rank 16] [--alpha 32] [--steps 5] [--seq 256] [--batch 1] [--threads 2]
-     *     [--lr 1e-4] [--seed 0] [--prepare-only] [--save-merged]}
+     *     [--lr 1e-4] [--seed 0] [--prepare-only] [--save-merged] [--head-loss auto|chunked|full]}
      * @return the options
      * @throws PeftConfigException naming a bad flag
      */
@@ -83,6 +86,7 @@ public record ScaleOptions(PublishedModel model, boolean tiny, Path cache, Path 
         long seed = 0;
         boolean prepareOnly = false;
         boolean saveMerged = false;
+        String headLoss = "auto";
         for (int i = 0; i < args.length; i++) {
             String flag = args[i];
             switch (flag) {
@@ -99,7 +103,7 @@ public record ScaleOptions(PublishedModel model, boolean tiny, Path cache, Path 
                         case "--cache" -> cache = Path.of(v);
                         case "--out" -> out = Path.of(v);
                         case "--max-shard-size" -> maxShard = HubShapedCheckpoints.parseShardSize(v);
-                        case "--targets" -> targets = v.equals("all") || v.equals("qv") ? v : bad(flag, v);
+                        case "--targets" -> targets = v.equals("all") || v.equals("qv") ? v : bad(flag, v, "qv or all");
                         case "--rank" -> rank = Integer.parseInt(v);
                         case "--alpha" -> alpha = Double.parseDouble(v);
                         case "--steps" -> steps = Integer.parseInt(v);
@@ -108,9 +112,12 @@ public record ScaleOptions(PublishedModel model, boolean tiny, Path cache, Path 
                         case "--threads" -> threads = Integer.parseInt(v);
                         case "--lr" -> lr = Double.parseDouble(v);
                         case "--seed" -> seed = Long.parseLong(v);
+                        case "--head-loss" -> headLoss = v.equals("auto") || v.equals("chunked") || v.equals("full")
+                                ? v
+                                : bad(flag, v, "auto, chunked or full");
                         default -> throw new PeftConfigException("unknown flag " + flag + "; expected --model"
                                 + " --tiny --cache --out --max-shard-size --targets --rank --alpha --steps --seq"
-                                + " --batch --threads --lr --seed --prepare-only --save-merged");
+                                + " --batch --threads --lr --seed --prepare-only --save-merged --head-loss");
                     }
                 }
             }
@@ -122,10 +129,10 @@ public record ScaleOptions(PublishedModel model, boolean tiny, Path cache, Path 
             out = Path.of("runs/scale-bench").resolve(model.id() + (tiny ? "-tiny" : ""));
         }
         return new ScaleOptions(model, tiny, cache, out, maxShard, targets, rank, alpha, steps, seq, batch, threads,
-                lr, seed, prepareOnly, saveMerged);
+                lr, seed, prepareOnly, saveMerged, headLoss);
     }
 
-    private static String bad(String flag, String v) {
-        throw new PeftConfigException(flag + " must be qv or all, got '" + v + "'");
+    private static String bad(String flag, String v, String allowed) {
+        throw new PeftConfigException(flag + " must be " + allowed + ", got '" + v + "'");
     }
 }

@@ -65,6 +65,33 @@ class ScaleBenchSmokeTest {
         org.junit.jupiter.api.Assertions.assertThrows(PeftConfigException.class, () -> ScaleOptions.parse("--seq", "8"));
     }
 
+    @Test
+    void chunkedHeadLossByDefaultWithTheFullLossesValues() throws Exception {
+        String[] common = {"--model", "qwen2.5-0.5b", "--tiny", "--cache", tmp.resolve("cache").toString(),
+            "--rank", "4", "--steps", "3", "--seq", "24", "--batch", "2", "--threads", "1", "--lr", "1e-2"};
+        PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+        ScaleBench.run(ScaleOptions.parse(withPrepareOnly(common)), quiet);
+        JsonNode chunked = json(ScaleBench.run(ScaleOptions.parse(with(common, "--out", tmp.resolve("c").toString())),
+                quiet));
+        JsonNode full = json(ScaleBench.run(ScaleOptions.parse(with(common, "--out", tmp.resolve("f").toString(),
+                "--head-loss", "full")), quiet));
+        assertEquals("ChunkedCausalLmLoss(64 rows)", chunked.get("head_loss").asText());
+        assertEquals("full", full.get("head_loss").asText());
+        assertEquals(3, chunked.get("losses").size());
+        for (int i = 0; i < 3; i++) {
+            assertEquals(full.get("losses").get(i).asDouble(), chunked.get("losses").get(i).asDouble(), 1e-5,
+                    "step " + i);
+        }
+        org.junit.jupiter.api.Assertions.assertThrows(PeftConfigException.class,
+                () -> ScaleOptions.parse("--model", "qwen2.5-0.5b", "--head-loss", "fused"));
+    }
+
+    private static String[] with(String[] args, String... more) {
+        String[] out = java.util.Arrays.copyOf(args, args.length + more.length);
+        System.arraycopy(more, 0, out, args.length, more.length);
+        return out;
+    }
+
     private static String[] withPrepareOnly(String[] args) {
         String[] out = java.util.Arrays.copyOf(args, args.length + 1);
         out[args.length] = "--prepare-only";

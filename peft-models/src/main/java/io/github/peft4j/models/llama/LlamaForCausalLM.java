@@ -1,10 +1,8 @@
 package io.github.peft4j.models.llama;
 
-import ai.djl.ndarray.NDArray;
 import io.github.peft4j.models.CausalLmWithHead;
 import io.github.peft4j.models.config.GemmaFields;
 import io.github.peft4j.models.config.LlamaConfig;
-import io.github.peft4j.models.nn.SoftCapping;
 import java.util.regex.Pattern;
 
 /**
@@ -42,7 +40,7 @@ public final class LlamaForCausalLM extends CausalLmWithHead<LlamaConfig> {
     }
 
     @Override
-    protected NDArray finishLogits(NDArray logits) {
-        return finalSoftcap > 0 ? SoftCapping.apply(logits, finalSoftcap) : logits;
+    public float finalLogitSoftcap() {
+        return finalSoftcap;
     }
 }

@@ -25,6 +25,21 @@ import io.github.peft4j.train.data.Batch;
  */
 public class CausalLmLoss implements TrainingLoss {
 
+    /**
+     * The same loss without the [B, T, vocab] logits, for a frozen head: the head and the cross
+     * entropy run {@code rows} positions at a time ({@link ChunkedCausalLmLoss}).
+     *
+     * <pre>{@code
+     * PeftTrainer.builder().model(peft).args(args).objective(CausalLmLoss.chunked(64)).trainDataset(data).build();
+     * }</pre>
+     *
+     * @param rows positions per block, {@code >= 1}
+     * @return the objective
+     */
+    public static ChunkedCausalLmLoss chunked(int rows) {
+        return new ChunkedCausalLmLoss(rows);
+    }
+
     @Override
     public NDArray compute(NDList outputs, NDArray labels) {
         return CrossEntropy.causalLm(outputs.head(), labels);
