@@ -102,6 +102,11 @@ final class TrainCommand implements Callable<Integer> {
             + " (no padding; examples may share a sequence)")
     boolean packing;
 
+    @Option(names = "--loss-chunk-rows", paramLabel = "N", description = "with a frozen head, apply the head and the"
+            + " cross entropy N positions at a time (same values and gradients, no [batch, seq, vocab] logits);"
+            + " 0 for the ordinary loss (default: ${DEFAULT-VALUE})")
+    int lossChunkRows = ChunkedCausalLmLoss.DEFAULT_ROWS;
+
     @Option(names = "--prompt-tuning-init-text", paramLabel = "TEXT", description = "start prompt tuning's virtual"
             + " tokens from this text's embeddings (PEFT's prompt_tuning_init=TEXT); --method prompt only")
     String promptTuningInitText;
@@ -130,6 +135,9 @@ final class TrainCommand implements Callable<Integer> {
         }
         Inputs.requireFile(data, "training data");
         boolean preferences = objective.preferences();
+        if (lossChunkRows < 0) {
+            throw new UserError("--loss-chunk-rows must be >= 0, got " + lossChunkRows);
+        }
         kl.resolve(replay, preferences);
         Path eval = evalData.evalFile();
         Path general = evalData.generalFile();
@@ -165,7 +173,7 @@ final class TrainCommand implements Callable<Integer> {
                 String kind = parent != null ? Methods.of(peft.config(PeftModel.DEFAULT_ADAPTER)) : chosen;
                 System.out.println(peft.countParameters());
                 TrainingObjective trained = preferences ? objective.preferenceObjective(peft, parent != null)
-                        : lmObjective(peft);
+                        : lmObjective(peft, lossChunkRows);
                 if (objective.loadsReference(parent != null)) {
                     peft.loadAdapter(parent, ObjectiveOptions.REFERENCE_ADAPTER, false);
                 }
@@ -260,6 +268,7 @@ final class TrainCommand implements Callable<Integer> {
         s.put("packing", packing);
         s.put("quantize", quantize);
         s.put("replay", objective.preferences() ? 0 : replay.share());
+        s.put("loss_chunk_rows", lossChunkRows);
         s.put("objective", objective.objective);
         if (kl.lambda > 0) {
             s.put("kl_to_base", kl.lambda);
@@ -283,10 +292,8 @@ final class TrainCommand implements Callable<Integer> {
      * The causal-LM loss without the [B, T, vocab] logits when the head is frozen (the same values
      * and gradients, far less memory at a large vocabulary), else the trainer's default.
      */
-    private static TrainingObjective lmObjective(PeftModel peft) {
-        return ChunkedCausalLmLoss.unsupportedReason(peft).isEmpty()
-                ? CausalLmLoss.chunked(ChunkedCausalLmLoss.DEFAULT_ROWS)
-                : null;
+    private static TrainingObjective lmObjective(PeftModel peft, int rows) {
+        return rows > 0 && ChunkedCausalLmLoss.unsupportedReason(peft).isEmpty() ? CausalLmLoss.chunked(rows) : null;
     }
 
     /** Trains with the library's trainer and its default causal-LM loss, whatever the method. */

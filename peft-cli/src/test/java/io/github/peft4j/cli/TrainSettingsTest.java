@@ -231,4 +231,35 @@ class TrainSettingsTest {
         assertEquals(1, wrong.status());
         assertTrue(wrong.err().contains("--prompt-tuning-init-text works with --method prompt only"), wrong.err());
     }
+
+    @Test
+    void theChunkedHeadLossTrainsAsTheOrdinaryLossDoes() throws Exception {
+        List<double[]> losses = new ArrayList<>();
+        for (String rows : List.of("0", "64", "5")) {
+            Path out = tmp.resolve("rows-" + rows);
+            Captured run = Cli.capture(() -> Peft4j.run(train(out, "--steps", "3", "--logging-steps", "1",
+                    "--replay", "0", "--kl-to-base", "0", "--no-progress", "--loss-chunk-rows", rows)
+                    .toArray(String[]::new)));
+            assertEquals(0, run.status(), run.err());
+            List<String> lines = Files.readAllLines(out.resolve("metrics.jsonl"));
+            double[] l = lines.stream().map(line -> {
+                try {
+                    return JSON.readTree(line);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }).filter(n -> n.has("loss") && !n.has("eval_loss")).mapToDouble(n -> n.get("loss").asDouble()).toArray();
+            assertEquals(3, l.length, lines.toString());
+            assertEquals(Integer.parseInt(rows), JSON.readTree(out.resolve("report.json").toFile()).get("run")
+                    .get("command").get("loss_chunk_rows").asInt());
+            losses.add(l);
+        }
+        // one loss, three ways to compute it: whole logits, blocks of 64 and of 5 positions
+        assertArrayEquals(losses.get(0), losses.get(1), 1e-5);
+        assertArrayEquals(losses.get(0), losses.get(2), 1e-5);
+        Captured bad = Cli.capture(() -> Peft4j.run(train(tmp.resolve("bad"), "--loss-chunk-rows", "-1")
+                .toArray(String[]::new)));
+        assertEquals(1, bad.status());
+        assertTrue(bad.err().contains("--loss-chunk-rows must be >= 0"), bad.err());
+    }
 }
