@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.peft4j.core.fingerprint.BaseModelFingerprint;
+import io.github.peft4j.core.testing.ResidentMemory;
 import io.github.peft4j.registry.AdapterRegistry;
 import io.github.peft4j.registry.Lineage;
 import io.github.peft4j.registry.PromotionRequest;

@@ -1,4 +1,4 @@
-package io.github.peft4j.serve;
+package io.github.peft4j.core.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,7 +10,7 @@ import java.nio.file.Path;
 /**
  * This JVM's memory after a full GC, split where a leak would show: the Java heap still in use, and
  * resident memory outside the Java heap (VmRSS minus the committed heap: native tensors, malloc,
- * the JIT, thread stacks).
+ * the JIT, thread stacks). Shared by the long-running tests of every module (training and serving soaks).
  *
  * <p>Why not VmRSS right after {@code System.gc()}: since JDK 16, G1 hands the regions a full GC
  * freed back to the OS on a background thread, after {@code System.gc()} has returned. Read at
@@ -30,18 +30,18 @@ import java.nio.file.Path;
  * @param heapCommittedKib the Java heap G1 holds
  * @param heapUsedKib the Java heap in use after the GC
  */
-record ResidentMemory(long rssKib, long heapCommittedKib, long heapUsedKib) {
+public record ResidentMemory(long rssKib, long heapCommittedKib, long heapUsedKib) {
 
     private static final long SETTLED_KIB = 2 << 10;
     private static final int MAX_WAITS = 40;
 
     /** @return resident memory outside the Java heap */
-    long outsideHeapKib() {
+    public long outsideHeapKib() {
         return rssKib - heapCommittedKib;
     }
 
     /** @return the figures after a full GC, once VmRSS moved by less than 2 MiB in 250 ms (at most 10 s) */
-    static ResidentMemory afterGc() {
+    public static ResidentMemory afterGc() {
         System.gc();
         ResidentMemory last = read();
         for (int i = 0; i < MAX_WAITS; i++) {
