@@ -1,7 +1,6 @@
 package io.github.peft4j.train.preference;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Activation;
 import io.github.peft4j.core.tuner.Tensors;
 
@@ -44,7 +43,7 @@ public final class DpoLoss {
 
         /** @return [n] F32: 1 where the chosen answer's reward is the larger, else 0 */
         public NDArray accuracies() {
-            return chosenRewards.gt(rejectedRewards).toType(DataType.FLOAT32, false);
+            return PreferenceRows.accuracies(chosenRewards, rejectedRewards);
         }
     }
 

@@ -10,7 +10,6 @@ import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.tuner.Tensors;
 import io.github.peft4j.train.data.Batch;
 import io.github.peft4j.train.loss.TrainingObjective;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 
@@ -58,11 +57,7 @@ public final class DpoObjective implements TrainingObjective {
 
     @Override
     public Output compute(Block model, ParameterStore ps, Batch batch, NDManager manager, boolean training) {
-        if (batch.size() % 2 != 0 || batch.isClassification()) {
-            throw new PeftConfigException("DPO needs preference batches (chosen rows, then as many rejected rows),"
-                    + " got " + batch.size() + " rows; train it on a PreferenceDataset");
-        }
-        int n = batch.size() / 2;
+        int n = PreferenceRows.pairs(batch, "DPO");
         var inputs = batch.inputs(manager);
         NDArray labels = batch.labels(manager);
         NDArray ref;
@@ -73,24 +68,16 @@ public final class DpoObjective implements TrainingObjective {
         }
         SequenceLogProbs policyLogProbs = SequenceLogProbs.of(model.forward(ps, inputs, training).head(), labels);
         NDArray policy = perSequence(policyLogProbs);
-        String chosen = ":" + n;
-        String rejected = n + ":";
+        String chosen = PreferenceRows.chosen(n);
+        String rejected = PreferenceRows.rejected(n);
         DpoLoss.Terms t = DpoLoss.compute(type, beta, labelSmoothing, policy.get(chosen), policy.get(rejected),
                 ref.get(chosen), ref.get(rejected));
         NDArray accuracies = t.accuracies();
-        Map<String, NDArray> metrics = new LinkedHashMap<>();
-        metrics.put("rewards/chosen", t.chosenRewards().mean());
-        metrics.put("rewards/rejected", t.rejectedRewards().mean());
-        metrics.put("rewards/accuracies", accuracies.mean());
-        metrics.put("rewards/margins", t.chosenRewards().sub(t.rejectedRewards()).mean());
-        NDArray logps = policy.stopGradient();
-        metrics.put("logps/chosen", logps.get(chosen).mean());
-        metrics.put("logps/rejected", logps.get(rejected).mean());
+        Map<String, NDArray> metrics = PreferenceRows.rewardMetrics(t.chosenRewards(), t.rejectedRewards(),
+                policy.stopGradient(), n);
         NDArray loss = t.losses().mean();
         if (rpoAlpha > 0) {
-            // TRL's nll_loss: one mean over every labelled token of the chosen rows, not a mean of row means
-            NDArray nll = policyLogProbs.sums().get(chosen).sum().neg()
-                    .div(policyLogProbs.counts().get(chosen).sum().maximum(1f));
+            NDArray nll = policyLogProbs.tokenNll(chosen);
             loss = loss.add(nll.mul(Tensors.scalar(nll, rpoAlpha)));
             metrics.put("nll_loss", nll.stopGradient());
         }

@@ -10,7 +10,6 @@ import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.tuner.Tensors;
 import io.github.peft4j.train.data.Batch;
 import io.github.peft4j.train.loss.TrainingObjective;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -45,13 +44,9 @@ public final class OrpoObjective implements TrainingObjective {
 
     @Override
     public Output compute(Block model, ParameterStore ps, Batch batch, NDManager manager, boolean training) {
-        if (batch.size() % 2 != 0 || batch.isClassification()) {
-            throw new PeftConfigException("ORPO needs preference batches (chosen rows, then as many rejected rows),"
-                    + " got " + batch.size() + " rows; train it on a PreferenceDataset");
-        }
-        int n = batch.size() / 2;
-        String chosen = ":" + n;
-        String rejected = n + ":";
+        int n = PreferenceRows.pairs(batch, "ORPO");
+        String chosen = PreferenceRows.chosen(n);
+        String rejected = PreferenceRows.rejected(n);
         SequenceLogProbs lp = SequenceLogProbs.of(model.forward(ps, batch.inputs(manager), training).head(),
                 batch.labels(manager));
         NDArray means = lp.means();
@@ -59,21 +54,16 @@ public final class OrpoObjective implements TrainingObjective {
         NDArray r = means.get(rejected);
         NDArray logOdds = c.sub(r).sub(logOneMinusExp(c).sub(logOneMinusExp(r)));
         NDArray ratio = Activation.softPlus(logOdds.neg()).neg(); // logsigmoid, stable for either sign
-        NDArray nll = lp.sums().get(chosen).sum().neg().div(lp.counts().get(chosen).sum().maximum(1f));
+        NDArray nll = lp.tokenNll(chosen);
         NDArray loss = nll.sub(ratio.mean().mul(Tensors.scalar(ratio, beta)));
 
-        NDArray cd = c.stopGradient();
-        NDArray rd = r.stopGradient();
-        NDArray accuracies = cd.gt(rd).toType(DataType.FLOAT32, false);
-        NDArray chosenRewards = cd.mul(Tensors.scalar(cd, beta));
-        NDArray rejectedRewards = rd.mul(Tensors.scalar(rd, beta));
-        Map<String, NDArray> metrics = new LinkedHashMap<>();
-        metrics.put("rewards/chosen", chosenRewards.mean());
-        metrics.put("rewards/rejected", rejectedRewards.mean());
-        metrics.put("rewards/accuracies", accuracies.mean());
-        metrics.put("rewards/margins", chosenRewards.sub(rejectedRewards).mean());
-        metrics.put("logps/chosen", cd.mean());
-        metrics.put("logps/rejected", rd.mean());
+        // TRL's ORPO rewards: beta times the per-token averaged log-probabilities
+        NDArray logps = means.stopGradient();
+        NDArray rewards = logps.mul(Tensors.scalar(logps, beta));
+        NDArray chosenRewards = rewards.get(chosen);
+        NDArray rejectedRewards = rewards.get(rejected);
+        NDArray accuracies = PreferenceRows.accuracies(chosenRewards, rejectedRewards);
+        Map<String, NDArray> metrics = PreferenceRows.rewardMetrics(chosenRewards, rejectedRewards, logps, n);
         metrics.put("nll_loss", nll.stopGradient());
         metrics.put("log_odds_ratio", ratio.stopGradient().mean());
         metrics.put("log_odds_chosen", logOdds.stopGradient().mean());

@@ -36,6 +36,15 @@ public record SequenceLogProbs(NDArray sums, NDArray counts) {
         return new SequenceLogProbs(picked.mul(valid).sum(new int[] {1}), valid.sum(new int[] {1}));
     }
 
+    /**
+     * @param rows an index of rows, e.g. {@code ":4"}
+     * @return the negative log-likelihood averaged over every labelled token of those rows (TRL's
+     *     {@code nll_loss}: one mean over the tokens, not a mean of per-row means), on the gradient path
+     */
+    public NDArray tokenNll(String rows) {
+        return sums.get(rows).sum().neg().div(counts.get(rows).sum().maximum(1f));
+    }
+
     /** @return [B]: the mean log-probability per labelled token (IPO's length normalisation) */
     public NDArray means() {
         return sums.div(counts.maximum(1f));
