@@ -6,8 +6,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.jni.JniUtils;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.github.peft4j.core.PeftException;
 import io.github.peft4j.mkl.MklAmdFix;
 import io.github.peft4j.train.loss.CausalLmLoss;
 import io.github.peft4j.train.optim.AdamW;
@@ -51,18 +49,7 @@ public final class TrainBench {
      * @throws Exception on a failure of the engine
      */
     public static void main(String[] args) throws Exception {
-        BenchOptions options;
-        try {
-            options = BenchOptions.parse(args);
-        } catch (PeftException e) {
-            System.err.println("error: " + e.getMessage());
-            System.exit(2);
-            return;
-        }
-        // read once at engine start-up: the intra-op pool is sized right from the first op
-        System.setProperty("ai.djl.pytorch.num_threads", String.valueOf(options.threads()));
-        Map<String, Object> result = run(options, System.err);
-        System.out.println(new ObjectMapper().writeValueAsString(result));
+        JsonLineMain.run(args, BenchOptions::parse, BenchOptions::threads, TrainBench::run);
     }
 
     /**

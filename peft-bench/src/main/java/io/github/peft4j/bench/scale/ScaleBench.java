@@ -6,13 +6,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.jni.JniUtils;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.peft4j.bench.BenchOptions;
 import io.github.peft4j.bench.BenchStepper;
+import io.github.peft4j.bench.JsonLineMain;
 import io.github.peft4j.bench.ProcessStats;
 import io.github.peft4j.core.AdapterTensor;
 import io.github.peft4j.core.PeftCompatibilityException;
-import io.github.peft4j.core.PeftException;
 import io.github.peft4j.core.PeftFormatException;
 import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.module.ModuleTree;
@@ -65,17 +64,7 @@ public final class ScaleBench {
      * @throws Exception on an engine failure
      */
     public static void main(String[] args) throws Exception {
-        ScaleOptions options;
-        try {
-            options = ScaleOptions.parse(args);
-        } catch (PeftException | NumberFormatException e) {
-            System.err.println("error: " + e.getMessage());
-            System.exit(2);
-            return;
-        }
-        System.setProperty("ai.djl.pytorch.num_threads", String.valueOf(options.threads()));
-        Map<String, Object> result = run(options, System.err);
-        System.out.println(new ObjectMapper().writeValueAsString(result));
+        JsonLineMain.run(args, ScaleOptions::parse, ScaleOptions::threads, ScaleBench::run);
     }
 
     /**
