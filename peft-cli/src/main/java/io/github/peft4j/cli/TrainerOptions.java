@@ -36,6 +36,10 @@ final class TrainerOptions {
                     + " (default: ${DEFAULT-VALUE})")
     int gradientAccumulationSteps = 1;
 
+    @Option(names = "--gradient-checkpointing", description = "keep only each decoder layer's input and recompute"
+            + " the layers in backward: the activations of one layer instead of all, for about one more forward pass")
+    boolean gradientCheckpointing;
+
     @Option(names = "--lr-scheduler-type", description = "constant, linear or cosine (default: ${DEFAULT-VALUE})")
     String lrSchedulerType = "cosine";
 
@@ -118,7 +122,7 @@ final class TrainerOptions {
             return TrainingArguments.builder(out)
                     .maxSteps(steps).learningRate(lr != null ? lr : Methods.defaultLearningRate(method))
                     .perDeviceTrainBatchSize(batch).perDeviceEvalBatchSize(16)
-                    .gradientAccumulationSteps(gradientAccumulationSteps)
+                    .gradientAccumulationSteps(gradientAccumulationSteps).gradientCheckpointing(gradientCheckpointing)
                     .lrSchedulerType(schedule()).warmupRatio(warmupRatio).warmupSteps(warmupSteps)
                     .weightDecay(weightDecay).maxGradNorm(maxGradNorm).seed(seed).logSteps(loggingSteps)
                     .evalSteps(evalSteps).earlyStoppingPatience(earlyStoppingPatience)

@@ -11,7 +11,7 @@ import io.github.peft4j.train.optim.AdamW;
 import io.github.peft4j.train.optim.DecayRule;
 import io.github.peft4j.train.optim.Gradients;
 import io.github.peft4j.train.optim.NamedParameter;
-import io.github.peft4j.train.optim.NoGrad;
+import io.github.peft4j.core.tuner.NoGrad;
 import io.github.peft4j.train.optim.PeftOptimizer;
 import io.github.peft4j.train.optim.Sgd;
 import java.nio.file.Path;
@@ -94,7 +94,7 @@ final class Replica implements AutoCloseable {
 
     GradientMessage gradients(List<Batch> shards) {
         try (NDManager m = stateManager.newSubManager()) {
-            return ShardGradients.compute(model, loss, params, shards, m);
+            return ShardGradients.compute(model, loss, params, shards, m, args.gradientCheckpointing());
         }
     }
 

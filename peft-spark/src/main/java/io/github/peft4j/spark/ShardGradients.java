@@ -9,7 +9,9 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Block;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
+import io.github.peft4j.core.hooks.ForwardContext;
 import io.github.peft4j.core.tuner.Tensors;
+import io.github.peft4j.models.nn.GradientCheckpointing;
 import io.github.peft4j.train.data.Batch;
 import io.github.peft4j.train.loss.TrainingLoss;
 import io.github.peft4j.train.optim.Gradients;
@@ -22,7 +24,7 @@ import java.util.List;
  * not means, because only the sum over all ranks divided by the global count is the gradient of
  * the global batch, whatever the shards' sizes. The parameters' gradients are zero afterwards.
  */
-// NDScope is held for its effect on the ops inside the block
+// NDScope and the checkpointing scope are held for their effect on the ops inside the block
 @SuppressWarnings("try")
 final class ShardGradients {
 
@@ -34,10 +36,11 @@ final class ShardGradients {
      * @param params the trained tensors, in message order
      * @param shards this rank's slice of each micro-batch of the step (null where empty)
      * @param manager the manager to compute in
+     * @param checkpointLayers whether to recompute the decoder layers in backward ({@link GradientCheckpointing})
      * @return the step's contribution of this rank
      */
     static GradientMessage compute(Block block, TrainingLoss loss, List<NamedParameter> params, List<Batch> shards,
-            NDManager manager) {
+            NDManager manager, boolean checkpointLayers) {
         int floats = (int) params.stream().mapToLong(p -> p.parameter().getArray().size()).sum();
         GradientMessage out = new GradientMessage(shards.size(), floats);
         Engine engine = manager.getEngine();
@@ -48,14 +51,19 @@ final class ShardGradients {
             if (b == null) {
                 continue;
             }
+            GradientCheckpointing checkpointing = checkpointLayers ? new GradientCheckpointing() : null;
             try (NDManager bm = manager.newSubManager();
                     NDScope scope = new NDScope();
+                    ForwardContext.Scope layers = checkpointing == null ? null : checkpointing.activate();
                     GradientCollector gc = engine.newGradientCollector()) {
                 NDList outputs = block.forward(ps, b.inputs(bm), true);
                 NDArray mean = loss.compute(outputs, b.labels(bm));
                 long n = loss.itemCount(b, outputs);
                 NDArray sum = mean.mul(Tensors.scalar(mean, n)); // engine-owned scalar, see Tensors.scalar
                 gc.backward(sum);
+                if (checkpointing != null) {
+                    checkpointing.backward(gc);
+                }
                 out.set(i, n, sum.toType(DataType.FLOAT32, false).getFloat(), b.tokenCount(), gradients(params, floats));
             }
             Gradients.zero(raw);

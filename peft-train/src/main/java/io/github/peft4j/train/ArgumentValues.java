@@ -34,6 +34,8 @@ final class ArgumentValues implements Cloneable {
     int perDeviceEvalBatchSize = 8;
     @JsonProperty("gradient_accumulation_steps")
     int gradientAccumulationSteps = 1;
+    @JsonProperty("gradient_checkpointing")
+    boolean gradientCheckpointing;
     @JsonProperty("average_tokens_across_micro_batches")
     boolean averageTokensAcrossMicroBatches = true;
     @JsonProperty("warmup_steps")

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import io.github.peft4j.train.eval.EvalResult;
-import io.github.peft4j.train.optim.NoGrad;
+import io.github.peft4j.core.tuner.NoGrad;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -70,7 +70,8 @@ public final class TrainingArguments {
         return new Builder(outputDir()).learningRate(v.learningRate).numTrainEpochs(v.numTrainEpochs)
                 .maxSteps(v.maxSteps).perDeviceTrainBatchSize(v.perDeviceTrainBatchSize)
                 .perDeviceEvalBatchSize(v.perDeviceEvalBatchSize).gradientAccumulationSteps(v.gradientAccumulationSteps)
-                .averageTokensAcrossMicroBatches(v.averageTokensAcrossMicroBatches).warmupSteps(v.warmupSteps)
+                .averageTokensAcrossMicroBatches(v.averageTokensAcrossMicroBatches)
+                .gradientCheckpointing(v.gradientCheckpointing).warmupSteps(v.warmupSteps)
                 .warmupRatio(v.warmupRatio).lrSchedulerType(v.lrSchedulerType).optimizer(v.optimizer)
                 .adamBetas(v.adamBeta1, v.adamBeta2).adamEpsilon(v.adamEpsilon).sgdMomentum(v.sgdMomentum)
                 .weightDecay(v.weightDecay).noDecayPatterns(v.noDecayPatterns).maxGradNorm(v.maxGradNorm).seed(v.seed)
@@ -122,6 +123,15 @@ public final class TrainingArguments {
      */
     public boolean averageTokensAcrossMicroBatches() {
         return v.averageTokensAcrossMicroBatches;
+    }
+
+    /**
+     * @return whether training forwards keep only each decoder layer's input and backward recomputes
+     *     the layers (HF's {@code gradient_checkpointing}): the saved activations of one layer instead
+     *     of all, for about one more forward pass per step
+     */
+    public boolean gradientCheckpointing() {
+        return v.gradientCheckpointing;
     }
 
     /** @return warmup steps (wins over the ratio when set) */
@@ -321,6 +331,15 @@ public final class TrainingArguments {
         /** @param v weight micro-batches by scored tokens (default) or divide by their number @return this */
         public Builder averageTokensAcrossMicroBatches(boolean v) {
             a.averageTokensAcrossMicroBatches = v;
+            return this;
+        }
+
+        /**
+         * @param v recompute the decoder layers in backward instead of keeping their activations
+         *     (default off) @return this
+         */
+        public Builder gradientCheckpointing(boolean v) {
+            a.gradientCheckpointing = v;
             return this;
         }
 

@@ -9,7 +9,9 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
+import io.github.peft4j.core.hooks.ForwardContext;
 import io.github.peft4j.core.tuner.Tensors;
+import io.github.peft4j.models.nn.GradientCheckpointing;
 import io.github.peft4j.train.data.Batch;
 import io.github.peft4j.train.data.TrainingData;
 import io.github.peft4j.train.loss.TrainingLoss;
@@ -29,8 +31,11 @@ import java.util.TreeMap;
  * by the step's item count once all micro-batches ran. The counts are taken after each forward
  * ({@link TrainingLoss#itemCount(Batch, ai.djl.ndarray.NDList)}), because a prompt method's virtual
  * tokens make one more label per row count. Without it each micro-batch weighs {@code 1 / n}.
+ *
+ * <p>With {@code gradient_checkpointing} the decoder layers' share of backward runs after the
+ * loss's ({@link GradientCheckpointing}), in the same collector.
  */
-// NDScope is held for its effect on the ops inside the block
+// NDScope and the checkpointing scope are held for their effect on the ops inside the block
 @SuppressWarnings("try")
 final class TrainingStep {
 
@@ -46,6 +51,7 @@ final class TrainingStep {
     private final TrainingData data;
     private final int microBatches;
     private final boolean averageItems;
+    private final boolean checkpointLayers;
     private final List<Parameter> params;
 
     TrainingStep(Block block, TrainingObjective objective, TrainingData data, TrainingArguments args,
@@ -55,6 +61,7 @@ final class TrainingStep {
         this.data = data;
         this.microBatches = args.gradientAccumulationSteps();
         this.averageItems = args.averageTokensAcrossMicroBatches();
+        this.checkpointLayers = args.gradientCheckpointing();
         this.params = params;
     }
 
@@ -66,8 +73,10 @@ final class TrainingStep {
         Map<String, Double> metricSums = new TreeMap<>();
         for (int i = 0; i < microBatches; i++) {
             Batch b = data.batch(order.next());
+            GradientCheckpointing checkpointing = checkpointLayers ? new GradientCheckpointing() : null;
             try (NDManager bm = manager.newSubManager();
                     NDScope scope = new NDScope();
+                    ForwardContext.Scope layers = checkpointing == null ? null : checkpointing.activate();
                     GradientCollector gc = engine.newGradientCollector()) {
                 TrainingObjective.Output out = objective.compute(block, ps, b, bm, true);
                 NDArray raw = out.loss();
@@ -80,6 +89,9 @@ final class TrainingStep {
                 }
                 NDArray scaled = raw.mul(Tensors.scalar(raw, weight)); // engine-owned scalar, see Tensors.scalar
                 gc.backward(scaled);
+                if (checkpointing != null) {
+                    checkpointing.backward(gc);
+                }
                 total += scaled.toType(DataType.FLOAT32, false).getFloat();
                 for (Map.Entry<String, NDArray> m : out.metrics().entrySet()) {
                     metricSums.merge(m.getKey(), out.items() * (double) m.getValue().toType(DataType.FLOAT32, false)

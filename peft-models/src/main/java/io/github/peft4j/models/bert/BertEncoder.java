@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.peft4j.models.config.BertConfig;
+import io.github.peft4j.models.nn.CheckpointedLayers;
 import io.github.peft4j.models.nn.HiddenStateRecorder;
 import io.github.peft4j.models.nn.ModuleList;
 import io.github.peft4j.models.nn.ShapePreservingBlock;
@@ -33,10 +34,12 @@ public final class BertEncoder extends ShapePreservingBlock {
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         HiddenStateRecorder states = HiddenStateRecorder.of(params);
         NDArray hidden = inputs.get(0);
+        CheckpointedLayers stack = CheckpointedLayers.of(params, training);
         for (int i = 0; i < layer.size(); i++) {
             states.record(hidden);
-            hidden = layer.get(i).forward(ps, new NDList(hidden, inputs.get(1)), training, params).head();
+            hidden = stack.forward(layer.get(i), ps, new NDList(hidden, inputs.get(1)), training, params);
         }
+        hidden = stack.output(hidden);
         states.record(hidden);
         return states.appendTo(new NDList(hidden));
     }

@@ -7,6 +7,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.peft4j.models.config.Gpt2Config;
 import io.github.peft4j.models.nn.CausalInputs;
+import io.github.peft4j.models.nn.CheckpointedLayers;
 import io.github.peft4j.models.nn.Dropout;
 import io.github.peft4j.models.nn.HfLayerNorm;
 import io.github.peft4j.models.nn.HiddenStateRecorder;
@@ -50,10 +51,12 @@ public final class Gpt2Model extends TokenInputBlock {
         NDArray positions = wpe.forward(ps, new NDList(in.positions()), training, params).head();
         NDArray hidden = Dropout.apply(in.embeddings().add(positions), embdDropout, training);
         HiddenStateRecorder states = HiddenStateRecorder.of(params);
+        CheckpointedLayers stack = CheckpointedLayers.of(params, training);
         for (int i = 0; i < h.size(); i++) {
             states.record(hidden);
-            hidden = h.get(i).forward(ps, new NDList(hidden, in.bias()), training, params).head();
+            hidden = stack.forward(h.get(i), ps, new NDList(hidden, in.bias()), training, params);
         }
+        hidden = stack.output(hidden);
         hidden = lnF.forward(ps, new NDList(hidden), training, params).head();
         states.record(hidden);
         in.finish();

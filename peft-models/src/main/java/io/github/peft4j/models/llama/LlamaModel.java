@@ -10,6 +10,7 @@ import io.github.peft4j.models.config.GemmaFields;
 import io.github.peft4j.models.config.LlamaConfig;
 import io.github.peft4j.models.config.RopeScaling;
 import io.github.peft4j.models.nn.CausalInputs;
+import io.github.peft4j.models.nn.CheckpointedLayers;
 import io.github.peft4j.models.nn.Dropout;
 import io.github.peft4j.models.nn.HiddenStateRecorder;
 import io.github.peft4j.models.nn.ModuleList;
@@ -72,6 +73,7 @@ public final class LlamaModel extends TokenInputBlock {
         }
         hidden = Dropout.apply(hidden, embdDropout, training);
         HiddenStateRecorder states = HiddenStateRecorder.of(params);
+        CheckpointedLayers stack = CheckpointedLayers.of(params, training);
         for (int i = 0; i < layers.size(); i++) {
             states.record(hidden);
             NDArray bias = in.bias();
@@ -82,8 +84,9 @@ public final class LlamaModel extends TokenInputBlock {
                 angles = localCosSin;
             }
             NDList layerIn = new NDList(hidden, bias, angles[0], angles[1]);
-            hidden = layers.get(i).forward(ps, layerIn, training, params).head();
+            hidden = stack.forward(layers.get(i), ps, layerIn, training, params);
         }
+        hidden = stack.output(hidden);
         hidden = norm.forward(ps, new NDList(hidden), training, params).head();
         states.record(hidden);
         in.finish();

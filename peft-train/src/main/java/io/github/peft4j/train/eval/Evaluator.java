@@ -14,7 +14,7 @@ import io.github.peft4j.train.data.TokenizedDataset;
 import io.github.peft4j.train.data.TrainingData;
 import io.github.peft4j.train.loss.TrainingLoss;
 import io.github.peft4j.train.loss.TrainingObjective;
-import io.github.peft4j.train.optim.NoGrad;
+import io.github.peft4j.core.tuner.NoGrad;
 import java.util.Map;
 import java.util.TreeMap;
 

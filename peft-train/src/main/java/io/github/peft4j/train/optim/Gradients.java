@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
+import io.github.peft4j.core.tuner.NoGrad;
 import java.util.List;
 
 /**

@@ -6,7 +6,7 @@ import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.PeftModel;
-import io.github.peft4j.train.optim.NoGrad;
+import io.github.peft4j.core.tuner.NoGrad;
 import java.util.Collections;
 import java.util.Objects;
 

@@ -1,4 +1,4 @@
-package io.github.peft4j.train.optim;
+package io.github.peft4j.core.tuner;
 
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;

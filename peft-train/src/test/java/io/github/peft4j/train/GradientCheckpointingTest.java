@@ -1,0 +1,312 @@
+package io.github.peft4j.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import io.github.peft4j.core.AdapterTensor;
+import io.github.peft4j.core.PeftCompatibilityException;
+import io.github.peft4j.core.PeftModel;
+import io.github.peft4j.core.hooks.ForwardContext;
+import io.github.peft4j.core.hooks.PrefixKeyValues;
+import io.github.peft4j.core.hooks.VirtualTokens;
+import io.github.peft4j.core.module.ModuleTree;
+import io.github.peft4j.models.ModelFactory;
+import io.github.peft4j.models.config.BertConfig;
+import io.github.peft4j.models.config.Gpt2Config;
+import io.github.peft4j.models.config.LlamaConfig;
+import io.github.peft4j.models.config.ModelConfig;
+import io.github.peft4j.models.nn.GradientCheckpointing;
+import io.github.peft4j.models.tokenizer.HfTokenizer;
+import io.github.peft4j.train.data.TextTokenizer;
+import io.github.peft4j.train.data.TokenizedDataset;
+import io.github.peft4j.train.loss.CausalLmLoss;
+import io.github.peft4j.train.optim.Gradients;
+import io.github.peft4j.train.testing.Corpus;
+import io.github.peft4j.train.testing.Fixtures;
+import io.github.peft4j.train.testing.LowRankConfig;
+import java.io.IOException;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Gradient checkpointing against the ordinary backward: the same loss, bit for bit (the first pass
+ * is the same computation without a graph), and the same gradient for every trainable tensor, on
+ * each model family whose layer stack checkpoints.
+ */
+class GradientCheckpointingTest {
+
+    // row 1 is padded after 5 tokens
+    private static final long[] IDS = {5, 17, 3, 99, 42, 8, 61, 2, 11, 4, 7, 120, 0, 0};
+    private static final long[] MASK = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0};
+    private static final long[] LABELS = {-100, 17, 3, 99, 42, 8, 61, 2, 11, -100, 7, 120, -100, -100};
+
+    /** How one forward and its loss run: the checkpointing (or none) is already active. */
+    interface Forward {
+        NDArray loss(Block model, ParameterStore ps, NDList inputs, NDArray labels);
+    }
+
+    private static final Forward CAUSAL_LM =
+            (model, ps, inputs, labels) -> new CausalLmLoss().compute(model.forward(ps, inputs, true), labels);
+
+    private static final Forward CHUNKED_HEAD =
+            (model, ps, inputs, labels) -> CausalLmLoss.chunked(3).loss(model, ps, inputs, labels, true);
+
+    /** Any scalar of the outputs: a fixed weighting of the classifier's logits. */
+    private static final Forward WEIGHTED_OUTPUT = (model, ps, inputs, labels) -> {
+        NDArray out = model.forward(ps, inputs, true).head();
+        NDArray weights = out.getManager().arange((float) out.size()).reshape(out.getShape()).sin();
+        return out.mul(weights).sum();
+    };
+
+    private record Run(float loss, List<float[]> grads) {}
+
+    @Test
+    void llamaEveryLinear() {
+        assertSameAsOrdinary(LlamaConfig.tiny().build(), CAUSAL_LM,
+                "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
+    }
+
+    @Test
+    void llamaWithTheChunkedHeadLoss() {
+        assertSameAsOrdinary(LlamaConfig.tiny().tieWordEmbeddings(true).build(), CHUNKED_HEAD, "q_proj", "v_proj");
+    }
+
+    @Test
+    void gemma2SlidingWindowAndSoftCapping() {
+        ModelConfig gemma = LlamaConfig.tiny("gemma2").attnLogitSoftcapping(2.0).finalLogitSoftcapping(3.0)
+                .slidingWindow(3).build();
+        assertSameAsOrdinary(gemma, CAUSAL_LM, "q_proj", "v_proj", "up_proj");
+    }
+
+    @Test
+    void gpt2() {
+        assertSameAsOrdinary(Gpt2Config.tiny().dropout(0).build(), CAUSAL_LM, "c_attn", "c_fc");
+    }
+
+    @Test
+    void bertClassifier() {
+        assertSameAsOrdinary(BertConfig.tiny().dropout(0).numLabels(3).build(), WEIGHTED_OUTPUT, "query", "value");
+    }
+
+    /** Prompt tuning trains in front of the layers: the embeddings' graph gets the last gradient. */
+    @Test
+    void virtualTokensBelowTheLayers() {
+        try (NDManager m = NDManager.newBaseManager(); PeftModel peft = adapted(LlamaConfig.tiny().build(), m, 0,
+                "q_proj")) {
+            Run[] runs = new Run[2];
+            for (int k = 0; k < 2; k++) {
+                Engine.getInstance().setRandomSeed(21);
+                NDArray prompt = m.randomNormal(new Shape(1, 3, 64));
+                prompt.setRequiresGradient(true);
+                GradientCheckpointing checkpointing = k == 0 ? null : new GradientCheckpointing(true);
+                runs[k] = run(peft, m, CAUSAL_LM, checkpointing,
+                        ctx -> ctx.with(VirtualTokens.KEY, new VirtualTokens(prompt)), prompt);
+            }
+            assertSameRun(runs[0], runs[1]);
+        }
+    }
+
+    /** With dropout in the base and the adapter, each layer's recomputation draws its first pass's masks. */
+    @Test
+    void dropoutMasksRepeatInTheRecomputation() {
+        ModelConfig gpt2 = Gpt2Config.tiny().build(); // dropout 0.1 in embeddings, attention and residuals
+        try (NDManager m = NDManager.newBaseManager(); PeftModel peft = adapted(gpt2, m, 0.2, "c_attn", "c_fc")) {
+            Run first = run(peft, m, CAUSAL_LM, new GradientCheckpointing(true), ctx -> ctx);
+            Run again = run(peft, m, CAUSAL_LM, new GradientCheckpointing(true), ctx -> ctx);
+            Run ordinary = run(peft, m, CAUSAL_LM, null, ctx -> ctx);
+            assertEquals(first.loss(), again.loss());
+            for (int i = 0; i < first.grads().size(); i++) {
+                assertArrayEquals(first.grads().get(i), again.grads().get(i), "tensor " + i);
+            }
+            // other masks than the ordinary run's (the per-layer seeds), so another loss
+            assertTrue(Math.abs(first.loss() - ordinary.loss()) > 1e-6, first.loss() + " vs " + ordinary.loss());
+        }
+    }
+
+    /** A layer whose recomputation differs from its first pass is named, not back-propagated wrongly. */
+    @Test
+    void aLayerThatRecomputesDifferentlyIsNamed() {
+        try (NDManager m = NDManager.newBaseManager(); PeftModel peft = adapted(LlamaConfig.tiny().build(), m, 0,
+                "q_proj")) {
+            ParameterStore ps = new ParameterStore(m, false);
+            Parameter frozen = ModuleTree.of(peft.baseModel()).parameters().get("model.layers.1.mlp.down_proj.weight");
+            GradientCheckpointing checkpointing = new GradientCheckpointing(true);
+            try (NDManager bm = m.newSubManager(); ForwardContext.Scope on = checkpointing.activate();
+                    GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray loss = CAUSAL_LM.loss(peft, ps, inputs(bm), bm.create(LABELS, new Shape(2, 7)));
+                gc.backward(loss);
+                frozen.getArray().addi(0.01f); // as a nondeterministic kernel would
+                IllegalStateException e = assertThrows(IllegalStateException.class, () -> checkpointing.backward(gc));
+                assertTrue(e.getMessage().startsWith("gradient checkpointing: layer 1 of 2 recomputed different values"),
+                        e.getMessage());
+                frozen.getArray().subi(0.01f);
+            }
+            assertEquals(0, checkpointing.pendingForwards());
+        }
+    }
+
+    /** A forward the loss does not read (a reference pass, say) has no layers' backward to run. */
+    @Test
+    void aForwardTheLossDoesNotReadIsSkipped() {
+        try (NDManager m = NDManager.newBaseManager(); PeftModel peft = adapted(LlamaConfig.tiny().build(), m, 0,
+                "q_proj", "v_proj")) {
+            Forward twoForwards = (model, ps, inputs, labels) -> {
+                model.forward(ps, inputs, true);
+                return CAUSAL_LM.loss(model, ps, inputs, labels);
+            };
+            Run expected = run(peft, m, CAUSAL_LM, null, ctx -> ctx);
+            assertSameRun(expected, run(peft, m, twoForwards, new GradientCheckpointing(true), ctx -> ctx));
+        }
+    }
+
+    @Test
+    void perLayerPrefixesAreRefused() {
+        try (NDManager m = NDManager.newBaseManager(); PeftModel peft = adapted(LlamaConfig.tiny().build(), m, 0,
+                "q_proj")) {
+            ParameterStore ps = new ParameterStore(m, false);
+            List<NDArray> keys = new ArrayList<>();
+            List<NDArray> values = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                keys.add(m.zeros(new Shape(2, 4, 2, 16)));
+                values.add(m.zeros(new Shape(2, 4, 2, 16)));
+            }
+            GradientCheckpointing checkpointing = new GradientCheckpointing();
+            try (NDManager bm = m.newSubManager(); ForwardContext.Scope on = checkpointing.activate();
+                    ForwardContext.Scope prefix = ForwardContext.current(null)
+                            .with(PrefixKeyValues.KEY, new PrefixKeyValues(keys, values)).activate();
+                    GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                PeftCompatibilityException e = assertThrows(PeftCompatibilityException.class,
+                        () -> peft.forward(ps, inputs(bm), true));
+                assertTrue(e.getMessage().startsWith("gradient checkpointing does not support per-layer key/value"
+                        + " prefixes"), e.getMessage());
+            }
+        }
+    }
+
+    /** The trainer's switch: the same steps, and {@code gradient_checkpointing} in {@code training_args.json}. */
+    @Test
+    void theTrainerTrainsTheSameWithIt(@TempDir Path tmp) throws IOException {
+        try (HfTokenizer tokenizer = Fixtures.tinyTokenizer(); NDManager m = NDManager.newBaseManager()) {
+            TokenizedDataset data = Corpus.dataset(TextTokenizer.of(tokenizer));
+            List<TrainResult> results = new ArrayList<>();
+            List<List<float[]>> weights = new ArrayList<>();
+            for (boolean on : new boolean[] {false, true}) {
+                Path out = tmp.resolve(on ? "checkpointed" : "ordinary");
+                try (PeftModel peft = adapted(LlamaConfig.tiny().build(), m, 0, "q_proj", "v_proj", "down_proj")) {
+                    TrainingArguments args = TrainingArguments.builder(out).learningRate(1e-2).maxSteps(3)
+                            .perDeviceTrainBatchSize(4).gradientAccumulationSteps(2).saveSteps(3)
+                            .gradientCheckpointing(on).build();
+                    results.add(PeftTrainer.builder().model(peft).args(args).trainDataset(data).build().train());
+                    weights.add(peft.trainableParameters().stream().map(p -> p.getArray().toFloatArray()).toList());
+                }
+                String json = Files.readString(out.resolve("checkpoint-3").resolve("training_args.json"));
+                assertTrue(json.contains("\"gradient_checkpointing\": " + on), json);
+                assertEquals(on, TrainingArguments.fromJson(json).gradientCheckpointing());
+            }
+            for (int step = 0; step < 3; step++) {
+                assertEquals(results.get(0).stepLosses().get(step), results.get(1).stepLosses().get(step), 1e-6,
+                        "loss of step " + step);
+            }
+            for (int i = 0; i < weights.get(0).size(); i++) {
+                assertArrayEquals(weights.get(0).get(i), weights.get(1).get(i), 1e-5f, "tensor " + i);
+            }
+        }
+    }
+
+    private static void assertSameAsOrdinary(ModelConfig config, Forward forward, String... targets) {
+        try (NDManager m = NDManager.newBaseManager(); PeftModel peft = adapted(config, m, 0, targets)) {
+            Run expected = run(peft, m, forward, null, ctx -> ctx);
+            GradientCheckpointing checkpointing = new GradientCheckpointing(true);
+            Run actual = run(peft, m, forward, checkpointing, ctx -> ctx);
+            assertEquals(expected.loss(), actual.loss(), "the first pass is the ordinary forward without a graph");
+            assertSameRun(expected, actual);
+            assertEquals(0, checkpointing.pendingForwards());
+        }
+    }
+
+    private static void assertSameRun(Run expected, Run actual) {
+        assertEquals(expected.grads().size(), actual.grads().size());
+        assertEquals(expected.loss(), actual.loss(), 1e-6);
+        for (int i = 0; i < expected.grads().size(); i++) {
+            float[] e = expected.grads().get(i);
+            float[] a = actual.grads().get(i);
+            double scale = 0;
+            for (float v : e) {
+                scale = Math.max(scale, Math.abs(v));
+            }
+            assertTrue(scale > 0, "tensor " + i + " has a gradient");
+            for (int j = 0; j < e.length; j++) {
+                assertEquals(e[j], a[j], 1e-5 * scale, "tensor " + i + ", element " + j);
+            }
+        }
+    }
+
+    /** A model with random adapters (B non-zero, so every adapter tensor gets a gradient). */
+    private static PeftModel adapted(ModelConfig config, NDManager m, double dropout, String... targets) {
+        Block base = ModelFactory.create(config, m, 7).block();
+        Engine.getInstance().setRandomSeed(8);
+        PeftModel peft = PeftModel.create(base, LowRankConfig.builder().targetModules(targets).r(2).alpha(4)
+                .dropout(dropout).build());
+        Random random = new Random(9);
+        for (AdapterTensor t : peft.tensors(PeftModel.DEFAULT_ADAPTER)) {
+            NDArray a = t.parameter().getArray();
+            float[] v = new float[Math.toIntExact(a.size())];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = (float) random.nextGaussian() * 0.3f;
+            }
+            a.set(FloatBuffer.wrap(v));
+        }
+        return peft;
+    }
+
+    private static NDList inputs(NDManager bm) {
+        return new NDList(bm.create(IDS, new Shape(2, 7)), bm.create(MASK, new Shape(2, 7)));
+    }
+
+    private static Run run(PeftModel peft, NDManager m, Forward forward, GradientCheckpointing checkpointing,
+            java.util.function.UnaryOperator<ForwardContext> context, NDArray... moreLeaves) {
+        List<Parameter> params = peft.trainableParameters();
+        Gradients.zero(params);
+        ParameterStore ps = new ParameterStore(m, false);
+        ForwardContext.Scope on = checkpointing == null ? null : checkpointing.activate();
+        try (NDManager bm = m.newSubManager();
+                ForwardContext.Scope extra = context.apply(ForwardContext.current(null)).activate();
+                GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            Engine.getInstance().setRandomSeed(3);
+            NDArray loss = forward.loss(peft, ps, inputs(bm), bm.create(LABELS, new Shape(2, 7)));
+            gc.backward(loss);
+            if (checkpointing != null) {
+                checkpointing.backward(gc);
+            }
+            List<float[]> grads = new ArrayList<>();
+            for (Parameter p : params) {
+                grads.add(p.getArray().getGradient().toFloatArray());
+            }
+            for (NDArray leaf : moreLeaves) {
+                grads.add(leaf.getGradient().toFloatArray());
+            }
+            return new Run(loss.getFloat(), grads);
+        } finally {
+            if (on != null) {
+                on.close();
+            }
+        }
+    }
+}
