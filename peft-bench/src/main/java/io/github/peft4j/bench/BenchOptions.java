@@ -31,10 +31,12 @@ import java.util.Locale;
  * @param loraDropout dropout on the LoRA path
  * @param lr AdamW learning rate
  * @param quiet no per-step lines on stderr
+ * @param gradientCheckpointing recompute the decoder layers in backward (peft4j's
+ *     {@code --gradient-checkpointing}; a peer flag only where the peer has it)
  */
 public record BenchOptions(String arch, int vocab, int dim, int layers, int heads, int ffn, int seq, int batch,
         int warmup, int steps, int threads, long seed, String mode, boolean full, String targets, int rank,
-        double alpha, double loraDropout, double lr, boolean quiet) {
+        double alpha, double loraDropout, double lr, boolean quiet, boolean gradientCheckpointing) {
 
     /** @return whether LoRA is trained in this run */
     public boolean lora() {
@@ -72,6 +74,7 @@ public record BenchOptions(String arch, int vocab, int dim, int layers, int head
         double dropout = 0.05;
         double lr = 1e-3;
         boolean quiet = false;
+        boolean gradientCheckpointing = false;
         for (int i = 0; i < args.length; i++) {
             String flag = args[i];
             if (flag.equals("--full")) {
@@ -80,6 +83,10 @@ public record BenchOptions(String arch, int vocab, int dim, int layers, int head
             }
             if (flag.equals("--quiet")) {
                 quiet = true;
+                continue;
+            }
+            if (flag.equals("--gradient-checkpointing")) {
+                gradientCheckpointing = true;
                 continue;
             }
             if (i + 1 >= args.length) {
@@ -107,7 +114,8 @@ public record BenchOptions(String arch, int vocab, int dim, int layers, int head
                 case "--lr" -> lr = number(flag, v);
                 default -> throw new PeftConfigException("unknown flag " + flag + "; expected the flags of lora_ref.py"
                         + " (--arch --vocab --dim --layers --heads --ffn --seq --batch --warmup --steps --threads"
-                        + " --seed --mode --full --targets --rank --alpha --lora-dropout --lr --quiet)");
+                        + " --seed --mode --full --targets --rank --alpha --lora-dropout --lr --quiet), or peft4j's"
+                        + " --gradient-checkpointing");
             }
         }
         if (dim % heads != 0) {
@@ -120,7 +128,7 @@ public record BenchOptions(String arch, int vocab, int dim, int layers, int head
             ffn = arch.equals("llama") ? ceilDiv(8 * dim / 3, 16) * 16 : 4 * dim;
         }
         return new BenchOptions(arch, vocab, dim, layers, heads, ffn, seq, batch, warmup, steps, threads, seed, mode,
-                full, targets, rank, alpha, dropout, lr, quiet);
+                full, targets, rank, alpha, dropout, lr, quiet, gradientCheckpointing);
     }
 
     private static int ceilDiv(int a, int b) {

@@ -10,6 +10,8 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
+import io.github.peft4j.core.hooks.ForwardContext;
+import io.github.peft4j.models.nn.GradientCheckpointing;
 import io.github.peft4j.train.loss.CausalLmLoss;
 import io.github.peft4j.train.loss.ChunkedCausalLmLoss;
 import io.github.peft4j.train.loss.TrainingLoss;
@@ -28,7 +30,7 @@ import java.util.List;
  * double loss = stepper.step(tokenIds);          // batch × seq ids, row-major
  * }</pre>
  */
-// NDScope is held for its effect on the ops inside the block
+// NDScope and the checkpointing scope are held for their effect on the ops inside the block
 @SuppressWarnings("try")
 public final class BenchStepper {
     private final BenchOptions o;
@@ -91,10 +93,15 @@ public final class BenchStepper {
                 }
                 return value;
             }
+            GradientCheckpointing checkpointing = o.gradientCheckpointing() ? new GradientCheckpointing() : null;
             try (NDScope scope = new NDScope();
+                    ForwardContext.Scope layers = checkpointing == null ? null : checkpointing.activate();
                     GradientCollector gc = engine.newGradientCollector()) {
                 NDArray l = loss(ids, true);
                 gc.backward(l);
+                if (checkpointing != null) {
+                    checkpointing.backward(gc);
+                }
                 value = l.getFloat();
             }
         }

@@ -105,6 +105,7 @@ public final class TrainBench {
         r.put("arch", o.arch());
         r.put("mode", o.mode());
         r.put("variant", o.variant());
+        r.put("gradient_checkpointing", o.gradientCheckpointing());
         r.put("vocab", o.vocab());
         r.put("dim", o.dim());
         r.put("layers", o.layers());

@@ -66,7 +66,9 @@ class TrainSettingsTest {
                 "--warmup-ratio", "0.25", "--lr-scheduler-type", "linear", "--weight-decay", "0.01",
                 "--max-grad-norm", "0.5", "--seed", "9", "--logging-steps", "2", "--eval-steps", "10",
                 "--early-stopping-patience", "3", "--early-stopping-threshold", "0.02", "--load-best-model-at-end",
-                "--save-steps", "20", "--save-total-limit", "2").arguments("lora", tmp);
+                "--save-steps", "20", "--save-total-limit", "2", "--gradient-checkpointing").arguments("lora", tmp);
+        assertTrue(a.gradientCheckpointing());
+        assertFalse(parse().arguments("lora", tmp).gradientCheckpointing());
         assertEquals(40, a.maxSteps());
         assertEquals(1e-3, a.learningRate());
         assertEquals(3, a.perDeviceTrainBatchSize());
