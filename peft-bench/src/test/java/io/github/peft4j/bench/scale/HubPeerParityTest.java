@@ -20,8 +20,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The PyTorch peer {@code peer/hub_lora_ref.py} against ScaleBench on the same tiny Hub-shaped
  * checkpoint: the same token ids, parameter counts and, before any update, the same loss within
- * 1e-4 relative (GQA and a tied head for all three, q/k/v biases for Qwen2, Llama-3's RoPE scaling).
- * Skipped where {@code /usr/bin/python3} has no torch.
+ * 5e-6 relative (the two agree to 1e-7 here). At these toy sizes that catches a missing q/k/v bias
+ * (2.5e-4), a missing RoPE or a wrong rope_theta (1e-5 to 3e-5), but not Llama-3's RoPE scaling nor
+ * the K/V head order (one K/V head in every tiny shape): those are checked on the full-size
+ * checkpoints (hub_lora_ref.py's docstring). Skipped where {@code /usr/bin/python3} has no torch.
  */
 class HubPeerParityTest {
 
@@ -52,7 +54,7 @@ class HubPeerParityTest {
         assertEquals(peft4j.get("params_trainable").asLong(), peer.get("params_trainable").asLong());
         assertEquals(0, peer.get("unexpected_keys").asInt());
         double expected = peft4j.get("losses").get(0).asDouble();
-        assertEquals(expected, peer.get("losses").get(0).asDouble(), 1e-4 * expected);
+        assertEquals(expected, peer.get("losses").get(0).asDouble(), 5e-6 * expected);
         assertEquals(2, peer.get("losses").size());
         assertTrue(peft4j.get("peak_rss_after_train_mib").asDouble() <= peft4j.get("peak_rss_mib").asDouble());
     }
