@@ -155,6 +155,10 @@ public final class ScaleBench {
                 for (int j = 0; j < tokens.length; j++) {
                     tokens[j] = random.nextInt(config.vocabSize());
                 }
+                if (i == 0) {
+                    // the first ids, so that a peer's data can be checked against these
+                    r.put("tokens_first", Arrays.stream(tokens).limit(8).boxed().toList());
+                }
                 long t = System.nanoTime();
                 losses[i] = stepper.step(tokens);
                 ms[i] = (System.nanoTime() - t) / 1e6;
@@ -174,6 +178,8 @@ public final class ScaleBench {
             r.put("cpu_share_of_wall", cpu / total);
             r.put("losses", Arrays.stream(losses).boxed().toList());
             r.put("rss_after_train_mib", ProcessStats.rssMib());
+            // the peak of loading and training alone, comparable with a peer that neither saves nor merges
+            r.put("peak_rss_after_train_mib", ProcessStats.peakRssMib());
 
             long t0 = System.nanoTime();
             Path adapter = o.out().resolve("adapter");
