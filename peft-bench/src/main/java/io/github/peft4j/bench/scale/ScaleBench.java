@@ -144,6 +144,7 @@ public final class ScaleBench {
             AdamW optimizer = AdamW.builder().build(named, state);
             ChunkedCausalLmLoss chunked = headLoss(o, peft);
             r.put("head_loss", chunked == null ? "full" : chunked.toString());
+            r.put("gradient_checkpointing", o.gradientCheckpointing());
             BenchStepper stepper = new BenchStepper(step, peft, engine, root, optimizer, trainable, chunked);
             Random random = new Random(o.seed() + 1);
             double[] ms = new double[o.steps()];

@@ -4,6 +4,7 @@ import io.github.peft4j.bench.BenchOptions;
 import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.safetensors.SafetensorsCheckpoint;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -32,10 +33,11 @@ import java.util.List;
  * @param headLoss {@code auto} (the chunked loss when the head is frozen, which LoRA on these targets
  *     leaves it), {@code chunked} ({@code ChunkedCausalLmLoss}, refused for a head that trains) or
  *     {@code full} ({@code CausalLmLoss} on the [B, T, vocab] logits)
+ * @param gradientCheckpointing recompute the decoder layers in backward instead of keeping their activations
  */
 public record ScaleOptions(PublishedModel model, boolean tiny, Path cache, Path out, long maxShardBytes,
         String targets, int rank, double alpha, int steps, int seq, int batch, int threads, double lr, long seed,
-        boolean prepareOnly, boolean saveMerged, String headLoss) {
+        boolean prepareOnly, boolean saveMerged, String headLoss, boolean gradientCheckpointing) {
 
     /** @return the checkpoint directory of this model */
     public Path checkpointDir() {
@@ -56,16 +58,21 @@ public record ScaleOptions(PublishedModel model, boolean tiny, Path cache, Path 
      * @return the training benchmark's options for the same step
      */
     public BenchOptions stepOptions(int vocab, int hidden, int heads) {
-        return BenchOptions.parse("--vocab", "" + vocab, "--dim", "" + hidden, "--heads", "" + heads, "--seq",
-                "" + seq, "--batch", "" + batch, "--warmup", "0", "--steps", "" + steps, "--threads", "" + threads,
-                "--seed", "" + seed, "--rank", "" + rank, "--alpha", "" + alpha, "--lr", "" + lr, "--targets", targets,
-                "--quiet");
+        List<String> flags = new ArrayList<>(List.of("--vocab", "" + vocab, "--dim", "" + hidden, "--heads",
+                "" + heads, "--seq", "" + seq, "--batch", "" + batch, "--warmup", "0", "--steps", "" + steps,
+                "--threads", "" + threads, "--seed", "" + seed, "--rank", "" + rank, "--alpha", "" + alpha, "--lr",
+                "" + lr, "--targets", targets, "--quiet"));
+        if (gradientCheckpointing) {
+            flags.add("--gradient-checkpointing");
+        }
+        return BenchOptions.parse(flags.toArray(String[]::new));
     }
 
     /**
      * @param args the flags: {@code --model ID [--tiny] [--cache DIR] [--out DIR] [--max-shard-size 5GB]
      *     [--targets qv|all] [--rank 16] [--alpha 32] [--steps 5] [--seq 256] [--batch 1] [--threads 2]
-     *     [--lr 1e-4] [--seed 0] [--prepare-only] [--save-merged] [--head-loss auto|chunked|full]}
+     *     [--lr 1e-4] [--seed 0] [--prepare-only] [--save-merged] [--head-loss auto|chunked|full]
+     *     [--gradient-checkpointing]}
      * @return the options
      * @throws PeftConfigException naming a bad flag
      */
@@ -87,12 +94,14 @@ public record ScaleOptions(PublishedModel model, boolean tiny, Path cache, Path 
         boolean prepareOnly = false;
         boolean saveMerged = false;
         String headLoss = "auto";
+        boolean gradientCheckpointing = false;
         for (int i = 0; i < args.length; i++) {
             String flag = args[i];
             switch (flag) {
                 case "--tiny" -> tiny = true;
                 case "--prepare-only" -> prepareOnly = true;
                 case "--save-merged" -> saveMerged = true;
+                case "--gradient-checkpointing" -> gradientCheckpointing = true;
                 default -> {
                     if (i + 1 >= args.length) {
                         throw new PeftConfigException("flag " + flag + " needs a value");
@@ -117,7 +126,8 @@ public record ScaleOptions(PublishedModel model, boolean tiny, Path cache, Path 
                                 : bad(flag, v, "auto, chunked or full");
                         default -> throw new PeftConfigException("unknown flag " + flag + "; expected --model"
                                 + " --tiny --cache --out --max-shard-size --targets --rank --alpha --steps --seq"
-                                + " --batch --threads --lr --seed --prepare-only --save-merged --head-loss");
+                                + " --batch --threads --lr --seed --prepare-only --save-merged --head-loss"
+                                + " --gradient-checkpointing");
                     }
                 }
             }
@@ -129,7 +139,7 @@ public record ScaleOptions(PublishedModel model, boolean tiny, Path cache, Path 
             out = Path.of("runs/scale-bench").resolve(model.id() + (tiny ? "-tiny" : ""));
         }
         return new ScaleOptions(model, tiny, cache, out, maxShard, targets, rank, alpha, steps, seq, batch, threads,
-                lr, seed, prepareOnly, saveMerged, headLoss);
+                lr, seed, prepareOnly, saveMerged, headLoss, gradientCheckpointing);
     }
 
     private static String bad(String flag, String v, String allowed) {
