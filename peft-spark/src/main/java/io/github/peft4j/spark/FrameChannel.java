@@ -116,7 +116,7 @@ final class FrameChannel implements AutoCloseable {
         ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).putInt(MAGIC).putInt(kind).putInt(rank).putInt(step)
                 .putInt(payload.length).flip();
         ByteBuffer[] frame = {header, ByteBuffer.wrap(payload)};
-        while (frame[1].hasRemaining()) {
+        while (header.hasRemaining() || frame[1].hasRemaining()) {
             if (channel.write(frame) == 0) {
                 key.interestOps(SelectionKey.OP_WRITE);
                 await(selector, deadline, alive, "the peer took no data in time");

@@ -162,6 +162,14 @@ class SocketExchangeTest {
             return out;
         }
 
+        /** Connects as rank 1 and sends a gradients frame with this magic, step and payload. */
+        void sendGradients(int magic, int step, byte[] payload) throws Exception {
+            DataOutputStream out = connect(1, 0);
+            header(out, magic, FrameChannel.GRADIENTS, 1, step, payload.length);
+            out.write(payload);
+            out.flush();
+        }
+
         GradientExchangeException failureOfStep(int step, GradientMessage mine) throws Exception {
             try (SocketExchange ex = root.get(10, TimeUnit.SECONDS)) {
                 return assertThrows(GradientExchangeException.class, () -> ex.allReduce(step, mine, true));
@@ -198,11 +206,7 @@ class SocketExchangeTest {
     void aFrameWithABadMagicNamesThePeer() throws Exception {
         GradientMessage mine = message(new Random(2), 1, 16);
         try (RootWithFakePeer t = new RootWithFakePeer(FAST, ALIVE)) {
-            DataOutputStream out = t.connect(1, 0);
-            byte[] payload = mine.toBytes();
-            header(out, 0xCAFEBABE, FrameChannel.GRADIENTS, 1, 3, payload.length);
-            out.write(payload);
-            out.flush();
+            t.sendGradients(0xCAFEBABE, 3, mine.toBytes());
             assertNames(t.failureOfStep(3, mine), 0, 1, 3, "rank 1 at /127.0.0.1:", "malformed frame",
                     "bad magic 0xcafebabe");
         }
@@ -212,11 +216,7 @@ class SocketExchangeTest {
     void aFrameOfAnotherStepIsAnError() throws Exception {
         GradientMessage mine = message(new Random(3), 1, 16);
         try (RootWithFakePeer t = new RootWithFakePeer(FAST, ALIVE)) {
-            DataOutputStream out = t.connect(1, 0);
-            byte[] payload = mine.toBytes();
-            header(out, FrameChannel.MAGIC, FrameChannel.GRADIENTS, 1, 4, payload.length);
-            out.write(payload);
-            out.flush();
+            t.sendGradients(FrameChannel.MAGIC, 4, mine.toBytes());
             assertNames(t.failureOfStep(3, mine), 0, 1, 3, "frame step 4, expected 3");
         }
     }
@@ -228,10 +228,7 @@ class SocketExchangeTest {
         byte[] other = message(new Random(4), 2, 2).toBytes();
         assertEquals(mine.toBytes().length, other.length);
         try (RootWithFakePeer t = new RootWithFakePeer(FAST, ALIVE)) {
-            DataOutputStream out = t.connect(1, 0);
-            header(out, FrameChannel.MAGIC, FrameChannel.GRADIENTS, 1, 1, other.length);
-            out.write(other);
-            out.flush();
+            t.sendGradients(FrameChannel.MAGIC, 1, other);
             assertNames(t.failureOfStep(1, mine), 0, 1, 1, "2 micro-batches of 2 floats, expected 1 of 10");
         }
     }
