@@ -1,10 +1,12 @@
 package io.github.peft4j.bench;
 
 import ai.djl.ndarray.NDManager;
+import io.github.peft4j.core.PeftConfigException;
 import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.spark.AdapterFactory;
 import io.github.peft4j.spark.DataParallelResult;
 import io.github.peft4j.spark.DataParallelTrainer;
+import io.github.peft4j.spark.Exchange;
 import io.github.peft4j.spark.StepMetrics;
 import io.github.peft4j.train.TrainingArguments;
 import io.github.peft4j.train.data.Batching;
@@ -20,19 +22,23 @@ import org.apache.spark.sql.SparkSession;
 /**
  * Data-parallel LoRA training on Spark with 1 and then 2 barrier tasks in {@code local[2]}, on the
  * training benchmark's model (LoRA q,v r=8 on the 4-layer, 256-wide Llama: 32,768 adapter floats):
- * steps/s and the all-reduce's share of the step. Same flags as {@link TrainBench}.
+ * steps/s and the all-reduce's share of the step. Same flags as {@link TrainBench}, plus
+ * {@code --exchange sockets|all-gather} (the all-reduce, {@link Exchange}; sockets by default).
  *
  * <pre>{@code
- * java $SPARK_OPENS -cp ... io.github.peft4j.bench.SparkBench --steps 20 --warmup 3
+ * java $SPARK_OPENS -cp ... io.github.peft4j.bench.SparkBench --steps 20 --warmup 3 --exchange all-gather
  * }</pre>
  */
 public final class SparkBench {
 
     private SparkBench() {}
 
-    /** @param args {@link BenchOptions} flags */
-    public static void main(String[] args) throws Exception {
+    /** @param argv {@link BenchOptions} flags and {@code --exchange sockets|all-gather} */
+    public static void main(String[] argv) throws Exception {
         System.setProperty("ai.djl.offline", "true");
+        List<String> rest = new ArrayList<>(List.of(argv));
+        Exchange exchange = exchange(rest);
+        String[] args = rest.toArray(String[]::new);
         BenchOptions o = BenchOptions.parse(args);
         AdapterFactory factory = () -> (PeftModel) BenchModel.create(BenchOptions.parse(args), NDManager.newBaseManager())
                 .block();
@@ -42,23 +48,38 @@ public final class SparkBench {
                 .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
         Path out = Files.createTempDirectory("peft4j-spark-bench");
         try {
-            System.out.println("| partitions | steps/s | step ms (mean) | all-reduce ms (mean) | all-reduce share |");
-            System.out.println("|---|---|---|---|---|");
+            System.out.println("| exchange | partitions | steps/s | step ms (mean) | all-reduce ms (mean) | all-reduce share |");
+            System.out.println("|---|---|---|---|---|---|");
             for (int partitions : new int[] {1, 2}) {
                 TrainingArguments a = TrainingArguments.builder(out.resolve("p" + partitions))
                         .maxSteps(o.warmup() + o.steps()).learningRate(o.lr()).perDeviceTrainBatchSize(o.batch())
                         .seed(o.seed()).build();
                 DataParallelResult r = DataParallelTrainer.builder().spark(spark).model(factory).args(a)
-                        .trainDataset(data, 0).partitions(partitions).build().train();
+                        .trainDataset(data, 0).partitions(partitions).exchange(exchange).build().train();
                 List<StepMetrics> timed = r.steps().subList(o.warmup(), r.steps().size());
                 double step = timed.stream().mapToDouble(StepMetrics::seconds).average().orElse(Double.NaN);
-                double exchange = timed.stream().mapToDouble(StepMetrics::exchangeSeconds).average().orElse(Double.NaN);
-                System.out.printf("| %d | %.2f | %.0f | %.0f | %.0f%% |%n", partitions, 1 / step, 1000 * step,
-                        1000 * exchange, 100 * exchange / step);
+                double reduce = timed.stream().mapToDouble(StepMetrics::exchangeSeconds).average().orElse(Double.NaN);
+                System.out.printf("| %s | %d | %.2f | %.0f | %.0f | %.0f%% |%n", exchange, partitions, 1 / step, 1000 * step,
+                        1000 * reduce, 100 * reduce / step);
             }
         } finally {
             spark.stop();
         }
+    }
+
+    /** Takes {@code --exchange sockets|all-gather} out of {@code args}. */
+    private static Exchange exchange(List<String> args) {
+        int at = args.indexOf("--exchange");
+        if (at < 0) {
+            return Exchange.SOCKETS;
+        }
+        String v = at + 1 < args.size() ? args.remove(at + 1) : "";
+        args.remove(at);
+        return switch (v) {
+            case "sockets" -> Exchange.SOCKETS;
+            case "all-gather" -> Exchange.ALL_GATHER;
+            default -> throw new PeftConfigException("--exchange: expected sockets or all-gather, got '" + v + "'");
+        };
     }
 
     private static TokenizedDataset randomTokens(BenchOptions o) {

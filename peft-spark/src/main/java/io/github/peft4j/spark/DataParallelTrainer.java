@@ -6,6 +6,7 @@ import io.github.peft4j.core.PeftFormatException;
 import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.files.AtomicFiles;
 import io.github.peft4j.train.TrainingArguments;
+import io.github.peft4j.train.TrainingDivergedException;
 import io.github.peft4j.train.data.TokenizedDataset;
 import io.github.peft4j.train.loss.CausalLmLoss;
 import io.github.peft4j.train.optim.DecayRule;
@@ -14,13 +15,16 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.function.IntFunction;
 import java.util.stream.IntStream;
+import org.apache.spark.SparkException;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -33,16 +37,16 @@ import scala.reflect.ClassTag$;
 /**
  * Synchronous data-parallel adapter training on Spark, the JVM's counterpart of torchrun DDP: P
  * barrier tasks each hold a replica (the base model loaded once per executor JVM), compute the
- * adapter gradients of their slice of every global micro-batch, all-reduce only those through
- * {@code BarrierTaskContext.allGather}, and apply the same AdamW/SGD step, so all replicas stay
- * identical. Accumulation, clipping, the schedule and the data order are {@code PeftTrainer}'s:
- * training with P partitions equals single-process {@code PeftTrainer} training on the same
- * global batches ({@code per_device_train_batch_size} is the <em>global</em> micro-batch here).
+ * adapter gradients of their slice of every global micro-batch, all-reduce only those (through
+ * sockets set up by a barrier rendezvous, or {@code BarrierTaskContext.allGather}: {@link Exchange}),
+ * and apply the same AdamW/SGD step, so all replicas stay identical. Accumulation, clipping, the
+ * schedule and the data order are {@code PeftTrainer}'s: training with P partitions equals
+ * single-process {@code PeftTrainer} training on the same global batches ({@code per_device_train_batch_size} is the <em>global</em> micro-batch here).
  *
  * <p>Training runs in segments of {@code save_steps} steps, one barrier stage each; between them
- * the driver writes {@code checkpoint-N} (a resume point, and the state a failed stage is retried
- * from). Outputs in {@code output_dir}: the adapter (HF PEFT layout), {@code checkpoint-N/},
- * {@code metrics.jsonl}.
+ * the driver writes {@code checkpoint-N} (a resume point). A failed stage runs again from its
+ * segment's start state ({@link Builder#segmentAttempts}). Outputs in {@code output_dir}: the
+ * adapter (HF PEFT layout), {@code checkpoint-N/}, {@code metrics.jsonl}.
  *
  * <pre>{@code
  * DataParallelResult r = DataParallelTrainer.builder()
@@ -63,6 +67,8 @@ public final class DataParallelTrainer {
     private final int padTokenId;
     private final int partitions;
     private final LossFactory loss;
+    private final ExchangeSettings exchange;
+    private final int segmentAttempts;
 
     private DataParallelTrainer(Builder b) {
         this.spark = Objects.requireNonNull(b.spark, "spark");
@@ -72,8 +78,13 @@ public final class DataParallelTrainer {
         this.padTokenId = b.padTokenId;
         this.partitions = b.partitions;
         this.loss = b.loss;
+        this.exchange = new ExchangeSettings(b.exchange, b.connectTimeout, b.readTimeout);
         if (data.isEmpty()) {
             throw new PeftConfigException("the training dataset is empty");
+        }
+        this.segmentAttempts = b.segmentAttempts;
+        if (segmentAttempts < 1) {
+            throw new PeftConfigException("segmentAttempts must be >= 1, got " + segmentAttempts);
         }
         if (partitions < 1) {
             throw new PeftConfigException("partitions must be >= 1, got " + partitions);
@@ -110,7 +121,6 @@ public final class DataParallelTrainer {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Broadcast<ShardedData> shared = jsc.broadcast(new ShardedData(data, padTokenId));
         JavaRDD<Integer> ranks = jsc.parallelize(IntStream.range(0, partitions).boxed().toList(), partitions);
-        ClassTag<SegmentResult> tag = ClassTag$.MODULE$.apply(SegmentResult.class);
         String runId = UUID.randomUUID().toString();
         List<StepMetrics> metrics = new ArrayList<>();
         try (PeftModel model = factory.create()) {
@@ -122,10 +132,10 @@ public final class DataParallelTrainer {
             for (int segment = 0; state.step() < maxSteps; segment++) {
                 int save = args.saveSteps();
                 int end = save > 0 ? Math.min(maxSteps, (state.step() / save + 1) * save) : maxSteps;
-                SegmentTask task = new SegmentTask(runId, segment, factory, loss, args.toJson(), maxSteps, shared,
-                        state, end);
-                List<SegmentResult> results = ranks.rdd().barrier().mapPartitions(task, false, tag).toJavaRDD()
-                        .collect();
+                SegmentState from = state;
+                int index = segment;
+                List<SegmentResult> results = runSegment(ranks, segment, from.step(), attempt -> new SegmentTask(runId,
+                        index, factory, loss, args.toJson(), maxSteps, shared, from, end, exchange, attempt));
                 state = results.get(0).state();
                 metrics.addAll(results.get(0).steps());
                 writeMetrics(out, metrics);
@@ -139,6 +149,28 @@ public final class DataParallelTrainer {
             return new DataParallelResult(state.step(), List.copyOf(metrics), state.adapter(), out);
         } finally {
             shared.destroy();
+        }
+    }
+
+    /**
+     * Runs one segment's barrier stage, again from the same start state while it fails and attempts
+     * are left: Spark never retries a failed barrier result stage itself. A diverged loss is not retried.
+     */
+    private List<SegmentResult> runSegment(JavaRDD<Integer> ranks, int segment, int fromStep,
+            IntFunction<SegmentTask> attempts) {
+        ClassTag<SegmentResult> tag = ClassTag$.MODULE$.apply(SegmentResult.class);
+        for (int attempt = 0;; attempt++) {
+            try {
+                return ranks.rdd().barrier().mapPartitions(attempts.apply(attempt), false, tag).toJavaRDD().collect();
+            } catch (Exception e) { // collect() declares nothing, so Java cannot name its SparkException here
+                String why = String.valueOf(e.getMessage());
+                if (!(e instanceof SparkException) || attempt + 1 >= segmentAttempts
+                        || why.contains(TrainingDivergedException.class.getName())) {
+                    throw e;
+                }
+                LOG.warn("segment {} attempt {} of {} failed; running it again from step {}: {}", segment, attempt + 1,
+                        segmentAttempts, fromStep, why);
+            }
         }
     }
 
@@ -172,6 +204,10 @@ public final class DataParallelTrainer {
         private int padTokenId;
         private int partitions = 2;
         private LossFactory loss = CausalLmLoss::new;
+        private Exchange exchange = ExchangeSettings.DEFAULT.kind();
+        private Duration connectTimeout = ExchangeSettings.DEFAULT.connectTimeout();
+        private Duration readTimeout = ExchangeSettings.DEFAULT.readTimeout();
+        private int segmentAttempts = 3;
 
         private Builder() {}
 
@@ -213,6 +249,39 @@ public final class DataParallelTrainer {
         /** @param loss makes the loss on each executor @return this */
         public Builder loss(LossFactory loss) {
             this.loss = Objects.requireNonNull(loss, "loss");
+            return this;
+        }
+
+        /**
+         * @param exchange how the ranks all-reduce their gradients; {@link Exchange#SOCKETS} by default
+         * @return this
+         */
+        public Builder exchange(Exchange exchange) {
+            this.exchange = Objects.requireNonNull(exchange, "exchange");
+            return this;
+        }
+
+        /**
+         * Timeouts of {@link Exchange#SOCKETS}.
+         *
+         * @param connect how long connecting to rank 0 may take once the stage's tasks met (1 minute by default)
+         * @param read how long a rank waits for a peer's frame, or for a peer to take one; it must cover the
+         *     slowest rank's step computation (10 minutes by default)
+         * @return this
+         */
+        public Builder exchangeTimeouts(Duration connect, Duration read) {
+            this.connectTimeout = Objects.requireNonNull(connect, "connect");
+            this.readTimeout = Objects.requireNonNull(read, "read");
+            return this;
+        }
+
+        /**
+         * @param attempts how many times a segment's barrier stage runs, each time from the segment's start
+         *     state, before training fails (3 by default; a diverged loss is not run again)
+         * @return this
+         */
+        public Builder segmentAttempts(int attempts) {
+            this.segmentAttempts = attempts;
             return this;
         }
 

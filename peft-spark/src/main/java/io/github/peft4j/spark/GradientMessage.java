@@ -5,10 +5,11 @@ import java.nio.ByteOrder;
 import java.util.Base64;
 
 /**
- * What a rank sends through {@code BarrierTaskContext.allGather} each step: per micro-batch the
- * item count, the loss sum, the token count and the summed gradient (float32), as Base64 text
- * because allGather carries strings. Only adapter gradients travel: 32,768 floats for LoRA r=8
- * on q,v of a 2-layer 1024-wide model, about 175 kB of text per rank and micro-batch.
+ * What a rank sends to the all-reduce each step: per micro-batch the item count, the loss sum,
+ * the token count and the summed gradient (float32). {@link SocketExchange} sends its bytes,
+ * {@link AllGatherExchange} their Base64 text (allGather carries strings). Only adapter gradients
+ * travel: 32,768 floats for LoRA r=8 on q,v of a 4-layer 256-wide model, 128 kB per rank and
+ * micro-batch (175 kB as text).
  */
 final class GradientMessage {
 
@@ -31,23 +32,61 @@ final class GradientMessage {
         grads[microBatch] = gradient;
     }
 
+    /** @return the micro-batches of this message */
+    int microBatches() {
+        return items.length;
+    }
+
+    /** @return the floats of each micro-batch's gradient */
+    int floats() {
+        return items.length == 0 ? 0 : grads[0].length;
+    }
+
+    /** @return the message as Base64 text, for {@code allGather} */
     String encode() {
+        return Base64.getEncoder().encodeToString(toBytes());
+    }
+
+    static GradientMessage decode(String text) {
+        return fromBytes(Base64.getDecoder().decode(text));
+    }
+
+    /** @return the message's bytes: little-endian counts, loss sums and float32 gradients */
+    byte[] toBytes() {
         int g = items.length;
-        int floats = g == 0 ? 0 : grads[0].length;
-        ByteBuffer buf = ByteBuffer.allocate(8 + g * 24 + g * floats * 4).order(ByteOrder.LITTLE_ENDIAN);
+        int floats = floats();
+        ByteBuffer buf = ByteBuffer.allocate(byteSize(g, floats)).order(ByteOrder.LITTLE_ENDIAN);
         buf.putInt(g).putInt(floats);
         for (int i = 0; i < g; i++) {
             buf.putLong(items[i]).putDouble(lossSums[i]).putLong(tokens[i]);
             buf.asFloatBuffer().put(grads[i]);
             buf.position(buf.position() + floats * 4);
         }
-        return Base64.getEncoder().encodeToString(buf.array());
+        return buf.array();
     }
 
-    static GradientMessage decode(String text) {
-        ByteBuffer buf = ByteBuffer.wrap(Base64.getDecoder().decode(text)).order(ByteOrder.LITTLE_ENDIAN);
-        int g = buf.getInt();
-        int floats = buf.getInt();
+    /**
+     * @param microBatches the micro-batches
+     * @param floats the floats of each gradient
+     * @return the size of {@link #toBytes()} for such a message
+     */
+    static int byteSize(int microBatches, int floats) {
+        return Math.toIntExact(8 + microBatches * 24L + (long) microBatches * floats * 4);
+    }
+
+    /**
+     * @param bytes what {@link #toBytes()} wrote
+     * @return the message
+     * @throws IllegalArgumentException if the counts in the bytes do not fit their length
+     */
+    static GradientMessage fromBytes(byte[] bytes) {
+        ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        int g = bytes.length < 8 ? -1 : buf.getInt();
+        int floats = bytes.length < 8 ? -1 : buf.getInt();
+        if (g < 0 || floats < 0 || (long) g * floats > Integer.MAX_VALUE || 8 + g * 24L + (long) g * floats * 4 != bytes.length) {
+            throw new IllegalArgumentException("a gradient message of " + bytes.length + " bytes declares " + g
+                    + " micro-batches of " + floats + " floats");
+        }
         GradientMessage m = new GradientMessage(g, floats);
         for (int i = 0; i < g; i++) {
             m.items[i] = buf.getLong();
@@ -108,5 +147,29 @@ final class GradientMessage {
      * @param loss the step's mean loss
      * @param tokens the non-padding tokens of the step
      */
-    record Reduced(float[] gradient, double loss, long tokens) {}
+    record Reduced(float[] gradient, double loss, long tokens) {
+
+        /** @param floats the gradient's floats @return the size of {@link #toBytes()} */
+        static int byteSize(int floats) {
+            return Math.toIntExact(16 + 4L * floats);
+        }
+
+        /** @return the loss, the token count and the gradient, little-endian: what rank 0 broadcasts */
+        byte[] toBytes() {
+            ByteBuffer buf = ByteBuffer.allocate(byteSize(gradient.length)).order(ByteOrder.LITTLE_ENDIAN);
+            buf.putDouble(loss).putLong(tokens);
+            buf.asFloatBuffer().put(gradient);
+            return buf.array();
+        }
+
+        /** @param bytes what {@link #toBytes()} wrote, {@link #byteSize} long @return the reduction */
+        static Reduced fromBytes(byte[] bytes) {
+            ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+            double loss = buf.getDouble();
+            long tokens = buf.getLong();
+            float[] gradient = new float[(bytes.length - 16) / 4];
+            buf.asFloatBuffer().get(gradient);
+            return new Reduced(gradient, loss, tokens);
+        }
+    }
 }

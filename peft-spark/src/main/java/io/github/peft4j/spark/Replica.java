@@ -92,7 +92,14 @@ final class Replica implements AutoCloseable {
         segment = segmentKey;
     }
 
-    GradientMessage gradients(List<Batch> shards) {
+    /**
+     * @param segmentKey the caller's segment attempt: a task of an attempt that was superseded (a
+     *     zombie of a failed stage) must not touch the state its successor started from
+     * @param shards this rank's slice of each micro-batch
+     * @return the rank's gradient message
+     */
+    GradientMessage gradients(String segmentKey, List<Batch> shards) {
+        requireSegment(segmentKey);
         try (NDManager m = stateManager.newSubManager()) {
             return ShardGradients.compute(model, loss, params, shards, m, args.gradientCheckpointing());
         }
@@ -101,9 +108,11 @@ final class Replica implements AutoCloseable {
     /**
      * Applies step {@code stepNumber} with the all-reduced gradient, unless a task of this JVM did.
      *
+     * @param segmentKey the caller's segment attempt, see {@link #gradients}
      * @return the gradient norm before clipping
      */
-    double apply(int stepNumber, float[] gradient, double learningRate) {
+    double apply(String segmentKey, int stepNumber, float[] gradient, double learningRate) {
+        requireSegment(segmentKey);
         if (done >= stepNumber) {
             return lastNorm;
         }
@@ -127,6 +136,12 @@ final class Replica implements AutoCloseable {
         optimizer.zeroGrad();
         done = stepNumber;
         return lastNorm;
+    }
+
+    private void requireSegment(String segmentKey) {
+        if (!segmentKey.equals(segment)) {
+            throw new IllegalStateException("segment attempt " + segmentKey + " was superseded by " + segment);
+        }
     }
 
     SegmentState snapshot(int epoch, int batch) {

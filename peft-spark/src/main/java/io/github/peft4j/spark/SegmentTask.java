@@ -17,8 +17,9 @@ import scala.runtime.AbstractFunction1;
 
 /**
  * The body of one barrier task: steps {@code [start.step, endStep)} of synchronous data-parallel
- * training. Per step: this rank's shard gradients (under the JVM's engine lock), an allGather of
- * them, the same reduction on every rank, and the optimizer step once per JVM.
+ * training. Per step: this rank's shard gradients (under the JVM's engine lock), their all-reduce
+ * through the segment's {@link GradientExchange} (opened at the start, closed at the end or on
+ * failure), and the optimizer step once per JVM.
  */
 final class SegmentTask extends AbstractFunction1<Iterator<Integer>, Iterator<SegmentResult>>
         implements Serializable {
@@ -34,9 +35,16 @@ final class SegmentTask extends AbstractFunction1<Iterator<Integer>, Iterator<Se
     private final Broadcast<ShardedData> data;
     private final SegmentState start;
     private final int endStep;
+    private final ExchangeSettings exchange;
+    private final int attempt;
 
+    /**
+     * @param attempt the driver's attempt at this segment: a resubmitted stage starts again from
+     *     {@code start}, and Spark numbers its attempts from 0 again
+     */
     SegmentTask(String runId, int segmentIndex, AdapterFactory factory, LossFactory lossFactory, String argsJson,
-            int maxSteps, Broadcast<ShardedData> data, SegmentState start, int endStep) {
+            int maxSteps, Broadcast<ShardedData> data, SegmentState start, int endStep, ExchangeSettings exchange,
+            int attempt) {
         this.runId = runId;
         this.segmentIndex = segmentIndex;
         this.factory = factory;
@@ -46,6 +54,8 @@ final class SegmentTask extends AbstractFunction1<Iterator<Integer>, Iterator<Se
         this.data = data;
         this.start = start;
         this.endStep = endStep;
+        this.exchange = exchange;
+        this.attempt = attempt;
     }
 
     @Override
@@ -54,11 +64,12 @@ final class SegmentTask extends AbstractFunction1<Iterator<Integer>, Iterator<Se
         int rank = ctx.partitionId();
         int ranks = ctx.getTaskInfos().length;
         ShardedData shardData = data.value();
+        String key = segmentIndex + "/" + attempt + "/" + ctx.stageAttemptNumber();
         Replica replica;
         EngineLock.LOCK.lock();
         try {
             replica = Replica.forRun(runId, factory, lossFactory, argsJson);
-            replica.begin(segmentIndex + "/" + ctx.stageAttemptNumber(), start);
+            replica.begin(key, start);
         } finally {
             EngineLock.LOCK.unlock();
         }
@@ -68,43 +79,10 @@ final class SegmentTask extends AbstractFunction1<Iterator<Integer>, Iterator<Se
         LrSchedule schedule = LrSchedule.of(args.lrSchedulerType(), args.learningRate(), args.warmupSteps(maxSteps),
                 maxSteps);
         List<StepMetrics> metrics = new ArrayList<>();
-        for (int step = start.step(); step < endStep; step++) {
-            long t0 = System.nanoTime();
-            List<Batch> shards = new ArrayList<>();
-            for (int i = 0; i < args.gradientAccumulationSteps(); i++) {
-                int[] mine = ShardedData.shard(order.next(), rank, ranks);
-                shards.add(mine.length == 0 ? null : shardData.batch(mine));
+        try (GradientExchange peers = GradientExchange.open(exchange, ctx)) {
+            for (int step = start.step(); step < endStep; step++) {
+                metrics.add(step(key, replica, peers, order, schedule, shardData, rank, ranks, step));
             }
-            String message;
-            EngineLock.LOCK.lock();
-            try {
-                message = replica.gradients(shards).encode();
-            } finally {
-                EngineLock.LOCK.unlock();
-            }
-            long t1 = System.nanoTime();
-            String[] all = ctx.allGather(message);
-            GradientMessage[] decoded = new GradientMessage[all.length];
-            for (int r = 0; r < all.length; r++) {
-                decoded[r] = GradientMessage.decode(all[r]);
-            }
-            GradientMessage.Reduced reduced = GradientMessage.reduce(decoded, args.averageTokensAcrossMicroBatches());
-            long t2 = System.nanoTime();
-            double lr = schedule.learningRate(step);
-            if (!Double.isFinite(reduced.loss())) {
-                throw new TrainingDivergedException(step + 1, "step " + (step + 1) + ": the training loss is "
-                        + reduced.loss() + " (learning rate " + lr + ")");
-            }
-            double norm;
-            EngineLock.LOCK.lock();
-            try {
-                norm = replica.apply(step + 1, reduced.gradient(), lr);
-            } finally {
-                EngineLock.LOCK.unlock();
-            }
-            long t3 = System.nanoTime();
-            metrics.add(new StepMetrics(step + 1, reduced.loss(), lr, norm, reduced.tokens(), (t3 - t0) / 1e9,
-                    (t2 - t1) / 1e9));
         }
         if (rank != 0) {
             return CollectionConverters.asScala(Collections.<SegmentResult>emptyIterator());
@@ -117,5 +95,40 @@ final class SegmentTask extends AbstractFunction1<Iterator<Integer>, Iterator<Se
             EngineLock.LOCK.unlock();
         }
         return CollectionConverters.asScala(List.of(new SegmentResult(end, metrics)).iterator());
+    }
+
+    private StepMetrics step(String key, Replica replica, GradientExchange peers, DataOrder order, LrSchedule schedule,
+            ShardedData shardData, int rank, int ranks, int step) {
+        TrainingArguments args = replica.args;
+        long t0 = System.nanoTime();
+        List<Batch> shards = new ArrayList<>();
+        for (int i = 0; i < args.gradientAccumulationSteps(); i++) {
+            int[] mine = ShardedData.shard(order.next(), rank, ranks);
+            shards.add(mine.length == 0 ? null : shardData.batch(mine));
+        }
+        GradientMessage message;
+        EngineLock.LOCK.lock();
+        try {
+            message = replica.gradients(key, shards);
+        } finally {
+            EngineLock.LOCK.unlock();
+        }
+        long t1 = System.nanoTime();
+        GradientMessage.Reduced reduced = peers.allReduce(step + 1, message, args.averageTokensAcrossMicroBatches());
+        long t2 = System.nanoTime();
+        double lr = schedule.learningRate(step);
+        if (!Double.isFinite(reduced.loss())) {
+            throw new TrainingDivergedException(step + 1, "step " + (step + 1) + ": the training loss is "
+                    + reduced.loss() + " (learning rate " + lr + ")");
+        }
+        double norm;
+        EngineLock.LOCK.lock();
+        try {
+            norm = replica.apply(key, step + 1, reduced.gradient(), lr);
+        } finally {
+            EngineLock.LOCK.unlock();
+        }
+        long t3 = System.nanoTime();
+        return new StepMetrics(step + 1, reduced.loss(), lr, norm, reduced.tokens(), (t3 - t0) / 1e9, (t2 - t1) / 1e9);
     }
 }

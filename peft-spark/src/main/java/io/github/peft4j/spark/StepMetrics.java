@@ -11,7 +11,7 @@ import java.io.Serializable;
  * @param gradNorm the global gradient norm before clipping
  * @param tokens the non-padding tokens of the global batch
  * @param seconds the step's wall time on rank 0
- * @param exchangeSeconds of which in the all-reduce (allGather, decoding, summing)
+ * @param exchangeSeconds of which in the all-reduce (waiting for the peers, transfer, decoding, summing)
  */
 public record StepMetrics(int step, double loss, double learningRate, double gradNorm, long tokens, double seconds,
         double exchangeSeconds) implements Serializable {}
