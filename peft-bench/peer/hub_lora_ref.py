@@ -19,7 +19,9 @@ defaults: betas 0.9/0.999, eps 1e-8, weight decay 0.01, as peft4j's AdamW) over 
 only. The data are ScaleBench's: `java.util.Random(seed + 1).nextInt(vocab)` per token, step after
 step, reproduced here bit for bit. Every step (5 by default, all timed, no warm-up) is forward, loss,
 backward, AdamW step, zero_grad(set_to_none), as in `lora_ref.py` and peft4j's `BenchStepper`.
-No gradient clipping, no gradient checkpointing, attention dropout 0 (the configs' value).
+No gradient clipping, attention dropout 0 (the configs' value). `--gradient-checkpointing` wraps each
+decoder layer in `torch.utils.checkpoint.checkpoint(..., use_reentrant=False)`, as transformers'
+`gradient_checkpointing_enable()` does (the non-reentrant form needs no input that requires grad).
 
 Weights are read one tensor at a time into a buffer the size of that tensor and widened to F32 (the
 BF16 bytes are never held whole, no file is mmapped), and the modules are built around the loaded
@@ -63,6 +65,7 @@ import time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+import torch.utils.checkpoint
 
 TARGETS = {"qv": ("q_proj", "v_proj"),
            "all": ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")}
@@ -327,6 +330,7 @@ class CausalLM(nn.Module):
                                     for i in range(config["num_hidden_layers"]))
         self.norm = RMSNorm(sd.pop("model.norm.weight"), config["rms_norm_eps"])
         self.rotary_emb = RotaryEmbedding(config, head_dim)
+        self.gradient_checkpointing = False
         if config.get("tie_word_embeddings", False):
             sd.pop("lm_head.weight", None)
             self.lm_head = FrozenLinear(self.embed_tokens.weight)
@@ -341,7 +345,10 @@ class CausalLM(nn.Module):
             mask = torch.full((t, t), torch.finfo(h.dtype).min, dtype=h.dtype).triu(1)[None, None]
         position_embeddings = self.rotary_emb(h, position_ids)
         for layer in self.layers:
-            h = layer(h, position_embeddings, mask)
+            if self.gradient_checkpointing and self.training:
+                h = torch.utils.checkpoint.checkpoint(layer, h, position_embeddings, mask, use_reentrant=False)
+            else:
+                h = layer(h, position_embeddings, mask)
         return self.lm_head(self.norm(h))
 
 
@@ -382,6 +389,8 @@ def parse_args(argv=None):
     for flag in ("--head-loss", "--max-shard-size", "--out", "--cache"):
         p.add_argument(flag, help=argparse.SUPPRESS)
     p.add_argument("--save-merged", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--gradient-checkpointing", action="store_true",
+                   help="recompute each decoder layer in backward (torch.utils.checkpoint, non-reentrant)")
     return p.parse_args(argv)
 
 
@@ -411,6 +420,8 @@ def main(argv=None):
                  "wrapped": len(wrapped)}
     r["params_trainable"] = sum(p.numel() for p in trainable)
     r["head_loss"] = "full"
+    r["gradient_checkpointing"] = args.gradient_checkpointing
+    model.gradient_checkpointing = args.gradient_checkpointing
     opt = torch.optim.AdamW(trainable, lr=args.lr)  # betas (0.9, 0.999), eps 1e-8, weight_decay 0.01
     model.train()
     batches = scale_bench_batches(args.seed, args.steps, args.batch, args.seq, config["vocab_size"])
