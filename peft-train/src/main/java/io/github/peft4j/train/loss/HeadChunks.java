@@ -85,15 +85,26 @@ final class HeadChunks {
         return new Result(lossSum, count, grad, right);
     }
 
-    /** d(loss)/d(h) for one block: (softmax - onehot) * weight of the row, through the soft-cap, times W. */
+    /**
+     * d(loss)/d(h) for one block: (softmax - onehot) * weight of the row, through the soft-cap, times W.
+     * The one-hot is never built: 1 is taken off each row's target probability in place (an indexed
+     * put on the one [rows, vocab] array exp allocates), and the row weights scale it in place, so a
+     * block allocates one vocabulary-sized array here instead of four (exp, the one-hot, the
+     * difference, the product); the soft-cap's slope is likewise formed in place (one array instead
+     * of four). Each element goes through the same float ops as in the one-hot form, so the numbers
+     * are the same bit for bit. An ignored row's weight is 0, so its row of the gradient is 0.
+     */
     private static NDArray rowGradient(NDArray logits, NDArray logProbs, NDArray targets, NDArray rowWeights,
             FrozenHead head, NDArray weight) {
-        int vocab = Math.toIntExact(logProbs.getShape().get(1));
-        NDArray dLogits = logProbs.exp().sub(targets.oneHot(vocab)).mul(rowWeights.expandDims(-1));
+        NDArray dLogits = logProbs.exp();
+        NDArray rowIndex = dLogits.getManager().arange(0, targets.getShape().get(0), 1, DataType.INT64);
+        NDIndex target = new NDIndex("{}, {}", rowIndex, targets);
+        dLogits.set(target, dLogits.get(target).sub(Tensors.scalar(dLogits, 1)));
+        dLogits.muli(rowWeights.expandDims(-1));
         if (head.softcap() > 0) {
             // d/dz cap * tanh(z / cap) = 1 - tanh^2 = 1 - (capped / cap)^2
-            NDArray tanh = logits.toType(DataType.FLOAT32, false).div(Tensors.scalar(dLogits, head.softcap()));
-            dLogits = dLogits.mul(Tensors.scalar(dLogits, 1).sub(tanh.square()));
+            NDArray slope = logits.toType(DataType.FLOAT32, false).div(Tensors.scalar(dLogits, head.softcap()));
+            dLogits.muli(slope.muli(slope).negi().addi(Tensors.scalar(dLogits, 1)));
         }
         return dLogits.toType(weight.getDataType(), false).matMul(weight).toType(logits.getDataType(), false);
     }
