@@ -14,14 +14,12 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
-import io.github.peft4j.core.AdapterTensor;
 import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.hooks.ForwardContext;
 import io.github.peft4j.core.hooks.PrefixKeyValues;
 import io.github.peft4j.core.hooks.VirtualTokens;
 import io.github.peft4j.core.module.ModuleTree;
-import io.github.peft4j.models.ModelFactory;
 import io.github.peft4j.models.config.BertConfig;
 import io.github.peft4j.models.config.Gpt2Config;
 import io.github.peft4j.models.config.LlamaConfig;
@@ -34,14 +32,12 @@ import io.github.peft4j.train.loss.CausalLmLoss;
 import io.github.peft4j.train.optim.Gradients;
 import io.github.peft4j.train.testing.Corpus;
 import io.github.peft4j.train.testing.Fixtures;
-import io.github.peft4j.train.testing.LowRankConfig;
+import io.github.peft4j.train.testing.RandomAdapters;
 import java.io.IOException;
-import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -108,7 +104,7 @@ class GradientCheckpointingTest {
     /** Prompt tuning trains in front of the layers: the embeddings' graph gets the last gradient. */
     @Test
     void virtualTokensBelowTheLayers() {
-        try (NDManager m = NDManager.newBaseManager(); PeftModel peft = adapted(LlamaConfig.tiny().build(), m, 0,
+        try (NDManager m = NDManager.newBaseManager(); PeftModel peft = RandomAdapters.lowRank(LlamaConfig.tiny().build(), m, 0,
                 "q_proj")) {
             Run[] runs = new Run[2];
             for (int k = 0; k < 2; k++) {
@@ -127,7 +123,7 @@ class GradientCheckpointingTest {
     @Test
     void dropoutMasksRepeatInTheRecomputation() {
         ModelConfig gpt2 = Gpt2Config.tiny().build(); // dropout 0.1 in embeddings, attention and residuals
-        try (NDManager m = NDManager.newBaseManager(); PeftModel peft = adapted(gpt2, m, 0.2, "c_attn", "c_fc")) {
+        try (NDManager m = NDManager.newBaseManager(); PeftModel peft = RandomAdapters.lowRank(gpt2, m, 0.2, "c_attn", "c_fc")) {
             Run first = run(peft, m, CAUSAL_LM, new GradientCheckpointing(true), ctx -> ctx);
             Run again = run(peft, m, CAUSAL_LM, new GradientCheckpointing(true), ctx -> ctx);
             Run ordinary = run(peft, m, CAUSAL_LM, null, ctx -> ctx);
@@ -143,7 +139,7 @@ class GradientCheckpointingTest {
     /** A layer whose recomputation differs from its first pass is named, not back-propagated wrongly. */
     @Test
     void aLayerThatRecomputesDifferentlyIsNamed() {
-        try (NDManager m = NDManager.newBaseManager(); PeftModel peft = adapted(LlamaConfig.tiny().build(), m, 0,
+        try (NDManager m = NDManager.newBaseManager(); PeftModel peft = RandomAdapters.lowRank(LlamaConfig.tiny().build(), m, 0,
                 "q_proj")) {
             ParameterStore ps = new ParameterStore(m, false);
             Parameter frozen = ModuleTree.of(peft.baseModel()).parameters().get("model.layers.1.mlp.down_proj.weight");
@@ -165,7 +161,7 @@ class GradientCheckpointingTest {
     /** A forward the loss does not read (a reference pass, say) has no layers' backward to run. */
     @Test
     void aForwardTheLossDoesNotReadIsSkipped() {
-        try (NDManager m = NDManager.newBaseManager(); PeftModel peft = adapted(LlamaConfig.tiny().build(), m, 0,
+        try (NDManager m = NDManager.newBaseManager(); PeftModel peft = RandomAdapters.lowRank(LlamaConfig.tiny().build(), m, 0,
                 "q_proj", "v_proj")) {
             Forward twoForwards = (model, ps, inputs, labels) -> {
                 model.forward(ps, inputs, true);
@@ -178,7 +174,7 @@ class GradientCheckpointingTest {
 
     @Test
     void perLayerPrefixesAreRefused() {
-        try (NDManager m = NDManager.newBaseManager(); PeftModel peft = adapted(LlamaConfig.tiny().build(), m, 0,
+        try (NDManager m = NDManager.newBaseManager(); PeftModel peft = RandomAdapters.lowRank(LlamaConfig.tiny().build(), m, 0,
                 "q_proj")) {
             ParameterStore ps = new ParameterStore(m, false);
             List<NDArray> keys = new ArrayList<>();
@@ -209,7 +205,7 @@ class GradientCheckpointingTest {
             List<List<float[]>> weights = new ArrayList<>();
             for (boolean on : new boolean[] {false, true}) {
                 Path out = tmp.resolve(on ? "checkpointed" : "ordinary");
-                try (PeftModel peft = adapted(LlamaConfig.tiny().build(), m, 0, "q_proj", "v_proj", "down_proj")) {
+                try (PeftModel peft = RandomAdapters.lowRank(LlamaConfig.tiny().build(), m, 0, "q_proj", "v_proj", "down_proj")) {
                     TrainingArguments args = TrainingArguments.builder(out).learningRate(1e-2).maxSteps(3)
                             .perDeviceTrainBatchSize(4).gradientAccumulationSteps(2).saveSteps(3)
                             .gradientCheckpointing(on).build();
@@ -231,7 +227,7 @@ class GradientCheckpointingTest {
     }
 
     private static void assertSameAsOrdinary(ModelConfig config, Forward forward, String... targets) {
-        try (NDManager m = NDManager.newBaseManager(); PeftModel peft = adapted(config, m, 0, targets)) {
+        try (NDManager m = NDManager.newBaseManager(); PeftModel peft = RandomAdapters.lowRank(config, m, 0, targets)) {
             Run expected = run(peft, m, forward, null, ctx -> ctx);
             GradientCheckpointing checkpointing = new GradientCheckpointing(true);
             Run actual = run(peft, m, forward, checkpointing, ctx -> ctx);
@@ -256,24 +252,6 @@ class GradientCheckpointingTest {
                 assertEquals(e[j], a[j], 1e-5 * scale, "tensor " + i + ", element " + j);
             }
         }
-    }
-
-    /** A model with random adapters (B non-zero, so every adapter tensor gets a gradient). */
-    private static PeftModel adapted(ModelConfig config, NDManager m, double dropout, String... targets) {
-        Block base = ModelFactory.create(config, m, 7).block();
-        Engine.getInstance().setRandomSeed(8);
-        PeftModel peft = PeftModel.create(base, LowRankConfig.builder().targetModules(targets).r(2).alpha(4)
-                .dropout(dropout).build());
-        Random random = new Random(9);
-        for (AdapterTensor t : peft.tensors(PeftModel.DEFAULT_ADAPTER)) {
-            NDArray a = t.parameter().getArray();
-            float[] v = new float[Math.toIntExact(a.size())];
-            for (int i = 0; i < v.length; i++) {
-                v[i] = (float) random.nextGaussian() * 0.3f;
-            }
-            a.set(FloatBuffer.wrap(v));
-        }
-        return peft;
     }
 
     private static NDList inputs(NDManager bm) {

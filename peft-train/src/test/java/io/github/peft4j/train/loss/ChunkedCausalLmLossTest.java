@@ -13,7 +13,6 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
-import io.github.peft4j.core.AdapterTensor;
 import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.hooks.ForwardContext;
@@ -24,11 +23,9 @@ import io.github.peft4j.models.config.Gpt2Config;
 import io.github.peft4j.models.config.LlamaConfig;
 import io.github.peft4j.models.config.ModelConfig;
 import io.github.peft4j.train.optim.Gradients;
-import io.github.peft4j.train.testing.LowRankConfig;
-import java.nio.FloatBuffer;
+import io.github.peft4j.train.testing.RandomAdapters;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /** The chunked loss against {@link CausalLmLoss}: the same value and the same adapter gradients. */
@@ -49,20 +46,7 @@ class ChunkedCausalLmLossTest {
 
     /** A model with random adapters (B non-zero, so every adapter tensor gets a gradient). */
     static PeftModel adapted(ModelConfig config, NDManager m, String... targets) {
-        Block base = ModelFactory.create(config, m, 7).block();
-        Engine.getInstance().setRandomSeed(8);
-        PeftModel peft = PeftModel.create(base, LowRankConfig.builder().targetModules(targets).r(2).alpha(4)
-                .dropout(0).build());
-        Random random = new Random(9);
-        for (AdapterTensor t : peft.tensors(PeftModel.DEFAULT_ADAPTER)) {
-            NDArray a = t.parameter().getArray();
-            float[] v = new float[Math.toIntExact(a.size())];
-            for (int i = 0; i < v.length; i++) {
-                v[i] = (float) random.nextGaussian() * 0.3f;
-            }
-            a.set(FloatBuffer.wrap(v));
-        }
-        return peft;
+        return RandomAdapters.lowRank(config, m, 0, targets);
     }
 
     record Run(float loss, List<float[]> grads) {}
