@@ -3,19 +3,27 @@ package io.github.peft4j.bench;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.management.JMException;
+import javax.management.ObjectName;
 
 /**
  * Resident memory at named points of a benchmark run, for locating where a training step's memory
  * goes: VmRSS and VmHWM, anonymous and file-backed resident pages ({@code /proc/self/smaps_rollup}),
  * the Java heap in use, and, when {@code peft-bench/peer-probe/mallinfo_jni.c} is built and named by
  * {@code -Dpeft4j.bench.mallinfo=/path/libmallinfo_jni.so}, glibc's bytes in use and arena size
- * ({@code mallinfo2}). Off unless {@code -Dpeft4j.bench.phases=true}; the PyTorch side is
+ * ({@code mallinfo2}), with {@code malloc_peak.c} preloaded also the live malloc bytes and their peak
+ * between readings (and a map of the heap at phases matching {@code -Dpeft4j.bench.heapmap=REGEX}),
+ * and under {@code -XX:NativeMemoryTracking=summary} the JVM's own malloc'd bytes; each reading also
+ * counts the arrays of a watched manager. Off unless {@code -Dpeft4j.bench.phases=true}; the PyTorch side is
  * {@code peft-bench/peer-probe/lora_ref_phases.py}, which reads the same figures at the same points.
  *
  * <pre>{@code
@@ -28,9 +36,8 @@ public final class MemoryPhases {
     private static final boolean ENABLED = Boolean.getBoolean("peft4j.bench.phases");
     private static final boolean MALLINFO = ENABLED && loadMallinfo();
     private static final List<Map<String, Object>> READINGS = new ArrayList<>();
+    private static final Pattern HEAP_MAP = Pattern.compile(System.getProperty("peft4j.bench.heapmap", "^$"));
     private static NDManager watched;
-    private static final java.util.regex.Pattern HEAP_MAP =
-            java.util.regex.Pattern.compile(System.getProperty("peft4j.bench.heapmap", "^$"));
 
     private MemoryPhases() {}
 
@@ -96,18 +103,18 @@ public final class MemoryPhases {
         return List.copyOf(READINGS);
     }
 
-    private static final java.util.regex.Pattern NMT_MALLOC =
-            java.util.regex.Pattern.compile("Total: [^\\n]*\\n\\s*malloc: (\\d+)KB");
+    private static final Pattern NMT_MALLOC =
+            Pattern.compile("Total: [^\\n]*\\n\\s*malloc: (\\d+)KB");
 
     /** The JVM's own malloc'd bytes (NMT's total), when it runs with -XX:NativeMemoryTracking=summary. */
     private static double jvmMallocMib() {
         try {
-            Object text = java.lang.management.ManagementFactory.getPlatformMBeanServer().invoke(
-                    new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand"), "vmNativeMemory",
+            Object text = ManagementFactory.getPlatformMBeanServer().invoke(
+                    new ObjectName("com.sun.management:type=DiagnosticCommand"), "vmNativeMemory",
                     new Object[] {new String[] {"summary"}}, new String[] {String[].class.getName()});
-            java.util.regex.Matcher m = NMT_MALLOC.matcher(String.valueOf(text));
+            Matcher m = NMT_MALLOC.matcher(String.valueOf(text));
             return m.find() ? Long.parseLong(m.group(1)) / 1024.0 : Double.NaN;
-        } catch (javax.management.JMException | RuntimeException e) {
+        } catch (JMException | RuntimeException e) {
             return Double.NaN;
         }
     }
