@@ -43,6 +43,7 @@ public final class BenchStepper {
     private final TrainingLoss loss = new CausalLmLoss();
     private final ChunkedCausalLmLoss chunked;
     private final Shape shape;
+    private int stepCount;
 
     /**
      * @param o the workload: mode, learning rate, batch and sequence length
@@ -84,6 +85,7 @@ public final class BenchStepper {
      * @return the step's loss (read back once, as the peer's {@code loss.item()})
      */
     public double step(long[] tokens) {
+        stepCount++;
         float value;
         try (NDManager bm = root.newSubManager()) {
             NDArray ids = bm.create(tokens, shape);
@@ -98,26 +100,38 @@ public final class BenchStepper {
                     ForwardContext.Scope layers = checkpointing == null ? null : checkpointing.activate();
                     GradientCollector gc = engine.newGradientCollector()) {
                 NDArray l = loss(ids, true);
+                mark("forward");
                 gc.backward(l);
                 if (checkpointing != null) {
                     checkpointing.backward(gc);
                 }
+                mark("backward");
                 value = l.getFloat();
             }
         }
+        mark("step_scope_closed");
         if (optimizer != null) {
             optimizer.step(o.lr());
             optimizer.zeroGrad();
         } else {
             Gradients.zero(params);
         }
+        mark("optimizer_step");
         return value;
+    }
+
+    private void mark(String phase) {
+        if (MemoryPhases.enabled()) {
+            MemoryPhases.mark("step" + stepCount + "_" + phase);
+        }
     }
 
     private NDArray loss(NDArray ids, boolean training) {
         if (chunked != null) {
             return chunked.loss(block, ps, new NDList(ids), ids, training);
         }
-        return loss.compute(block.forward(ps, new NDList(ids), training), ids);
+        NDList logits = block.forward(ps, new NDList(ids), training);
+        mark("logits");
+        return loss.compute(logits, ids);
     }
 }

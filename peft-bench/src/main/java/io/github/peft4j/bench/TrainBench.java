@@ -59,16 +59,20 @@ public final class TrainBench {
      */
     public static Map<String, Object> run(BenchOptions o, PrintStream log) {
         double rssBeforeEngine = ProcessStats.rssMib();
+        MemoryPhases.mark("before_engine");
         Engine engine = Engine.getEngine("PyTorch");
         int defaultThreads = JniUtils.getNumThreads();
         JniUtils.setNumThreads(o.threads());
         engine.setRandomSeed((int) o.seed());
         double rssAfterEngine = ProcessStats.rssMib();
+        MemoryPhases.mark("after_engine");
 
         Map<String, Object> r = new LinkedHashMap<>();
         // the peer runs on the CPU: so does this side, also where the engine sees a GPU
         try (NDManager root = NDManager.newBaseManager(Device.cpu(), engine.getEngineName());
                 BenchModel model = BenchModel.create(o, root)) {
+            MemoryPhases.watch(root);
+            MemoryPhases.mark("after_model");
             Map<String, Parameter> trainable = model.trainable();
             long trainableCount = trainable.values().stream().mapToLong(p -> p.getArray().size()).sum();
             describe(r, o, model, trainableCount, defaultThreads, engine);
@@ -86,6 +90,7 @@ public final class TrainBench {
                         : optimizer.stateTensors().values().stream().mapToLong(a -> a.size() * 4).sum();
                 r.put("optimizer_state_bytes", stateBytes);
                 r.put("optimizer_state_tensors", optimizer == null ? 0 : optimizer.stateTensors().size());
+                MemoryPhases.mark("after_optimizer");
                 BenchStepper stepper = new BenchStepper(o, model.block(), engine, root, optimizer,
                         new ArrayList<>(trainable.values()));
                 timedRun(o, stepper, r, log);
@@ -96,6 +101,9 @@ public final class TrainBench {
         r.put("rss_after_import_mib", rssAfterEngine);
         r.put("rss_before_engine_mib", rssBeforeEngine);
         r.put("blas_libs", ProcessStats.nativeLibraries());
+        if (MemoryPhases.enabled()) {
+            r.put("rss_phases", MemoryPhases.readings());
+        }
         return r;
     }
 

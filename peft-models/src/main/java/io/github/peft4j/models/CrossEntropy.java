@@ -51,8 +51,12 @@ public final class CrossEntropy {
      */
     public static Sum causalLmSum(NDArray logits, NDArray labels) {
         NDArray aligned = alignLabels(labels, prependedPositions(logits.getShape(), labels.getShape()));
-        long vocab = logits.getShape().get(2);
-        return sum(logits.get(":, :-1, :").reshape(-1, vocab), aligned.get(":, 1:").reshape(-1));
+        // log-softmax over every position, then the positions that predict a label: slicing the logits
+        // first made reshape copy them (the slice is not contiguous), a third [B, T, V] array alive
+        // until backward. Each row's log-softmax is the same either way; the last position's is unused.
+        NDArray logProbs = logits.logSoftmax(-1).get(":, :-1, :");
+        NDArray target = aligned.get(":, 1:");
+        return pickedSum(logProbs, target.toType(DataType.INT64, false));
     }
 
     /**
@@ -125,10 +129,14 @@ public final class CrossEntropy {
     }
 
     private static Sum sum(NDArray logits, NDArray labels) {
-        NDArray target = labels.toType(DataType.INT64, false);
-        NDArray valid = target.neq(Labels.IGNORE_INDEX).toType(DataType.FLOAT32, false);
+        return pickedSum(logits.logSoftmax(-1), labels.toType(DataType.INT64, false));
+    }
+
+    /** The negated log-probabilities of the labels, summed over the non-ignored ones, flattened in row order. */
+    private static Sum pickedSum(NDArray logProbs, NDArray target) {
+        NDArray valid = target.neq(Labels.IGNORE_INDEX).toType(DataType.FLOAT32, false).reshape(-1);
         NDArray safe = target.maximum(0L);
-        NDArray picked = logits.logSoftmax(-1).gather(safe.expandDims(-1), -1).squeeze(-1);
+        NDArray picked = logProbs.gather(safe.expandDims(-1), -1).reshape(-1);
         return new Sum(picked.neg().mul(valid).sum(), valid.sum());
     }
 

@@ -46,7 +46,9 @@ public final class Conv1D extends AbstractBlock implements LinearLike {
         NDArray x = inputs.head();
         NDArray w = ps.getValue(weight, x.getDevice(), training);
         NDArray b = ps.getValue(bias, x.getDevice(), training);
-        return new NDList(x.matMul(w).add(b));
+        // the bias added in place: autograd keeps matMul's inputs, not its output, so the product's
+        // memory serves for the sum (one [tokens, out] array, not two)
+        return new NDList(x.matMul(w).addi(b));
     }
 
     @Override

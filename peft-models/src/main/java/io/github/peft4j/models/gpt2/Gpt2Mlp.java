@@ -21,6 +21,7 @@ import java.util.function.UnaryOperator;
 public final class Gpt2Mlp extends ShapePreservingBlock {
 
     private final UnaryOperator<NDArray> activation;
+    private final UnaryOperator<NDArray> trainingActivation;
     private final double dropout;
     private Block cFc;
     private Block cProj;
@@ -28,6 +29,7 @@ public final class Gpt2Mlp extends ShapePreservingBlock {
     Gpt2Mlp(Gpt2Config config) {
         int inner = config.intermediateSize();
         this.activation = Activations.of(config.hiddenAct());
+        this.trainingActivation = Activations.of(config.hiddenAct(), true);
         this.dropout = config.residDropout();
         cFc = addChildBlock("c_fc", new Conv1D(inner));
         cProj = addOutputProjection("c_proj", new Conv1D(config.hiddenSize()), inner);
@@ -36,7 +38,8 @@ public final class Gpt2Mlp extends ShapePreservingBlock {
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray h = activation.apply(cFc.forward(ps, new NDList(inputs.head()), training, params).head());
+        NDArray h = (training ? trainingActivation : activation)
+                .apply(cFc.forward(ps, new NDList(inputs.head()), training, params).head());
         NDArray out = cProj.forward(ps, new NDList(h), training, params).head();
         return new NDList(Dropout.apply(out, dropout, training));
     }

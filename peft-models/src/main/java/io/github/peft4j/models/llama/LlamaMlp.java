@@ -23,6 +23,7 @@ import java.util.function.UnaryOperator;
 public final class LlamaMlp extends ShapePreservingBlock {
 
     private final UnaryOperator<NDArray> activation;
+    private final UnaryOperator<NDArray> trainingActivation;
     private Block gateUpProj;
     private Block gateProj;
     private Block upProj;
@@ -31,6 +32,7 @@ public final class LlamaMlp extends ShapePreservingBlock {
     LlamaMlp(LlamaConfig config) {
         int intermediateSize = config.intermediateSize();
         this.activation = Activations.of(config.hiddenAct());
+        this.trainingActivation = Activations.of(config.hiddenAct(), true);
         if (config.fusedProjections()) {
             gateUpProj = addChildBlock("gate_up_proj", Linears.of(2 * intermediateSize, config.mlpBias()));
         } else {
@@ -56,6 +58,7 @@ public final class LlamaMlp extends ShapePreservingBlock {
             gate = gateProj.forward(ps, x, training, params).head();
             up = upProj.forward(ps, x, training, params).head();
         }
-        return downProj.forward(ps, new NDList(activation.apply(gate).mul(up)), training, params);
+        NDArray activated = (training ? trainingActivation : activation).apply(gate);
+        return downProj.forward(ps, new NDList(activated.mul(up)), training, params);
     }
 }

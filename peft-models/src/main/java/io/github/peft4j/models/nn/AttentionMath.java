@@ -88,13 +88,18 @@ public final class AttentionMath {
      */
     public static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray bias, float scale, float softcap,
             double dropout, boolean training) {
-        // An engine-owned scale: DJL's mul(Number) frees its scalar before backward reads it.
-        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(Tensors.scalar(q, scale));
-        if (softcap > 0) {
-            scores = SoftCapping.apply(scores, softcap);
-        }
-        scores = scores.add(bias);
-        NDArray probs = Dropout.apply(scores.softmax(-1), dropout, training);
-        return probs.matMul(v);
+        // the scope frees the scores (autograd keeps the probabilities) as soon as the attention is done
+        return LayerScope.one(() -> {
+            // Scaled and masked in place: autograd keeps matMul's inputs, not its output, so one
+            // [B, H, T, S] array serves where PyTorch's eager code allocates three. An engine-owned scale:
+            // DJL's mul(Number) frees its scalar before backward reads it.
+            NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).muli(Tensors.scalar(q, scale));
+            if (softcap > 0) {
+                scores = SoftCapping.apply(scores, softcap);
+            }
+            scores.addi(bias);
+            NDArray probs = Dropout.apply(scores.softmax(-1), dropout, training);
+            return probs.matMul(v);
+        });
     }
 }

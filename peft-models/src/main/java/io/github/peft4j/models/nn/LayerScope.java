@@ -1,5 +1,6 @@
 package io.github.peft4j.models.nn;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
 import java.util.function.Supplier;
@@ -35,5 +36,17 @@ public final class LayerScope {
         }
         outputs.forEach(NDScope::register);
         return outputs;
+    }
+
+    /**
+     * As {@link #run}, for a computation with one output: a sub-layer (attention, MLP) or a composed
+     * op (attention scores, an activation) whose temporaries should go as soon as it returns, as
+     * PyTorch frees them, rather than at the end of the layer.
+     *
+     * @param forward the computation
+     * @return its output, registered with the enclosing scope (if any)
+     */
+    public static NDArray one(Supplier<NDArray> forward) {
+        return run(() -> new NDList(forward.get())).head();
     }
 }

@@ -65,10 +65,12 @@ public abstract class PreNormDecoderLayer extends ShapePreservingBlock {
             NDArray hidden = inputs.get(0);
             NDArray normed = attentionNorm.forward(ps, new NDList(hidden), training, params).head();
             NDList attentionIn = new NDList(normed).addAll(inputs.subNDList(1));
-            NDArray attended = attention.forward(ps, attentionIn, training, params).head();
+            // each sub-layer in its own scope: the attention's temporaries are gone before the MLP's
+            // are made, so a layer's peak holds one sub-layer's temporaries, not both
+            NDArray attended = LayerScope.one(() -> attention.forward(ps, attentionIn, training, params).head());
             hidden = hidden.add(residual(attentionOutputNorm, attended, ps, training, params));
-            normed = mlpNorm.forward(ps, new NDList(hidden), training, params).head();
-            NDArray transformed = mlp.forward(ps, new NDList(normed), training, params).head();
+            NDArray mlpIn = mlpNorm.forward(ps, new NDList(hidden), training, params).head();
+            NDArray transformed = LayerScope.one(() -> mlp.forward(ps, new NDList(mlpIn), training, params).head());
             return new NDList(hidden.add(residual(mlpOutputNorm, transformed, ps, training, params)));
         });
     }
