@@ -19,6 +19,7 @@ import io.github.peft4j.core.PeftModel;
 import io.github.peft4j.core.hooks.ForwardContext;
 import io.github.peft4j.core.hooks.PrefixKeyValues;
 import io.github.peft4j.core.hooks.VirtualTokens;
+import io.github.peft4j.core.tuner.Tensors;
 import io.github.peft4j.core.module.ModuleTree;
 import io.github.peft4j.models.config.BertConfig;
 import io.github.peft4j.models.config.Gpt2Config;
@@ -169,6 +170,26 @@ class GradientCheckpointingTest {
             };
             Run expected = run(peft, m, CAUSAL_LM, null, ctx -> ctx);
             assertSameRun(expected, run(peft, m, twoForwards, new GradientCheckpointing(true), ctx -> ctx));
+        }
+    }
+
+    /** Two forwards in one loss (DPO's chosen and rejected): each gets its own layers' backward. */
+    @Test
+    void twoForwardsInOneLoss() {
+        try (NDManager m = NDManager.newBaseManager(); PeftModel peft = RandomAdapters.lowRank(LlamaConfig.tiny().build(),
+                m, 0, "q_proj", "v_proj", "up_proj")) {
+            Forward pair = (model, ps, inputs, labels) -> {
+                NDArray first = CAUSAL_LM.loss(model, ps, inputs, labels);
+                NDList reversed = new NDList(inputs.get(0).flip(1), inputs.get(1));
+                NDArray second = CAUSAL_LM.loss(model, ps, reversed, labels.flip(1));
+                return first.add(second.mul(Tensors.scalar(second, 0.5)));
+            };
+            GradientCheckpointing checkpointing = new GradientCheckpointing(true);
+            Run expected = run(peft, m, pair, null, ctx -> ctx);
+            Run actual = run(peft, m, pair, checkpointing, ctx -> ctx);
+            assertEquals(expected.loss(), actual.loss());
+            assertSameRun(expected, actual);
+            assertEquals(0, checkpointing.pendingForwards());
         }
     }
 
