@@ -33,6 +33,7 @@ import io.github.peft4j.train.loss.CausalLmLoss;
 import io.github.peft4j.train.optim.Gradients;
 import io.github.peft4j.train.testing.Corpus;
 import io.github.peft4j.train.testing.Fixtures;
+import io.github.peft4j.train.testing.GradientRun;
 import io.github.peft4j.train.testing.RandomAdapters;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -72,8 +73,6 @@ class GradientCheckpointingTest {
         return out.mul(weights).sum();
     };
 
-    private record Run(float loss, List<float[]> grads) {}
-
     @Test
     void llamaEveryLinear() {
         assertSameAsOrdinary(LlamaConfig.tiny().build(), CAUSAL_LM,
@@ -107,7 +106,7 @@ class GradientCheckpointingTest {
     void virtualTokensBelowTheLayers() {
         try (NDManager m = NDManager.newBaseManager(); PeftModel peft = RandomAdapters.lowRank(LlamaConfig.tiny().build(), m, 0,
                 "q_proj")) {
-            Run[] runs = new Run[2];
+            GradientRun[] runs = new GradientRun[2];
             for (int k = 0; k < 2; k++) {
                 Engine.getInstance().setRandomSeed(21);
                 NDArray prompt = m.randomNormal(new Shape(1, 3, 64));
@@ -125,9 +124,9 @@ class GradientCheckpointingTest {
     void dropoutMasksRepeatInTheRecomputation() {
         ModelConfig gpt2 = Gpt2Config.tiny().build(); // dropout 0.1 in embeddings, attention and residuals
         try (NDManager m = NDManager.newBaseManager(); PeftModel peft = RandomAdapters.lowRank(gpt2, m, 0.2, "c_attn", "c_fc")) {
-            Run first = run(peft, m, CAUSAL_LM, new GradientCheckpointing(true), ctx -> ctx);
-            Run again = run(peft, m, CAUSAL_LM, new GradientCheckpointing(true), ctx -> ctx);
-            Run ordinary = run(peft, m, CAUSAL_LM, null, ctx -> ctx);
+            GradientRun first = run(peft, m, CAUSAL_LM, new GradientCheckpointing(true), ctx -> ctx);
+            GradientRun again = run(peft, m, CAUSAL_LM, new GradientCheckpointing(true), ctx -> ctx);
+            GradientRun ordinary = run(peft, m, CAUSAL_LM, null, ctx -> ctx);
             assertEquals(first.loss(), again.loss());
             for (int i = 0; i < first.grads().size(); i++) {
                 assertArrayEquals(first.grads().get(i), again.grads().get(i), "tensor " + i);
@@ -168,7 +167,7 @@ class GradientCheckpointingTest {
                 model.forward(ps, inputs, true);
                 return CAUSAL_LM.loss(model, ps, inputs, labels);
             };
-            Run expected = run(peft, m, CAUSAL_LM, null, ctx -> ctx);
+            GradientRun expected = run(peft, m, CAUSAL_LM, null, ctx -> ctx);
             assertSameRun(expected, run(peft, m, twoForwards, new GradientCheckpointing(true), ctx -> ctx));
         }
     }
@@ -185,8 +184,8 @@ class GradientCheckpointingTest {
                 return first.add(second.mul(Tensors.scalar(second, 0.5)));
             };
             GradientCheckpointing checkpointing = new GradientCheckpointing(true);
-            Run expected = run(peft, m, pair, null, ctx -> ctx);
-            Run actual = run(peft, m, pair, checkpointing, ctx -> ctx);
+            GradientRun expected = run(peft, m, pair, null, ctx -> ctx);
+            GradientRun actual = run(peft, m, pair, checkpointing, ctx -> ctx);
             assertEquals(expected.loss(), actual.loss());
             assertSameRun(expected, actual);
             assertEquals(0, checkpointing.pendingForwards());
@@ -249,37 +248,24 @@ class GradientCheckpointingTest {
 
     private static void assertSameAsOrdinary(ModelConfig config, Forward forward, String... targets) {
         try (NDManager m = NDManager.newBaseManager(); PeftModel peft = RandomAdapters.lowRank(config, m, 0, targets)) {
-            Run expected = run(peft, m, forward, null, ctx -> ctx);
+            GradientRun expected = run(peft, m, forward, null, ctx -> ctx);
             GradientCheckpointing checkpointing = new GradientCheckpointing(true);
-            Run actual = run(peft, m, forward, checkpointing, ctx -> ctx);
+            GradientRun actual = run(peft, m, forward, checkpointing, ctx -> ctx);
             assertEquals(expected.loss(), actual.loss(), "the first pass is the ordinary forward without a graph");
             assertSameRun(expected, actual);
             assertEquals(0, checkpointing.pendingForwards());
         }
     }
 
-    private static void assertSameRun(Run expected, Run actual) {
-        assertEquals(expected.grads().size(), actual.grads().size());
-        assertEquals(expected.loss(), actual.loss(), 1e-6);
-        for (int i = 0; i < expected.grads().size(); i++) {
-            float[] e = expected.grads().get(i);
-            float[] a = actual.grads().get(i);
-            double scale = 0;
-            for (float v : e) {
-                scale = Math.max(scale, Math.abs(v));
-            }
-            assertTrue(scale > 0, "tensor " + i + " has a gradient");
-            for (int j = 0; j < e.length; j++) {
-                assertEquals(e[j], a[j], 1e-5 * scale, "tensor " + i + ", element " + j);
-            }
-        }
+    private static void assertSameRun(GradientRun expected, GradientRun actual) {
+        GradientRun.assertSame(expected, actual, "checkpointed");
     }
 
     private static NDList inputs(NDManager bm) {
         return new NDList(bm.create(IDS, new Shape(2, 7)), bm.create(MASK, new Shape(2, 7)));
     }
 
-    private static Run run(PeftModel peft, NDManager m, Forward forward, GradientCheckpointing checkpointing,
+    private static GradientRun run(PeftModel peft, NDManager m, Forward forward, GradientCheckpointing checkpointing,
             java.util.function.UnaryOperator<ForwardContext> context, NDArray... moreLeaves) {
         List<Parameter> params = peft.trainableParameters();
         Gradients.zero(params);
@@ -294,14 +280,7 @@ class GradientCheckpointingTest {
             if (checkpointing != null) {
                 checkpointing.backward(gc);
             }
-            List<float[]> grads = new ArrayList<>();
-            for (Parameter p : params) {
-                grads.add(p.getArray().getGradient().toFloatArray());
-            }
-            for (NDArray leaf : moreLeaves) {
-                grads.add(leaf.getGradient().toFloatArray());
-            }
-            return new Run(loss.getFloat(), grads);
+            return GradientRun.read(loss.getFloat(), params, moreLeaves);
         } finally {
             if (on != null) {
                 on.close();

@@ -23,8 +23,8 @@ import io.github.peft4j.models.config.Gpt2Config;
 import io.github.peft4j.models.config.LlamaConfig;
 import io.github.peft4j.models.config.ModelConfig;
 import io.github.peft4j.train.optim.Gradients;
+import io.github.peft4j.train.testing.GradientRun;
 import io.github.peft4j.train.testing.RandomAdapters;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -49,9 +49,7 @@ class ChunkedCausalLmLossTest {
         return RandomAdapters.lowRank(config, m, 0, targets);
     }
 
-    record Run(float loss, List<float[]> grads) {}
-
-    static Run run(PeftModel peft, NDManager m, TrainingObjectiveLike loss, NDArray... moreLeaves) {
+    static GradientRun run(PeftModel peft, NDManager m, TrainingObjectiveLike loss, NDArray... moreLeaves) {
         List<Parameter> params = peft.trainableParameters();
         Gradients.zero(params);
         ParameterStore ps = new ParameterStore(m, false);
@@ -63,14 +61,7 @@ class ChunkedCausalLmLossTest {
             Engine.getInstance().setRandomSeed(3);
             NDArray value = loss.compute(peft, ps, inputs, labels);
             gc.backward(value);
-            List<float[]> grads = new ArrayList<>();
-            for (Parameter p : params) {
-                grads.add(p.getArray().getGradient().toFloatArray());
-            }
-            for (NDArray leaf : moreLeaves) {
-                grads.add(leaf.getGradient().toFloatArray());
-            }
-            return new Run(value.getFloat(), grads);
+            return GradientRun.read(value.getFloat(), params, moreLeaves);
         }
     }
 
@@ -87,29 +78,16 @@ class ChunkedCausalLmLossTest {
 
     static void assertSameAsOrdinary(ModelConfig config, String... targets) {
         try (NDManager m = NDManager.newBaseManager(); PeftModel peft = adapted(config, m, targets)) {
-            Run expected = run(peft, m, ORDINARY);
+            GradientRun expected = run(peft, m, ORDINARY);
             for (int rows : new int[] {1, 3, 5, 64}) {
                 assertSameRun(expected, run(peft, m, chunked(rows)), rows);
             }
         }
     }
 
-    static void assertSameRun(Run expected, Run actual, int rows) {
+    static void assertSameRun(GradientRun expected, GradientRun actual, int rows) {
         assertTrue(expected.loss() > 1, "a random model's loss: " + expected.loss());
-        assertEquals(expected.grads().size(), actual.grads().size());
-        assertEquals(expected.loss(), actual.loss(), 1e-5, rows + " rows");
-        for (int i = 0; i < expected.grads().size(); i++) {
-            float[] e = expected.grads().get(i);
-            float[] a = actual.grads().get(i);
-            double scale = 0;
-            for (float v : e) {
-                scale = Math.max(scale, Math.abs(v));
-            }
-            assertTrue(scale > 0, "tensor " + i + " has a gradient");
-            for (int j = 0; j < e.length; j++) {
-                assertEquals(e[j], a[j], 1e-5 * scale, rows + " rows, tensor " + i + ", element " + j);
-            }
-        }
+        GradientRun.assertSame(expected, actual, rows + " rows");
     }
 
     /** Prompt tuning's virtual tokens in front: the labels get ignored positions in front, as PEFT pads them. */
@@ -117,7 +95,7 @@ class ChunkedCausalLmLossTest {
     void virtualTokensInFront() {
         try (NDManager m = NDManager.newBaseManager(); PeftModel peft = adapted(llama(false), m, "q_proj", "v_proj")) {
             NDArray[] prompts = new NDArray[2];
-            Run[] runs = new Run[2];
+            GradientRun[] runs = new GradientRun[2];
             for (int k = 0; k < 2; k++) {
                 Engine.getInstance().setRandomSeed(21);
                 prompts[k] = m.randomNormal(new Shape(1, 3, 64));

@@ -18,6 +18,7 @@ import io.github.peft4j.train.optim.Gradients;
 import io.github.peft4j.train.preference.KlToBaseObjective;
 import io.github.peft4j.train.testing.Corpus;
 import io.github.peft4j.train.testing.Fixtures;
+import io.github.peft4j.train.testing.GradientRun;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -72,8 +73,8 @@ class ChunkedLossUnderKlToBaseTest {
                 Step actual = step(peft, m, new KlToBaseObjective(new ChunkedCausalLmLoss(rows), general, LAMBDA, 2, 11),
                         batch);
                 assertEquals(expected.kl(), actual.kl(), 1e-6, rows + " rows: the same general rows drawn");
-                ChunkedCausalLmLossTest.assertSameRun(new ChunkedCausalLmLossTest.Run(expected.loss(), expected.grads()),
-                        new ChunkedCausalLmLossTest.Run(actual.loss(), actual.grads()), rows);
+                ChunkedCausalLmLossTest.assertSameRun(new GradientRun(expected.loss(), expected.grads()),
+                        new GradientRun(actual.loss(), actual.grads()), rows);
             }
         }
     }
