@@ -12,7 +12,6 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import io.github.peft4j.core.PeftCompatibilityException;
 import io.github.peft4j.core.hooks.ForwardContext;
 import io.github.peft4j.core.hooks.PrefixKeyValues;
 import io.github.peft4j.core.tuner.NoGrad;
@@ -37,18 +36,23 @@ import java.util.List;
 @SuppressWarnings("try")
 public final class CheckpointedLayers {
 
-    private static final CheckpointedLayers PLAIN = new CheckpointedLayers(null);
+    private static final CheckpointedLayers PLAIN = new CheckpointedLayers(null, null);
 
     /** One layer's first pass: what its recomputation needs. */
     private record Pass(Block layer, ParameterStore ps, NDList inputs, PairList<String, Object> params, int seed) {}
 
     private final GradientCheckpointing owner;
+    private final PrefixKeyValues prefixes;
+    private final PrefixKeyValues prefixLeaves;
     private final List<Pass> passes = new ArrayList<>();
     private NDArray embedded;
     private NDArray output;
 
-    private CheckpointedLayers(GradientCheckpointing owner) {
+    private CheckpointedLayers(GradientCheckpointing owner, PrefixKeyValues prefixes) {
         this.owner = owner;
+        this.prefixes = prefixes;
+        this.prefixLeaves = prefixes == null ? null
+                : new PrefixKeyValues(leavesOf(prefixes.keys()), leavesOf(prefixes.values()));
     }
 
     /**
@@ -56,7 +60,6 @@ public final class CheckpointedLayers {
      * @param training whether this is a training forward
      * @return a checkpointing stack when a {@link GradientCheckpointing} is active, this is a
      *     training forward and autograd is recording; otherwise one that runs layers as they are
-     * @throws PeftCompatibilityException when the forward carries per-layer key/value prefixes
      */
     public static CheckpointedLayers of(PairList<String, Object> params, boolean training) {
         ForwardContext ctx = ForwardContext.current(params);
@@ -64,11 +67,7 @@ public final class CheckpointedLayers {
         if (owner == null || !training || !JniUtils.isGradMode()) {
             return PLAIN;
         }
-        if (ctx.get(PrefixKeyValues.KEY).isPresent()) {
-            throw new PeftCompatibilityException("gradient checkpointing does not support per-layer key/value prefixes"
-                    + " (PREFIX_TUNING, P_TUNING v2): train them without gradient_checkpointing");
-        }
-        return new CheckpointedLayers(owner);
+        return new CheckpointedLayers(owner, ctx.get(PrefixKeyValues.KEY).orElse(null));
     }
 
     /**
@@ -89,10 +88,14 @@ public final class CheckpointedLayers {
             embedded = hidden;
         }
         NDList kept = new NDList(hidden.stopGradient()).addAll(inputs.subNDList(1));
+        // per-layer prefixes share one graph (the prefix encoder's), which backward may walk only once:
+        // the layers read detached leaves, whose gradients go through that graph at the end
+        PairList<String, Object> layerParams = prefixes == null ? params
+                : ForwardContext.current(params).with(PrefixKeyValues.KEY, prefixLeaves).addTo(params);
         int seed = seedDropout(hidden);
-        passes.add(new Pass(layer, ps, kept, params, seed));
+        passes.add(new Pass(layer, ps, kept, layerParams, seed));
         try (NoGrad off = NoGrad.enter(hidden.getManager().getEngine())) {
-            return layer.forward(ps, kept, training, params).head();
+            return layer.forward(ps, kept, training, layerParams).head();
         }
     }
 
@@ -135,7 +138,35 @@ public final class CheckpointedLayers {
         // surrogate gives backward a graph either way; its own gradient is never read.
         NDArray anchor = embedded.getManager().zeros(new Shape(), embedded.getDataType());
         anchor.setRequiresGradient(true);
-        gc.backward(embedded.mul(gradient).sum().add(anchor));
+        NDArray surrogate = embedded.mul(gradient).sum().add(anchor);
+        if (prefixes != null) {
+            surrogate = surrogate.add(prefixSurrogate(prefixes.keys(), prefixLeaves.keys()))
+                    .add(prefixSurrogate(prefixes.values(), prefixLeaves.values()));
+        }
+        gc.backward(surrogate);
+    }
+
+    /** @return {@code sum(p · leaf.grad)} over the prefixes the layers read: their share of backward */
+    private static NDArray prefixSurrogate(List<NDArray> originals, List<NDArray> leaves) {
+        NDArray sum = null;
+        for (int i = 0; i < originals.size(); i++) {
+            NDArray g = gradientOf(leaves.get(i));
+            if (g != null) {
+                NDArray term = originals.get(i).mul(g).sum();
+                sum = sum == null ? term : sum.add(term);
+            }
+        }
+        return sum == null ? originals.get(0).getManager().zeros(new Shape(), originals.get(0).getDataType()) : sum;
+    }
+
+    private static List<NDArray> leavesOf(List<NDArray> arrays) {
+        List<NDArray> leaves = new ArrayList<>(arrays.size());
+        for (NDArray a : arrays) {
+            NDArray leaf = a.stopGradient();
+            leaf.setRequiresGradient(true);
+            leaves.add(leaf);
+        }
+        return leaves;
     }
 
     NDArray output() {

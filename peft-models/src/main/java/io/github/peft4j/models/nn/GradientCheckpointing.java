@@ -23,8 +23,8 @@ import java.util.List;
  *
  * <p>The result equals the ordinary backward (same loss, gradients within float rounding;
  * {@code GradientCheckpointingTest}). Intermediate hidden states a caller asked for carry no
- * gradient. Per-layer key/value prefixes (prefix tuning, P-tuning v2) are refused: their one graph
- * would be walked once per layer.
+ * gradient. Per-layer key/value prefixes (prefix tuning, P-tuning v2) reach the layers as detached
+ * leaves, and their gradients go through the prefix encoder's graph once, after the last layer.
  *
  * <pre>{@code
  * GradientCheckpointing checkpointing = new GradientCheckpointing();
