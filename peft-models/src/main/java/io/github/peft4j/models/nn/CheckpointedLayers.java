@@ -39,12 +39,14 @@ public final class CheckpointedLayers {
     private static final CheckpointedLayers PLAIN = new CheckpointedLayers(null, null);
 
     /** One layer's first pass: what its recomputation needs. */
-    private record Pass(Block layer, ParameterStore ps, NDList inputs, PairList<String, Object> params, int seed) {}
+    private record Pass(Block layer, NDList inputs, int seed) {}
 
     private final GradientCheckpointing owner;
     private final PrefixKeyValues prefixes;
     private final PrefixKeyValues prefixLeaves;
     private final List<Pass> passes = new ArrayList<>();
+    private ParameterStore ps;
+    private PairList<String, Object> layerParams;
     private NDArray embedded;
     private NDArray output;
 
@@ -86,14 +88,15 @@ public final class CheckpointedLayers {
         NDArray hidden = inputs.head();
         if (passes.isEmpty()) {
             embedded = hidden;
+            this.ps = ps;
+            // per-layer prefixes share one graph (the prefix encoder's), which backward may walk only
+            // once: the layers read detached leaves, whose gradients go through that graph at the end
+            layerParams = prefixes == null ? params
+                    : ForwardContext.current(params).with(PrefixKeyValues.KEY, prefixLeaves).addTo(params);
         }
         NDList kept = new NDList(hidden.stopGradient()).addAll(inputs.subNDList(1));
-        // per-layer prefixes share one graph (the prefix encoder's), which backward may walk only once:
-        // the layers read detached leaves, whose gradients go through that graph at the end
-        PairList<String, Object> layerParams = prefixes == null ? params
-                : ForwardContext.current(params).with(PrefixKeyValues.KEY, prefixLeaves).addTo(params);
         int seed = seedDropout(hidden);
-        passes.add(new Pass(layer, ps, kept, layerParams, seed));
+        passes.add(new Pass(layer, kept, seed));
         try (NoGrad off = NoGrad.enter(hidden.getManager().getEngine())) {
             return layer.forward(ps, kept, training, layerParams).head();
         }
@@ -126,7 +129,7 @@ public final class CheckpointedLayers {
                 NDArray input = pass.inputs().head();
                 input.setRequiresGradient(true);
                 reseed(input, pass.seed());
-                NDArray recomputed = pass.layer().forward(pass.ps(), pass.inputs(), true, pass.params()).head();
+                NDArray recomputed = pass.layer().forward(ps, pass.inputs(), true, layerParams).head();
                 check(recomputed, stored, i, verify);
                 gc.backward(recomputed.mul(gradient).sum());
                 gradient = input.getGradient();
@@ -140,23 +143,21 @@ public final class CheckpointedLayers {
         anchor.setRequiresGradient(true);
         NDArray surrogate = embedded.mul(gradient).sum().add(anchor);
         if (prefixes != null) {
-            surrogate = surrogate.add(prefixSurrogate(prefixes.keys(), prefixLeaves.keys()))
-                    .add(prefixSurrogate(prefixes.values(), prefixLeaves.values()));
+            surrogate = addPrefixShare(surrogate, prefixes.keys(), prefixLeaves.keys());
+            surrogate = addPrefixShare(surrogate, prefixes.values(), prefixLeaves.values());
         }
         gc.backward(surrogate);
     }
 
-    /** @return {@code sum(p · leaf.grad)} over the prefixes the layers read: their share of backward */
-    private static NDArray prefixSurrogate(List<NDArray> originals, List<NDArray> leaves) {
-        NDArray sum = null;
+    /** @return {@code surrogate + sum(p · leaf.grad)} over the prefixes the layers read */
+    private static NDArray addPrefixShare(NDArray surrogate, List<NDArray> originals, List<NDArray> leaves) {
         for (int i = 0; i < originals.size(); i++) {
             NDArray g = gradientOf(leaves.get(i));
             if (g != null) {
-                NDArray term = originals.get(i).mul(g).sum();
-                sum = sum == null ? term : sum.add(term);
+                surrogate = surrogate.add(originals.get(i).mul(g).sum());
             }
         }
-        return sum == null ? originals.get(0).getManager().zeros(new Shape(), originals.get(0).getDataType()) : sum;
+        return surrogate;
     }
 
     private static List<NDArray> leavesOf(List<NDArray> arrays) {
@@ -167,10 +168,6 @@ public final class CheckpointedLayers {
             leaves.add(leaf);
         }
         return leaves;
-    }
-
-    NDArray output() {
-        return output;
     }
 
     private void check(NDArray recomputed, NDArray stored, int layer, boolean verify) {
