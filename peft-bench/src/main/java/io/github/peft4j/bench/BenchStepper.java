@@ -95,16 +95,14 @@ public final class BenchStepper {
                 }
                 return value;
             }
-            GradientCheckpointing checkpointing = o.gradientCheckpointing() ? new GradientCheckpointing() : null;
+            GradientCheckpointing checkpointing = GradientCheckpointing.when(o.gradientCheckpointing());
             try (NDScope scope = new NDScope();
-                    ForwardContext.Scope layers = checkpointing == null ? null : checkpointing.activate();
+                    ForwardContext.Scope layers = checkpointing.activate();
                     GradientCollector gc = engine.newGradientCollector()) {
                 NDArray l = loss(ids, true);
                 mark("forward");
                 gc.backward(l);
-                if (checkpointing != null) {
-                    checkpointing.backward(gc);
-                }
+                checkpointing.backward(gc);
                 mark("backward");
                 value = l.getFloat();
             }

@@ -51,19 +51,17 @@ final class ShardGradients {
             if (b == null) {
                 continue;
             }
-            GradientCheckpointing checkpointing = checkpointLayers ? new GradientCheckpointing() : null;
+            GradientCheckpointing checkpointing = GradientCheckpointing.when(checkpointLayers);
             try (NDManager bm = manager.newSubManager();
                     NDScope scope = new NDScope();
-                    ForwardContext.Scope layers = checkpointing == null ? null : checkpointing.activate();
+                    ForwardContext.Scope layers = checkpointing.activate();
                     GradientCollector gc = engine.newGradientCollector()) {
                 NDList outputs = block.forward(ps, b.inputs(bm), true);
                 NDArray mean = loss.compute(outputs, b.labels(bm));
                 long n = loss.itemCount(b, outputs);
                 NDArray sum = mean.mul(Tensors.scalar(mean, n)); // engine-owned scalar, see Tensors.scalar
                 gc.backward(sum);
-                if (checkpointing != null) {
-                    checkpointing.backward(gc);
-                }
+                checkpointing.backward(gc);
                 out.set(i, n, sum.toType(DataType.FLOAT32, false).getFloat(), b.tokenCount(), gradients(params, floats));
             }
             Gradients.zero(raw);

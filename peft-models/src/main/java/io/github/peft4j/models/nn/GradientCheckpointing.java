@@ -41,8 +41,21 @@ public final class GradientCheckpointing {
     public static final ForwardContext.Key<GradientCheckpointing> KEY =
             new ForwardContext.Key<>("gradient_checkpointing", GradientCheckpointing.class);
 
+    private static final GradientCheckpointing OFF = new GradientCheckpointing(false);
+
     private final boolean verifyRecompute;
     private final List<CheckpointedLayers> stacks = new ArrayList<>();
+
+    /**
+     * For a training loop with a switch: {@code activate()} and {@code backward(gc)} can then be
+     * called unconditionally.
+     *
+     * @param enabled whether to checkpoint
+     * @return a fresh checkpointing, or one whose {@link #activate()} changes nothing
+     */
+    public static GradientCheckpointing when(boolean enabled) {
+        return enabled ? new GradientCheckpointing() : OFF;
+    }
 
     /** Checkpointing that checks each recomputed layer output's shape. */
     public GradientCheckpointing() {
@@ -66,6 +79,9 @@ public final class GradientCheckpointing {
      * @return the scope restoring the previous context when closed
      */
     public ForwardContext.Scope activate() {
+        if (this == OFF) {
+            return () -> { };
+        }
         return ForwardContext.current(null).with(KEY, this).activate();
     }
 
