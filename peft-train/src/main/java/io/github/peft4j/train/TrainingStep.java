@@ -73,10 +73,10 @@ final class TrainingStep {
         Map<String, Double> metricSums = new TreeMap<>();
         for (int i = 0; i < microBatches; i++) {
             Batch b = data.batch(order.next());
-            GradientCheckpointing checkpointing = checkpointLayers ? new GradientCheckpointing() : null;
+            GradientCheckpointing checkpointing = GradientCheckpointing.when(checkpointLayers);
             try (NDManager bm = manager.newSubManager();
                     NDScope scope = new NDScope();
-                    ForwardContext.Scope layers = checkpointing == null ? null : checkpointing.activate();
+                    ForwardContext.Scope layers = checkpointing.activate();
                     GradientCollector gc = engine.newGradientCollector()) {
                 TrainingObjective.Output out = objective.compute(block, ps, b, bm, true);
                 NDArray raw = out.loss();
@@ -89,9 +89,7 @@ final class TrainingStep {
                 }
                 NDArray scaled = raw.mul(Tensors.scalar(raw, weight)); // engine-owned scalar, see Tensors.scalar
                 gc.backward(scaled);
-                if (checkpointing != null) {
-                    checkpointing.backward(gc);
-                }
+                checkpointing.backward(gc);
                 total += scaled.toType(DataType.FLOAT32, false).getFloat();
                 for (Map.Entry<String, NDArray> m : out.metrics().entrySet()) {
                     metricSums.merge(m.getKey(), out.items() * (double) m.getValue().toType(DataType.FLOAT32, false)

@@ -230,6 +230,49 @@ class GradientCheckpointingTest {
         return new PrefixKeyValues(keys, values);
     }
 
+    /** A loop's switch: off puts nothing into the context, on puts a fresh checkpointing there. */
+    @Test
+    void theSwitch() {
+        try (ForwardContext.Scope off = GradientCheckpointing.when(false).activate()) {
+            assertTrue(ForwardContext.current(null).get(GradientCheckpointing.KEY).isEmpty());
+        }
+        GradientCheckpointing on = GradientCheckpointing.when(true);
+        try (ForwardContext.Scope scope = on.activate()) {
+            assertTrue(ForwardContext.current(null).get(GradientCheckpointing.KEY).orElseThrow() == on);
+        }
+        assertTrue(GradientCheckpointing.when(true) != on, "a fresh one per step");
+    }
+
+    /** The trainer's switch: the same steps, and {@code gradient_checkpointing} in {@code training_args.json}. */
+    @Test
+    void theTrainerTrainsTheSameWithIt(@TempDir Path tmp) throws IOException {
+        try (HfTokenizer tokenizer = Fixtures.tinyTokenizer(); NDManager m = NDManager.newBaseManager()) {
+            TokenizedDataset data = Corpus.dataset(TextTokenizer.of(tokenizer));
+            List<TrainResult> results = new ArrayList<>();
+            List<List<float[]>> weights = new ArrayList<>();
+            for (boolean on : new boolean[] {false, true}) {
+                Path out = tmp.resolve(on ? "checkpointed" : "ordinary");
+                try (PeftModel peft = RandomAdapters.lowRank(LlamaConfig.tiny().build(), m, 0, "q_proj", "v_proj", "down_proj")) {
+                    TrainingArguments args = TrainingArguments.builder(out).learningRate(1e-2).maxSteps(3)
+                            .perDeviceTrainBatchSize(4).gradientAccumulationSteps(2).saveSteps(3)
+                            .gradientCheckpointing(on).build();
+                    results.add(PeftTrainer.builder().model(peft).args(args).trainDataset(data).build().train());
+                    weights.add(peft.trainableParameters().stream().map(p -> p.getArray().toFloatArray()).toList());
+                }
+                String json = Files.readString(out.resolve("checkpoint-3").resolve("training_args.json"));
+                assertTrue(json.contains("\"gradient_checkpointing\": " + on), json);
+                assertEquals(on, TrainingArguments.fromJson(json).gradientCheckpointing());
+            }
+            for (int step = 0; step < 3; step++) {
+                assertEquals(results.get(0).stepLosses().get(step), results.get(1).stepLosses().get(step), 1e-6,
+                        "loss of step " + step);
+            }
+            for (int i = 0; i < weights.get(0).size(); i++) {
+                assertArrayEquals(weights.get(0).get(i), weights.get(1).get(i), 1e-5f, "tensor " + i);
+            }
+        }
+    }
+
     private static void assertSameAsOrdinary(ModelConfig config, Forward forward, String... targets) {
         try (NDManager m = NDManager.newBaseManager(); PeftModel peft = RandomAdapters.lowRank(config, m, 0, targets)) {
             GradientRun expected = run(peft, m, forward, null, ctx -> ctx);
